@@ -1,0 +1,1 @@
+"""One module per system: connection, health, the raw calls. No Textual here."""

@@ -1,0 +1,168 @@
+"""PostgreSQL: a small psycopg 3 pool per target, ``statement_timeout`` and
+``application_name=console`` on every session, typed errors."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Any, Iterator, Sequence
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..config import PostgresTarget
+from .base import BackendError, ErrorKind, Health, Stopwatch, probe
+
+APPLICATION_NAME = "console"
+
+
+def session_options(target: PostgresTarget, *, statement_timeout_ms: int | None = None) -> str:
+    st = target.statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
+    return (f"-c statement_timeout={st} -c lock_timeout={target.lock_timeout_ms}"
+            " -c idle_in_transaction_session_timeout=60000")
+
+
+def connect_kwargs(target: PostgresTarget, **overrides: Any) -> dict[str, Any]:
+    kw: dict[str, Any] = {
+        "application_name": APPLICATION_NAME,
+        "connect_timeout": target.connect_timeout_s,
+        "options": session_options(target),
+    }
+    kw.update(overrides)
+    return kw
+
+
+_SECRETISH = re.compile(r"(password\s*=\s*)\S+", re.IGNORECASE)
+
+
+def classify(target_name: str, exc: BaseException) -> BackendError:
+    """Map a psycopg exception to a BackendError whose message is safe to show."""
+    if isinstance(exc, BackendError):
+        return exc
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = _SECRETISH.sub(r"\1***", text)
+    low = text.lower()
+    if isinstance(exc, pgerrors.QueryCanceled):
+        return BackendError(target_name, ErrorKind.TIMEOUT, f"statement timeout: {text}")
+    if isinstance(exc, pgerrors.LockNotAvailable):
+        return BackendError(target_name, ErrorKind.LOCK_TIMEOUT, text)
+    if isinstance(exc, (pgerrors.InvalidPassword, pgerrors.InvalidAuthorizationSpecification)) \
+            or "password authentication failed" in low or "no password supplied" in low:
+        return BackendError(target_name, ErrorKind.AUTH, text)
+    if isinstance(exc, pgerrors.InvalidCatalogName) or ("database" in low and "does not exist" in low):
+        return BackendError(target_name, ErrorKind.NOT_FOUND, text)
+    if isinstance(exc, PoolTimeout) or "timeout expired" in low:
+        return BackendError(target_name, ErrorKind.TIMEOUT, text)
+    if isinstance(exc, psycopg.OperationalError):
+        return BackendError(target_name, ErrorKind.UNREACHABLE, text)
+    return BackendError(target_name, ErrorKind.ERROR, text)
+
+
+class PostgresBackend:
+    """One configured PostgreSQL target. Thread-safe; every method blocks and so must
+    run in a worker thread, never on the UI's event loop."""
+
+    kind = "postgres"
+
+    def __init__(self, target: PostgresTarget, *, max_size: int = 4):
+        self.target = target
+        self.name = target.name
+        self._max_size = max_size
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def address(self) -> str:
+        return self.target.display
+
+    def _get_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.target.conninfo(),
+                    kwargs=connect_kwargs(self.target),
+                    min_size=0, max_size=self._max_size,
+                    timeout=self.target.connect_timeout_s + 1,
+                    check=ConnectionPool.check_connection,
+                    name=f"console-{self.name}",
+                    open=False,
+                )
+                self._pool.open(wait=False)
+            return self._pool
+
+    def _diagnose(self) -> BackendError:
+        """The pool only says 'timed out'; one direct attempt gives the real reason."""
+        try:
+            with psycopg.connect(self.target.conninfo(), **connect_kwargs(self.target)):
+                pass
+        except Exception as exc:  # noqa: BLE001 - classified below
+            return classify(self.name, exc)
+        return BackendError(self.name, ErrorKind.TIMEOUT, "no pooled connection became free in time")
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection (statement_timeout, lock_timeout, application_name set).
+        The block runs in a transaction that commits on success."""
+        pool = self._get_pool()
+        try:
+            cm = pool.connection()
+            conn = cm.__enter__()
+        except PoolTimeout:
+            raise self._diagnose() from None
+        except Exception as exc:  # noqa: BLE001
+            raise classify(self.name, exc) from None
+        try:
+            yield conn
+        except BaseException as exc:
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, (psycopg.Error, PoolTimeout)):
+                raise classify(self.name, exc) from None
+            raise
+        else:
+            cm.__exit__(None, None, None)
+
+    def connect(self, *, autocommit: bool = False, statement_timeout_ms: int | None = None,
+                **overrides: Any) -> psycopg.Connection:
+        """A dedicated, unpooled connection (DDL with its own settings, CONCURRENTLY
+        statements outside a transaction, long maintenance runs). Caller closes it."""
+        kw = connect_kwargs(self.target, **overrides)
+        if statement_timeout_ms is not None:
+            kw["options"] = session_options(self.target, statement_timeout_ms=statement_timeout_ms)
+        try:
+            return psycopg.connect(self.target.conninfo(), autocommit=autocommit, **kw)
+        except Exception as exc:  # noqa: BLE001
+            raise classify(self.name, exc) from None
+
+    def fetch(self, query: Any, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
+        with self.connection() as conn:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(query, params)
+                return cur.fetchall() if cur.description else []
+
+    def execute(self, query: Any, params: Sequence[Any] | dict | None = None) -> int:
+        with self.connection() as conn:
+            cur = conn.execute(query, params)
+            return cur.rowcount
+
+    def _health(self) -> tuple[str, float]:
+        with self.connection() as conn:
+            with Stopwatch() as sw:
+                row = conn.execute("SELECT current_setting('server_version')").fetchone()
+            return f"PostgreSQL {row[0]}", sw.ms
+
+    def health(self) -> Health:
+        return probe(self.name, self.kind, self.address, self._health)
+
+    def server_version_num(self) -> int:
+        with self.connection() as conn:
+            return int(conn.execute("SELECT current_setting('server_version_num')").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close(timeout=2)
+                self._pool = None
+

@@ -1,0 +1,56 @@
+"""Build every configured backend from Settings, once, and close them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import Settings
+from .base import Health
+from .dynamo import DynamoBackend
+from .influx import InfluxBackend
+from .postgres import PostgresBackend
+from .redis import RedisBackend
+from .s3 import S3Backend
+
+
+@dataclass
+class Backends:
+    settings: Settings
+    postgres: dict[str, PostgresBackend] = field(default_factory=dict)
+    redis: RedisBackend | None = None
+    influx: InfluxBackend | None = None
+    dynamo: DynamoBackend | None = None
+    s3: S3Backend | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Backends":
+        b = cls(settings)
+        for t in settings.postgres:
+            b.postgres[t.name] = PostgresBackend(t)
+        if settings.redis:
+            b.redis = RedisBackend(settings.redis)
+        if settings.influx:
+            b.influx = InfluxBackend(settings.influx)
+        if settings.zengin:
+            b.dynamo = DynamoBackend(settings.zengin)
+            b.s3 = S3Backend(settings.zengin)
+        return b
+
+    def all(self) -> list:
+        out: list = list(self.postgres.values())
+        out.extend(x for x in (self.redis, self.influx, self.dynamo, self.s3) if x is not None)
+        return out
+
+    def pg(self, name: str) -> PostgresBackend:
+        self.settings.target(name)  # raises a clear ConfigError for unknown names
+        return self.postgres[name]
+
+    def health_all(self) -> list[Health]:
+        return [b.health() for b in self.all()]
+
+    def close(self) -> None:
+        for b in self.all():
+            try:
+                b.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass

@@ -1,0 +1,516 @@
+"""TOML + environment + flags -> one typed, validated ``Settings`` object.
+
+Search order for the file (first hit wins): ``--config PATH``, ``$CONSOLE_CONFIG``,
+``./console.toml``, then the platformdirs user config dir (``console/console.toml``).
+Environment variables override the file, command-line flags override both.
+
+Secrets are never stored in ``Settings`` in a printable field: DSNs and URLs keep their
+password, but every place that shows one goes through :func:`mask_url` / :func:`mask_dsn`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+
+SYSTEMS = ("lambda", "accesslog", "pipe", "zengin", "learning")
+ENV_PREFIX = "CONSOLE_"
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix: names the file and the key."""
+
+    def __init__(self, message: str, *, path: Path | None = None, key: str | None = None):
+        self.path = path
+        self.key = key
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if key is not None:
+            where.append(f"key '{key}'")
+        prefix = ": ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+# --------------------------------------------------------------------------- masking
+
+_DSN_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def mask_url(url: str | None) -> str:
+    """``scheme://user:secret@host/db`` -> ``scheme://user:***@host/db``; also masks a
+    ``password=`` query parameter. Anything unparsable is returned with key=value
+    passwords masked."""
+    if not url:
+        return ""
+    if "://" not in url:
+        return mask_dsn(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{hostport}"
+    query = re.sub(r"(?i)((?:^|&)(?:password|token|secret)[^=&]*=)[^&]*", r"\1***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def mask_dsn(dsn: str | None) -> str:
+    """Mask a libpq DSN in either URL or ``key=value`` form."""
+    if not dsn:
+        return ""
+    if "://" in dsn:
+        return mask_url(dsn)
+    return _DSN_PASSWORD.sub(r"\1***", dsn)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    name: str
+    system: str
+    dsn: str | None = None
+    service: str | None = None
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 3000
+    connect_timeout_s: int = 3
+
+    def conninfo(self) -> str:
+        """The libpq conninfo; passwords come from it, PG* variables, service files or
+        ``.pgpass`` (libpq resolves those itself)."""
+        if self.dsn:
+            return self.dsn
+        return f"service={self.service}"
+
+    @property
+    def display(self) -> str:
+        return mask_dsn(self.dsn) if self.dsn else f"service={self.service}"
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str
+    socket_timeout_s: float = 3.0
+    scan_count: int = 1000
+    scan_pause_ms: int = 0
+    scan_cap: int = 200_000
+
+    @property
+    def display(self) -> str:
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True)
+class InfluxSettings:
+    url: str
+    database: str
+    retention_policy: str = ""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    timeout_s: float = 5.0
+
+    @property
+    def display(self) -> str:
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True)
+class ZenginSettings:
+    env: str = "dev"
+    table_template: str = "zengin-data-diff-{env}"
+    bucket_template: str = "{env}-zengin-diff-data"
+    region: str = "ap-northeast-1"
+    endpoint_url: str | None = None
+    target: str = "zengin"
+    forbid_self_execution: bool = True
+    bulk_threshold_bytes: int = 400 * 1024
+
+    @property
+    def table(self) -> str:
+        return self.table_template.format(env=self.env)
+
+    @property
+    def bucket(self) -> str:
+        return self.bucket_template.format(env=self.env)
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path | None = None
+    environment: str = "default"
+    read_only: bool = False
+    operator: str | None = None
+    refresh_interval_s: float = 5.0
+    postgres: tuple[PostgresTarget, ...] = ()
+    redis: RedisSettings | None = None
+    influx: InfluxSettings | None = None
+    zengin: ZenginSettings | None = None
+    audit_target: str | None = None
+
+    def target(self, name: str) -> PostgresTarget:
+        for t in self.postgres:
+            if t.name == name:
+                return t
+        known = ", ".join(t.name for t in self.postgres) or "none configured"
+        raise ConfigError(f"unknown PostgreSQL target '{name}' (known: {known})", path=self.source)
+
+    @property
+    def audit_target_name(self) -> str | None:
+        """Where audit records of actions that are not PostgreSQL DDL go (Redis session
+        deletes, diff approvals): the configured ``audit_target``, else the zengin target,
+        else the first PostgreSQL target."""
+        if self.audit_target:
+            return self.audit_target
+        if self.zengin and any(t.name == self.zengin.target for t in self.postgres):
+            return self.zengin.target
+        return self.postgres[0].name if self.postgres else None
+
+    def secrets(self) -> list[str]:
+        """Every secret value this configuration carries (used to scrub output)."""
+        out: list[str] = []
+        for t in self.postgres:
+            if t.dsn:
+                out.extend(_secrets_in(t.dsn))
+        if self.redis:
+            out.extend(_secrets_in(self.redis.url))
+        if self.influx:
+            out.extend(_secrets_in(self.influx.url))
+            out.extend(s for s in (self.influx.password, self.influx.token) if s)
+        return [s for s in out if s]
+
+
+def _secrets_in(url_or_dsn: str) -> list[str]:
+    if "://" in url_or_dsn:
+        try:
+            p = urlsplit(url_or_dsn)
+        except ValueError:
+            return []
+        return [p.password] if p.password else []
+    return [m.group(2).strip("'") for m in _DSN_PASSWORD.finditer(url_or_dsn)]
+
+
+# --------------------------------------------------------------------------- parsing
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m)?\s*$")
+
+
+class _Reader:
+    """Typed access to one TOML table, remembering which keys were read so that the
+    rest can be reported as unknown."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str, path: Path | None):
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"must be a table, got {_typename(data)}", path=path, key=prefix or None)
+        self.data = data
+        self.prefix = prefix
+        self.path = path
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def _get(self, name: str, default: Any) -> Any:
+        self.seen.add(name)
+        return self.data.get(name, default)
+
+    def err(self, name: str, message: str) -> ConfigError:
+        return ConfigError(message, path=self.path, key=self.key(name))
+
+    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+        v = self._get(name, None)
+        if v is None:
+            if required:
+                raise self.err(name, "is required")
+            return default
+        if not isinstance(v, str):
+            raise self.err(name, f"must be a string, got {_typename(v)}")
+        return v
+
+    def bool(self, name: str, default: bool) -> bool:
+        v = self._get(name, default)
+        if not isinstance(v, bool):
+            raise self.err(name, f"must be true or false, got {_typename(v)}")
+        return v
+
+    def int(self, name: str, default: int, *, minimum: int = 0) -> int:
+        v = self._get(name, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.err(name, f"must be an integer, got {_typename(v)}")
+        if v < minimum:
+            raise self.err(name, f"must be >= {minimum}, got {v}")
+        return v
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        v = self._get(name, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.err(name, f"must be a number, got {_typename(v)}")
+        if v < minimum:
+            raise self.err(name, f"must be >= {minimum}, got {v}")
+        return float(v)
+
+    def duration_ms(self, name: str, default: int) -> int:
+        """Integer milliseconds, or a string such as ``"5s"``, ``"500ms"``, ``"2min"``."""
+        v = self._get(name, default)
+        if isinstance(v, bool):
+            raise self.err(name, "must be milliseconds or a duration string like '5s'")
+        if isinstance(v, int):
+            if v < 0:
+                raise self.err(name, "must not be negative")
+            return v
+        if isinstance(v, str):
+            return parse_duration_ms(v, err=lambda m: self.err(name, m))
+        raise self.err(name, f"must be milliseconds or a duration string like '5s', got {_typename(v)}")
+
+    def table(self, name: str) -> "_Reader | None":
+        v = self._get(name, None)
+        if v is None:
+            return None
+        return _Reader(v, self.key(name), self.path)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise ConfigError("unknown key", path=self.path, key=self.key(unknown[0]))
+
+
+def parse_duration_ms(text: str, err=None) -> int:
+    m = _DURATION.match(text)
+    if not m:
+        message = f"'{text}' is not a duration (examples: 500ms, 5s, 2min)"
+        raise err(message) if err else ConfigError(message)
+    value, unit = float(m.group(1)), m.group(2) or "ms"
+    factor = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000}[unit]
+    return int(value * factor)
+
+
+def _typename(v: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", int: "an integer",
+            float: "a number", bool: "a boolean"}.get(type(v), type(v).__name__)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
+    root = _Reader(data, "", path)
+    environment = root.str("environment", "default")
+    read_only = root.bool("read_only", False)
+    operator = root.str("operator")
+    refresh = root.number("refresh_interval", 5.0, minimum=0.2)
+    audit_target = root.str("audit_target")
+
+    targets: list[PostgresTarget] = []
+    pg = root.table("postgres")
+    if pg is not None:
+        for name in pg.data:
+            tr = pg.table(name)
+            assert tr is not None
+            if not _NAME.match(name):
+                raise tr.err("", "target names may use letters, digits, '_', '-' and '.'")
+            dsn = tr.str("dsn")
+            service = tr.str("service")
+            if bool(dsn) == bool(service):
+                raise ConfigError("give exactly one of 'dsn' or 'service'", path=path, key=tr.prefix)
+            system = tr.str("system", required=True)
+            if system not in SYSTEMS:
+                raise tr.err("system", f"must be one of {', '.join(SYSTEMS)}, got '{system}'")
+            targets.append(PostgresTarget(
+                name=name, system=system, dsn=dsn, service=service,
+                statement_timeout_ms=tr.duration_ms("statement_timeout", 5000),
+                lock_timeout_ms=tr.duration_ms("lock_timeout", 3000),
+                connect_timeout_s=tr.int("connect_timeout", 3, minimum=1),
+            ))
+            tr.finish()
+        pg.finish()
+
+    redis = None
+    rr = root.table("redis")
+    if rr is not None:
+        redis = RedisSettings(
+            url=rr.str("url", required=True),
+            socket_timeout_s=rr.number("socket_timeout", 3.0, minimum=0.1),
+            scan_count=rr.int("scan_count", 1000, minimum=1),
+            scan_pause_ms=rr.int("scan_pause_ms", 0),
+            scan_cap=rr.int("scan_cap", 200_000, minimum=1),
+        )
+        rr.finish()
+
+    influx = None
+    ir = root.table("influxdb")
+    if ir is not None:
+        influx = InfluxSettings(
+            url=ir.str("url", required=True).rstrip("/"),
+            database=ir.str("database", required=True),
+            retention_policy=ir.str("retention_policy", ""),
+            username=ir.str("username"),
+            password=ir.str("password"),
+            token=ir.str("token"),
+            timeout_s=ir.number("timeout", 5.0, minimum=0.1),
+        )
+        ir.finish()
+
+    zengin = None
+    zr = root.table("zengin")
+    if zr is not None:
+        zengin = ZenginSettings(
+            env=zr.str("env", "dev"),
+            table_template=zr.str("table", "zengin-data-diff-{env}"),
+            bucket_template=zr.str("bucket", "{env}-zengin-diff-data"),
+            region=zr.str("region", "ap-northeast-1"),
+            endpoint_url=zr.str("endpoint_url"),
+            target=zr.str("target", "zengin"),
+            forbid_self_execution=zr.bool("forbid_self_execution", True),
+            bulk_threshold_bytes=zr.int("bulk_threshold_bytes", 400 * 1024, minimum=1),
+        )
+        zr.finish()
+        for tmpl_key, tmpl in (("table", zengin.table_template), ("bucket", zengin.bucket_template)):
+            try:
+                tmpl.format(env=zengin.env)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigError(f"bad template: {exc}", path=path, key=f"zengin.{tmpl_key}") from None
+    root.finish()
+
+    settings = Settings(
+        source=path, environment=environment, read_only=read_only, operator=operator,
+        refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
+        zengin=zengin, audit_target=audit_target,
+    )
+    if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
+        raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",
+                          path=path, key="zengin.target")
+    if audit_target is not None and audit_target not in {t.name for t in targets}:
+        raise ConfigError(f"names no configured PostgreSQL target ('{audit_target}')",
+                          path=path, key="audit_target")
+    return settings
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def user_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("console")) / "console.toml"
+
+
+def find_config(explicit: str | os.PathLike | None, env: Mapping[str, str],
+                cwd: Path | None = None) -> Path | None:
+    """The file to read, per the documented search order; ``None`` if there is none.
+    An explicit path (flag or ``$CONSOLE_CONFIG``) that does not exist is an error."""
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise ConfigError("no such configuration file", path=p)
+        return p
+    if env.get("CONSOLE_CONFIG"):
+        p = Path(env["CONSOLE_CONFIG"]).expanduser()
+        if not p.is_file():
+            raise ConfigError("no such configuration file (from $CONSOLE_CONFIG)", path=p)
+        return p
+    local = (cwd or Path.cwd()) / "console.toml"
+    if local.is_file():
+        return local
+    user = user_config_path()
+    if user.is_file():
+        return user
+    return None
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
+    if name not in env:
+        return None
+    v = env[name].strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"${name} must be true or false, got '{env[name]}'")
+
+
+def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """Environment variables override the file."""
+    s = settings
+    if (v := env.get("CONSOLE_ENVIRONMENT")):
+        s = dataclasses.replace(s, environment=v)
+    if (b := _env_bool(env, "CONSOLE_READ_ONLY")) is not None:
+        s = dataclasses.replace(s, read_only=b)
+    if (v := env.get("CONSOLE_OPERATOR")):
+        s = dataclasses.replace(s, operator=v)
+    if (v := env.get("CONSOLE_REFRESH_INTERVAL")):
+        try:
+            s = dataclasses.replace(s, refresh_interval_s=max(0.2, float(v)))
+        except ValueError:
+            raise ConfigError(f"$CONSOLE_REFRESH_INTERVAL must be a number of seconds, got '{v}'") from None
+    targets = []
+    for t in s.postgres:
+        var = f"CONSOLE_PG_{re.sub(r'[^A-Za-z0-9]', '_', t.name).upper()}_DSN"
+        targets.append(dataclasses.replace(t, dsn=env[var], service=None) if env.get(var) else t)
+    s = dataclasses.replace(s, postgres=tuple(targets))
+    if s.redis and env.get("CONSOLE_REDIS_URL"):
+        s = dataclasses.replace(s, redis=dataclasses.replace(s.redis, url=env["CONSOLE_REDIS_URL"]))
+    if s.influx:
+        inf = s.influx
+        if env.get("CONSOLE_INFLUX_URL"):
+            inf = dataclasses.replace(inf, url=env["CONSOLE_INFLUX_URL"].rstrip("/"))
+        if env.get("CONSOLE_INFLUX_PASSWORD"):
+            inf = dataclasses.replace(inf, password=env["CONSOLE_INFLUX_PASSWORD"])
+        if env.get("CONSOLE_INFLUX_TOKEN"):
+            inf = dataclasses.replace(inf, token=env["CONSOLE_INFLUX_TOKEN"])
+        s = dataclasses.replace(s, influx=inf)
+    if s.zengin:
+        z = s.zengin
+        if env.get("CONSOLE_ZENGIN_ENV"):
+            z = dataclasses.replace(z, env=env["CONSOLE_ZENGIN_ENV"])
+        if env.get("CONSOLE_ZENGIN_ENDPOINT_URL"):
+            z = dataclasses.replace(z, endpoint_url=env["CONSOLE_ZENGIN_ENDPOINT_URL"])
+        s = dataclasses.replace(s, zengin=z)
+    return s
+
+
+def parse_text(text: str, path: Path | None = None) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    return _parse(data, path)
+
+
+def load(explicit: str | os.PathLike | None = None, *, env: Mapping[str, str] | None = None,
+         read_only: bool | None = None, operator: str | None = None,
+         refresh_interval: float | None = None, cwd: Path | None = None) -> Settings:
+    """Load settings: file, then environment, then the given flag values."""
+    env = os.environ if env is None else env
+    path = find_config(explicit, env, cwd)
+    if path is None:
+        settings = Settings()
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+        settings = parse_text(text, path)
+    settings = _apply_env(settings, env)
+    if read_only is not None:
+        settings = dataclasses.replace(settings, read_only=read_only or settings.read_only)
+    if operator:
+        settings = dataclasses.replace(settings, operator=operator)
+    if refresh_interval is not None:
+        settings = dataclasses.replace(settings, refresh_interval_s=max(0.2, refresh_interval))
+    return settings
