@@ -39,7 +39,7 @@ CREATE INDEX idx_request_logs_cached         ON public.request_logs (cached);
 -- §3.4: the seed's "REFERENCES public.request_logs(id)" cannot be created:
 -- request_logs is partitioned, so no unique constraint on id alone can exist
 -- (it must include the partition key). The column is kept, NOT NULL and
--- indexed, without a foreign key (L4).
+-- indexed, without a foreign key (L3).
 CREATE TABLE public.error_logs (
     id             UUID        PRIMARY KEY DEFAULT gen_random_uuid(),
     request_log_id UUID        NOT NULL,   -- logical reference to request_logs.id

@@ -64,7 +64,7 @@ CREATE INDEX idx_sessions_user_id        ON meta.sessions (user_id);
 CREATE INDEX idx_sessions_status         ON meta.sessions (status);
 CREATE INDEX idx_sessions_expires_at     ON meta.sessions (expires_at);
 
--- 有効期限切れセッションクリーンアップ関数 (L5)
+-- 有効期限切れセッションクリーンアップ関数 (L4)
 -- Seed: "DELETE ... RETURNING COUNT(*) INTO deleted_count" does not compile
 -- (aggregates are not allowed in RETURNING), and the UPDATE ... SET
 -- status = 'expired' that followed matched the rows the DELETE had just removed,
@@ -84,7 +84,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
--- セッション更新関数 (L6)
+-- セッション更新関数 (L5)
 -- Seed: the trigger only fires WHEN (NEW.execution_count > OLD.execution_count),
 -- i.e. after the caller already incremented the counter; the seed's function then
 -- added 1 again, counting every execution twice. Corrected: stamp
@@ -123,7 +123,7 @@ FOR EACH ROW
 EXECUTE FUNCTION meta.update_timestamp();
 
 -- §8.2 行レベルセキュリティ (policies as in the seed; roles of §7.1/§8.1 are
--- cluster-level objects and are not created here, see L13). The table owner
+-- cluster-level objects and are not created here, see G2). The table owner
 -- bypasses these policies.
 ALTER TABLE meta.users ENABLE ROW LEVEL SECURITY;
 
@@ -135,7 +135,7 @@ CREATE POLICY admin_view_all ON meta.users
     FOR ALL
     USING (current_setting('app.current_role', TRUE) = 'admin');
 
--- §10.1 バージョン管理テーブル (table only; the seed's initial INSERT is data, L14)
+-- §10.1 バージョン管理テーブル (table only; the seed's initial INSERT is data, G4)
 CREATE TABLE meta.schema_version (
     id          SERIAL       PRIMARY KEY,
     version     VARCHAR(32)  NOT NULL,

@@ -83,7 +83,7 @@ GROUP BY
 ORDER BY
     total_requests DESC;
 
--- §4.3 エラー概要 (joins on request_log_id = id; there is no FK any more, L4)
+-- §4.3 エラー概要 (joins on request_log_id = id; there is no FK any more, L3)
 CREATE VIEW analytics.error_summary AS
 SELECT
     e.error_code,
@@ -109,12 +109,12 @@ CREATE MATERIALIZED VIEW analytics.daily_stats_mv AS
 SELECT * FROM analytics.daily_usage_stats;
 
 -- The seed refreshes it with REFRESH MATERIALIZED VIEW CONCURRENTLY, which
--- requires a unique index on the materialized view; the seed defines none (L9).
+-- requires a unique index on the materialized view; the seed defines none (L8).
 -- (day, language_title) is the GROUP BY key of daily_usage_stats, so it is unique.
 CREATE UNIQUE INDEX idx_daily_stats_mv_day_language_title
     ON analytics.daily_stats_mv (day, language_title);
 
--- §5.2 日次メトリクス集計関数 (L7)
+-- §5.2 日次メトリクス集計関数 (L6)
 -- Corrections: avg_cache_latency_ms is NOT NULL but AVG(CASE WHEN cached ...)
 -- is NULL for a function with no cached request that day -> COALESCE(..., 0);
 -- DATE(timestamp) = target_date replaced by the equivalent half-open range so

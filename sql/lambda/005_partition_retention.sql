@@ -1,5 +1,5 @@
 -- lambda/005_partition_retention.sql
--- Seed 000 §6.1 古いパーティションを削除する関数 (L8).
+-- Seed 000 §6.1 古いパーティションを削除する関数 (L7).
 -- Corrections to the seed:
 --  * substring(... from 'request_logs_y(\d{4})m(\d{2})') returns only the FIRST
 --    capture group ('2025'), so to_date(..., 'YYYYMM') gave January for every
