@@ -1,0 +1,626 @@
+"""The zengin diff record: one item of the DynamoDB table ``zengin-data-diff-{env}``, read
+exactly as seed 003 writes it, and the S3 document that holds the records of a large diff.
+
+DynamoDB item (attribute names are seed 003's, camelCase)
+---------------------------------------------------------
+``id`` (S, partition key)      ``diff-YYYYMMDD-NNNNNN`` (seed 003 shows three digits; six are
+                               written, any run of digits is read)
+``timestamp`` (S, sort key)    ISO-8601 UTC, ``2024-01-01T09:00:00.000Z``
+``status`` (S)                 pending | approved | executing | completed | failed | rejected.
+                               "expired" is never stored: it is derived from ``ttl``.
+``diffType`` (S)               addition | update | deletion | bulk_update
+``zenginData`` (M)             the row as the zengin source has it (absent for a deletion)
+``currentData`` (M)            the row as PostgreSQL had it when the diff was computed
+                               (absent for an addition)
+``changes`` (M)                ``{field: {old, new}}`` for every field that differs
+``approvedBy`` / ``approvedAt`` / ``rejectedBy`` / ``rejectionReason`` / ``executedBy`` /
+``executedAt`` / ``updatedAt`` (S)
+``executionResult`` (M)        ``{success: BOOL, rowsAffected: N, executionTime: N (ms)}``
+``metadata`` (M)               ``{source, sourceVersion, processingNode, ...}``
+``ttl`` (N)                    epoch seconds; DynamoDB deletes the item some time after it
+``dataLocation`` (S) / ``dataSize`` (N) / ``dataSummary`` (M)
+                               bulk_update only: ``s3://bucket/diffs/<id>.json``, its size in
+                               bytes, and the summary below
+
+Row payloads (``zenginData`` / ``currentData`` and every bulk record) use seed 003's names:
+``bankCode``, ``bankName``, ``bankKana`` for a bank; a branch adds ``branchCode``,
+``branchName``, ``branchKana`` to its bank's three fields (as in seed 003's example). A
+payload with ``branchCode`` is a branch row (table ``branches``), else a bank row
+(``banks``). ``changes`` of a branch diff name branch fields only: a bank's rename is the
+bank's own diff. Values are strings, ``bankKana``/``branchKana`` may be null.
+
+S3 bulk document (``zengin-diff-bulk/1``)
+-----------------------------------------
+A diff whose records together exceed the bulk threshold (400 KB, seed 003) is stored as ONE
+``bulk_update`` item; its records live in S3 at ``dataLocation`` as UTF-8 JSON::
+
+    {
+      "format": "zengin-diff-bulk/1",
+      "id": "diff-20240101-000002",            # the item this document belongs to
+      "timestamp": "2024-01-01T09:01:00.000Z",  # the item's sort key
+      "summary": {
+        "totalRecords": 150, "additions": 50, "updates": 80, "deletions": 20,
+        "byTable": {"banks":    {"addition": 0,  "update": 2,  "deletion": 0},
+                    "branches": {"addition": 50, "update": 78, "deletion": 20}}
+      },
+      "records": [
+        {"diffType": "update",
+         "zenginData":  {"bankCode": "0001", "bankName": "みずほ", "bankKana": "ミズホ",
+                         "branchCode": "001", "branchName": "本店", "branchKana": "ホンテン"},
+         "currentData": {... same keys, the PostgreSQL values ...},
+         "changes": {"branchName": {"old": "本店営業部", "new": "本店"}}},
+        {"diffType": "addition", "zenginData": {...}, "currentData": null, "changes": {...}},
+        {"diffType": "deletion", "zenginData": null, "currentData": {...}, "changes": {...}}
+      ]
+    }
+
+``summary`` is also stored on the item as ``dataSummary`` (seed 003's four counts plus
+``byTable``); ``dataSize`` is the document's length in bytes. Records are listed in the
+order they can be applied: bank additions and updates, then branch additions, updates and
+deletions, then bank deletions.
+
+Reading never raises: a malformed item or document yields a record whose ``problems``
+names every reason, with whatever could be read kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Mapping
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+STATUSES = ("pending", "approved", "executing", "completed", "failed", "rejected")
+EXPIRED = "expired"
+DIFF_TYPES = ("addition", "update", "deletion", "bulk_update")
+ROW_DIFF_TYPES = ("addition", "update", "deletion")
+
+BANK_FIELDS = ("bankCode", "bankName", "bankKana")
+BRANCH_FIELDS = ("branchCode", "branchName", "branchKana")
+BANK_COMPARED = ("bankName", "bankKana")
+BRANCH_COMPARED = ("branchName", "branchKana")
+
+BULK_FORMAT = "zengin-diff-bulk/1"
+TTL_DAYS = 90
+ID_RE = re.compile(r"^diff-(\d{8})-(\d+)$")
+
+_STRING_ATTRS = ("approvedBy", "approvedAt", "rejectedBy", "rejectionReason", "executedBy",
+                 "executedAt", "updatedAt", "dataLocation")
+_MAX_TTL = 253402300799        # 9999-12-31T23:59:59Z: beyond it no datetime exists
+_MAX_DEPTH = 32                # DynamoDB's own nesting limit
+_TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
+
+_deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
+
+Payload = Mapping[str, Any]
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def _check_typed(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` is not a well-formed DynamoDB attribute value, or None.
+
+    TypeDeserializer does the conversion but trusts its input ({"S": 1} comes back as the
+    int 1, {"N": "abc"} as NaN); this check keeps such values out of the model."""
+    if depth > _MAX_DEPTH:
+        return "nested deeper than DynamoDB allows"
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return "not a typed value ({type: value})"
+    (tag, v), = value.items()
+    if tag not in _TYPES:
+        return f"unknown type {str(tag)[:20]!r}"
+    if tag == "S":
+        return None if isinstance(v, str) else "S is not a string"
+    if tag == "N":
+        return _check_number(v)
+    if tag == "B":
+        return None if isinstance(v, (bytes, bytearray, Binary)) else "B is not bytes"
+    if tag == "BOOL":
+        return None if isinstance(v, bool) else "BOOL is not a boolean"
+    if tag == "NULL":
+        return None if v is True else "NULL is not true"
+    if tag == "M":
+        if not isinstance(v, Mapping):
+            return "M is not a map"
+        for k, sub in v.items():
+            if not isinstance(k, str):
+                return "M has a non-string key"
+            if (why := _check_typed(sub, depth + 1)) is not None:
+                return f"{k[:40]}: {why}"
+        return None
+    if tag == "L":
+        if not isinstance(v, list):
+            return "L is not a list"
+        for i, sub in enumerate(v):
+            if (why := _check_typed(sub, depth + 1)) is not None:
+                return f"[{i}]: {why}"
+        return None
+    if not isinstance(v, list):
+        return f"{tag} is not a list"
+    for item in v:
+        why = {"SS": None if isinstance(item, str) else "SS holds a non-string",
+               "NS": _check_number(item),
+               "BS": None if isinstance(item, (bytes, bytearray, Binary)) else "BS holds non-bytes"}[tag]
+        if why is not None:
+            return why
+    return None
+
+
+def _check_number(v: Any) -> str | None:
+    if not isinstance(v, str) or len(v) > 64:
+        return "N is not a number string"
+    try:
+        d = Decimal(v)
+    except ArithmeticError:
+        return f"N {v[:20]!r} is not a number"
+    if not d.is_finite():
+        return f"N {v[:20]!r} is not a finite number"
+    if d != 0 and not (-130 <= d.adjusted() <= 125):
+        return f"N {v[:20]!r} is outside DynamoDB's number range"
+    if len(d.as_tuple().digits) > 38:
+        return f"N {v[:20]!r} has more than 38 digits"
+    return None
+
+
+def _native(value: Any) -> Any:
+    """Deserialized DynamoDB value -> plain Python (Decimal -> int or float)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, set):
+        return {_native(v) for v in value}
+    if isinstance(value, Binary):
+        return bytes(value.value)
+    return value
+
+
+def _dynamo(value: Any) -> Any:
+    """Plain Python -> what TypeSerializer accepts (numbers as Decimal, never float)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes, Binary)):
+        return value
+    if isinstance(value, int):
+        d = Decimal(value)
+        return d.normalize() if len(d.as_tuple().digits) > 38 else d
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {str(k): _dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dynamo(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return {_dynamo(v) for v in value}
+    return value
+
+
+def decode_attribute(value: Any) -> tuple[Any, str | None]:
+    """``(python value, None)`` or ``(None, reason)``; never raises."""
+    why = _check_typed(value)
+    if why is not None:
+        return None, why
+    try:
+        return _native(_deserializer.deserialize(value)), None
+    except Exception as exc:  # noqa: BLE001 - any decoding failure becomes a problem
+        return None, f"cannot decode: {type(exc).__name__}"
+
+
+def encode_attribute(value: Any) -> dict[str, Any]:
+    return _serializer.serialize(_dynamo(value))
+
+
+# --------------------------------------------------------------------------- time helpers
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, as seed 003 writes timestamps."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime | None:
+    """An ISO-8601 timestamp (``Z`` or offset; naive means UTC, as seed 003's
+    ``datetime.utcnow().isoformat()`` writes), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def ttl_for(now: datetime, days: int = TTL_DAYS) -> int:
+    return int(now.timestamp()) + days * 86400
+
+
+# --------------------------------------------------------------------------- row diffs
+
+
+def row_key(payload: Payload | None) -> tuple[str, str | None] | None:
+    """``(bankCode, branchCode or None)`` of a payload, or None without a bankCode."""
+    if not payload or not isinstance(payload.get("bankCode"), str):
+        return None
+    branch = payload.get("branchCode")
+    return payload["bankCode"], branch if isinstance(branch, str) else None
+
+
+def _payload_problems(name: str, payload: Any) -> list[str]:
+    if payload is None:
+        return []
+    if not isinstance(payload, Mapping):
+        return [f"{name} is not a map"]
+    out = []
+    for key in BANK_FIELDS + BRANCH_FIELDS:
+        v = payload.get(key)
+        if v is not None and not isinstance(v, str):
+            out.append(f"{name}.{key} is not a string")
+    if not isinstance(payload.get("bankCode"), str):
+        out.append(f"{name} has no bankCode")
+    return out
+
+
+def _changes_problems(changes: Any) -> list[str]:
+    if changes is None:
+        return []
+    if not isinstance(changes, Mapping):
+        return ["changes is not a map"]
+    return [f"changes.{k} is not {{old, new}}" for k, v in changes.items()
+            if not (isinstance(v, Mapping) and set(v) <= {"old", "new"})]
+
+
+def entry_problems(diff_type: Any, zengin: Any, current: Any, changes: Any) -> list[str]:
+    """Structural problems of one row diff (addition / update / deletion). Content rules
+    (4-digit codes, kana) are validation's business, not the reader's."""
+    out: list[str] = []
+    if diff_type not in ROW_DIFF_TYPES:
+        out.append(f"diffType {str(diff_type)[:40]!r} is not one of {', '.join(ROW_DIFF_TYPES)}")
+    out += _payload_problems("zenginData", zengin)
+    out += _payload_problems("currentData", current)
+    out += _changes_problems(changes)
+    if diff_type in ("addition", "update") and not zengin:
+        out.append(f"{diff_type} without zenginData")
+    if diff_type in ("update", "deletion") and not current:
+        out.append(f"{diff_type} without currentData")
+    if diff_type == "addition" and current:
+        out.append("addition with currentData (the row already existed)")
+    if diff_type == "deletion" and zengin:
+        out.append("deletion with zenginData (the row still exists in the source)")
+    if isinstance(zengin, Mapping) and isinstance(current, Mapping) and zengin and current:
+        zk, ck = row_key(zengin), row_key(current)
+        if zk and ck and zk != ck:
+            out.append(f"zenginData is row {zk} but currentData is row {ck}")
+    if isinstance(changes, Mapping) and not out:
+        for name, change in changes.items():
+            if isinstance(current, Mapping) and current and current.get(name) != change.get("old"):
+                out.append(f"changes.{name}.old disagrees with currentData")
+            if isinstance(zengin, Mapping) and zengin and zengin.get(name) != change.get("new"):
+                out.append(f"changes.{name}.new disagrees with zenginData")
+        if diff_type == "update":
+            compared = BRANCH_COMPARED if "branchCode" in zengin else BANK_COMPARED
+            for name in compared:
+                if name not in changes and zengin.get(name) != current.get(name):
+                    out.append(f"changes omits {name}, which differs")
+    return out
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One row change: a single diff item's content, or one record of a bulk document."""
+
+    diffType: str
+    zenginData: Payload | None = None
+    currentData: Payload | None = None
+    changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str | None] | None:
+        return row_key(self.zenginData) or row_key(self.currentData)
+
+    @property
+    def table(self) -> str:
+        key = self.key
+        return "branches" if key and key[1] is not None else "banks"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"diffType": self.diffType, "zenginData": _plain(self.zenginData),
+                "currentData": _plain(self.currentData), "changes": _plain(self.changes)}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "DiffEntry":
+        if not isinstance(raw, Mapping):
+            return cls(diffType="", problems=("record is not an object",))
+        diff_type = raw.get("diffType")
+        zengin, current, changes = raw.get("zenginData"), raw.get("currentData"), raw.get("changes")
+        problems = entry_problems(diff_type, zengin, current, changes)
+        return cls(
+            diffType=diff_type if isinstance(diff_type, str) else "",
+            zenginData=dict(zengin) if isinstance(zengin, Mapping) and zengin else None,
+            currentData=dict(current) if isinstance(current, Mapping) and current else None,
+            changes=dict(changes) if isinstance(changes, Mapping) else {},
+            problems=tuple(problems),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def summarize(entries: list[DiffEntry] | tuple[DiffEntry, ...]) -> dict[str, Any]:
+    """Seed 003's ``dataSummary`` counts plus the per-table breakdown."""
+    by_table = {t: {k: 0 for k in ROW_DIFF_TYPES} for t in ("banks", "branches")}
+    for e in entries:
+        if e.diffType in ROW_DIFF_TYPES:
+            by_table[e.table][e.diffType] += 1
+    total = {k: by_table["banks"][k] + by_table["branches"][k] for k in ROW_DIFF_TYPES}
+    return {"totalRecords": len(entries), "additions": total["addition"], "updates": total["update"],
+            "deletions": total["deletion"], "byTable": by_table}
+
+
+# --------------------------------------------------------------------------- the record
+
+
+@dataclass(frozen=True)
+class DiffRecord:
+    """One diff item. Mapping fields are to be treated as read-only."""
+
+    id: str = ""
+    timestamp: str = ""
+    status: str = ""
+    diffType: str = ""
+    zenginData: Payload | None = None
+    currentData: Payload | None = None
+    changes: Mapping[str, Mapping[str, Any]] | None = None
+    approvedBy: str | None = None
+    approvedAt: str | None = None
+    rejectedBy: str | None = None
+    rejectionReason: str | None = None
+    executedBy: str | None = None
+    executedAt: str | None = None
+    updatedAt: str | None = None
+    executionResult: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = None
+    ttl: int | None = None
+    dataLocation: str | None = None
+    dataSize: int | None = None
+    dataSummary: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)   # attributes the model does not name
+    problems: tuple[str, ...] = ()
+
+    # ---- derived
+
+    @property
+    def key(self) -> dict[str, dict[str, str]]:
+        """The DynamoDB primary key, typed, for get_item / update_item."""
+        return {"id": {"S": self.id}, "timestamp": {"S": self.timestamp}}
+
+    @property
+    def is_bulk(self) -> bool:
+        return self.diffType == "bulk_update"
+
+    @property
+    def entry(self) -> DiffEntry | None:
+        """The row change of a single diff (None for a bulk diff: load its document)."""
+        if self.is_bulk:
+            return None
+        return DiffEntry(self.diffType, self.zenginData, self.currentData, dict(self.changes or {}),
+                         tuple(entry_problems(self.diffType, self.zenginData, self.currentData,
+                                              self.changes)))
+
+    @property
+    def s3_location(self) -> tuple[str, str] | None:
+        """``(bucket, key)`` of a bulk diff's document."""
+        m = re.match(r"^s3://([^/]+)/(.+)$", self.dataLocation or "")
+        return (m.group(1), m.group(2)) if m else None
+
+    def is_expired(self, now: datetime) -> bool:
+        """TTL passed but DynamoDB has not deleted the item yet (it may take up to two
+        days). An executing diff is never hidden as expired: it must be reconciled."""
+        return self.ttl is not None and self.ttl < now.timestamp() and self.status != "executing"
+
+    def display_status(self, now: datetime) -> str:
+        return EXPIRED if self.is_expired(now) else self.status
+
+    # ---- DynamoDB
+
+    @classmethod
+    def from_item(cls, item: Any) -> "DiffRecord":
+        """Read a raw DynamoDB item (``{"id": {"S": ...}, ...}``). Never raises."""
+        if not isinstance(item, Mapping):
+            return cls(problems=(f"item is not a map ({type(item).__name__})",))
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for name, raw in item.items():
+            if not isinstance(name, str):
+                problems.append("item has a non-string attribute name")
+                continue
+            value, why = decode_attribute(raw)
+            if why is not None:
+                problems.append(f"attribute {name[:40]!r}: {why}")
+                continue
+            values[name] = value
+        return cls.from_values(values, problems)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], problems: list[str] | None = None) -> "DiffRecord":
+        """Build from already-decoded values (plain Python), collecting every problem."""
+        problems = list(problems or [])
+        known = {f.name for f in fields(cls)} - {"extra", "problems"}
+        kw: dict[str, Any] = {}
+
+        def take_str(name: str, required: bool) -> None:
+            v = values.get(name)
+            if v is None:
+                if required:
+                    problems.append(f"missing {name}")
+                return
+            if isinstance(v, str):
+                kw[name] = v
+            else:
+                problems.append(f"{name} is not a string")
+
+        for name in ("id", "timestamp", "status", "diffType"):
+            take_str(name, required=True)
+        for name in _STRING_ATTRS:
+            take_str(name, required=False)
+
+        rid = kw.get("id", "")
+        if rid and not ID_RE.match(rid):
+            problems.append(f"id {rid[:40]!r} is not diff-YYYYMMDD-NNNNNN")
+        if kw.get("timestamp") and parse_iso(kw["timestamp"]) is None:
+            problems.append(f"timestamp {kw['timestamp'][:40]!r} is not ISO-8601")
+        status = kw.get("status")
+        if status is not None and status not in STATUSES:
+            problems.append(f"status {status[:40]!r} is not one of {', '.join(STATUSES)}")
+        diff_type = kw.get("diffType")
+        if diff_type is not None and diff_type not in DIFF_TYPES:
+            problems.append(f"diffType {diff_type[:40]!r} is not one of {', '.join(DIFF_TYPES)}")
+
+        for name in ("zenginData", "currentData", "changes", "executionResult", "metadata", "dataSummary"):
+            v = values.get(name)
+            if v is None:
+                continue
+            if isinstance(v, Mapping):
+                kw[name] = v
+            else:
+                problems.append(f"{name} is not a map")
+
+        for name in ("ttl", "dataSize"):
+            v = values.get(name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                problems.append(f"{name} is not a non-negative integer")
+            elif name == "ttl" and v > _MAX_TTL:
+                problems.append("ttl is beyond year 9999")
+            else:
+                kw[name] = v
+
+        if diff_type == "bulk_update":
+            problems += _bulk_item_problems(kw)
+        elif diff_type in ROW_DIFF_TYPES:
+            # Seed 003's create_diff_record writes both maps even when one side is empty.
+            for side in ("zenginData", "currentData"):
+                if side in kw and not kw[side]:
+                    kw[side] = None
+            problems += entry_problems(diff_type, kw.get("zenginData"), kw.get("currentData"),
+                                       kw.get("changes"))
+        result = kw.get("executionResult")
+        if result is not None:
+            if "success" in result and not isinstance(result["success"], bool):
+                problems.append("executionResult.success is not a boolean")
+            for n in ("rowsAffected", "executionTime"):
+                if n in result and (isinstance(result[n], bool) or not isinstance(result[n], (int, float))):
+                    problems.append(f"executionResult.{n} is not a number")
+
+        extra = {k: v for k, v in values.items() if k not in known}
+        return cls(**kw, extra=extra, problems=tuple(dict.fromkeys(problems)))
+
+    def to_item(self) -> dict[str, dict[str, Any]]:
+        """The raw DynamoDB item; absent (None) attributes are left out."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in fields(self):
+            if f.name in ("extra", "problems"):
+                continue
+            v = getattr(self, f.name)
+            if v is None or (f.name in ("id", "timestamp", "status", "diffType") and v == ""):
+                continue
+            out[f.name] = encode_attribute(v)
+        for k, v in self.extra.items():
+            if k not in out:
+                out[k] = encode_attribute(v)
+        return out
+
+
+def _bulk_item_problems(kw: Mapping[str, Any]) -> list[str]:
+    out = []
+    loc = kw.get("dataLocation")
+    if loc is None:
+        out.append("bulk_update without dataLocation")
+    elif not re.match(r"^s3://[^/]+/.+$", loc):
+        out.append(f"dataLocation {loc[:60]!r} is not s3://bucket/key")
+    if kw.get("dataSize") is None:
+        out.append("bulk_update without dataSize")
+    summary = kw.get("dataSummary")
+    if summary is None:
+        out.append("bulk_update without dataSummary")
+    else:
+        for n in ("totalRecords", "additions", "updates", "deletions"):
+            v = summary.get(n)
+            if isinstance(v, bool) or not isinstance(v, int):
+                out.append(f"dataSummary.{n} is not an integer")
+    return out
+
+
+# --------------------------------------------------------------------------- bulk document
+
+
+@dataclass(frozen=True)
+class BulkDocument:
+    id: str | None
+    timestamp: str | None
+    summary: Mapping[str, Any]
+    records: tuple[DiffEntry, ...]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def record_problems(self) -> list[tuple[int, str]]:
+        return [(i, p) for i, e in enumerate(self.records) for p in e.problems]
+
+
+def build_bulk_document(diff_id: str, timestamp: str, entries: list[DiffEntry] | tuple[DiffEntry, ...]) -> bytes:
+    doc = {"format": BULK_FORMAT, "id": diff_id, "timestamp": timestamp, "summary": summarize(entries),
+           "records": [e.to_json() for e in entries]}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def parse_bulk_document(data: bytes | str, *, expected_id: str | None = None,
+                        expected_summary: Mapping[str, Any] | None = None) -> BulkDocument:
+    """Read a bulk document; never raises. ``expected_id`` / ``expected_summary`` (the
+    item's ``id`` and ``dataSummary``) catch a document that belongs to another diff or
+    was changed after the item was written."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return BulkDocument(None, None, {}, (), (f"not JSON: {type(exc).__name__}",))
+    if not isinstance(doc, dict):
+        return BulkDocument(None, None, {}, (), ("document is not a JSON object",))
+    problems = []
+    if doc.get("format") != BULK_FORMAT:
+        problems.append(f"format {str(doc.get('format'))[:40]!r} is not {BULK_FORMAT}")
+    raw_records = doc.get("records")
+    if not isinstance(raw_records, list):
+        problems.append("records is not a list")
+        raw_records = []
+    records = tuple(DiffEntry.from_json(r) for r in raw_records)
+    summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
+    if not summary:
+        problems.append("summary missing")
+    actual = summarize(records)
+    for n in ("totalRecords", "additions", "updates", "deletions"):
+        if summary and summary.get(n) != actual[n]:
+            problems.append(f"summary.{n} says {summary.get(n)!r}, the records count {actual[n]}")
+        if expected_summary is not None and expected_summary.get(n) != actual[n]:
+            problems.append(f"dataSummary.{n} says {expected_summary.get(n)!r}, the records count {actual[n]}")
+    doc_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+    if expected_id is not None and doc_id != expected_id:
+        problems.append(f"document belongs to {doc_id!r}, not {expected_id!r}")
+    bad = sum(1 for r in records if r.problems)
+    if bad:
+        problems.append(f"{bad} of {len(records)} records are malformed")
+    ts = doc.get("timestamp") if isinstance(doc.get("timestamp"), str) else None
+    return BulkDocument(doc_id, ts, summary, records, tuple(problems))

@@ -1,0 +1,135 @@
+"""``console demo``: start the embedded stack, migrate and fill it, open the console on it,
+and stop everything on the way out (quit, Ctrl+C or SIGTERM)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..config import Settings, load
+from .stack import INFLUX_MISSING, Stack, StackError
+
+MARKER = ".console-demo"
+
+
+def prepare_dir(data_dir: Path) -> None:
+    """A fresh, reproducible demo each run. Only a folder the demo made itself (it carries
+    a marker file) is ever emptied; anything else non-empty is refused."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists():
+            raise StackError(f"{data_dir} is not empty and was not made by `console demo`; "
+                             "choose another --data-dir")
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("made by console demo; emptied at the next demo start\n")
+    _check_traversable(data_dir)
+
+
+def _check_traversable(path: Path) -> None:
+    """As root, PostgreSQL runs as an unprivileged user that must reach the folder."""
+    import os
+    if os.geteuid() != 0:
+        return
+    for parent in [path, *path.parents]:
+        if not parent.stat().st_mode & 0o001:
+            if parent == path:
+                parent.chmod(parent.stat().st_mode | 0o755)
+                continue
+            raise StackError(f"running as root, PostgreSQL's unprivileged user cannot enter {parent}; "
+                             "use a --data-dir under a world-traversable folder (for example /var/tmp/console-demo)")
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def build(stack: Stack, *, request_log_rows: int, now: datetime | None = None,
+          say: Callable[[str], None] = _say) -> tuple[Path, list[str]]:
+    """Migrate every database and fill the whole stack. Returns the config path and
+    notices for the user."""
+    from ..backends.registry import Backends
+    from ..config import parse_text
+    from ..core import migrate
+    from . import data, zengin
+
+    now = now or datetime.now(timezone.utc)
+    notices: list[str] = []
+    stack.create_databases()
+    config_path = stack.write_config()
+    settings = parse_text(config_path.read_text(), config_path)
+    backends = Backends.from_settings(settings)
+    try:
+        t0 = time.perf_counter()
+        for target in settings.postgres:
+            res = migrate.migrate(settings, backends.pg(target.name), target.system, actor="console-demo")
+            if res.failed:
+                raise StackError(f"migrating {target.name} failed at {res.failed}: {res.error}")
+        say(f"  migrated {len(settings.postgres)} databases ({time.perf_counter() - t0:.1f}s)")
+        t0 = time.perf_counter()
+        data.fill_postgres(backends.postgres, now, request_log_rows=request_log_rows)
+        say(f"  filled PostgreSQL ({time.perf_counter() - t0:.1f}s)")
+        t0 = time.perf_counter()
+        zengin.create_table_and_bucket(backends.dynamo, backends.s3)
+        zengin.build_demo(settings, backends, now)
+        say(f"  zengin master data and diffs ({time.perf_counter() - t0:.1f}s)")
+        data.fill_redis(backends.redis.client, now)
+        if backends.influx is not None:
+            data.fill_influx(backends.influx, now)
+        else:
+            notices.append(stack.influx_error or INFLUX_MISSING)
+    finally:
+        backends.close()
+    return config_path, notices
+
+
+def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
+    data_dir = Path(args.data_dir).expanduser().resolve()
+    stack = Stack(data_dir)
+    publisher = None
+
+    def on_term(signum, frame):  # SIGTERM: unwind through the finally below
+        raise SystemExit(128 + signum)
+
+    old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        prepare_dir(data_dir)
+        _say(f"console demo: starting the embedded stack in {data_dir}")
+        t0 = time.perf_counter()
+        stack.start(with_influx=not args.no_influx)
+        _say(f"  servers up ({time.perf_counter() - t0:.1f}s): PostgreSQL, Redis, moto"
+             + (", InfluxDB" if stack.influx else " (no InfluxDB: see the notice in the console)"))
+        config_path, notices = build(stack, request_log_rows=args.request_log_rows)
+        settings: Settings = load(config_path, read_only=args.read_only, operator=args.operator,
+                                  refresh_interval=args.refresh, env={})
+        from .data import Publisher
+        import redis as redislib
+        publisher = Publisher(redislib.Redis.from_url(settings.redis.url))
+        publisher.start()
+        _say(f"console demo: ready in {time.perf_counter() - t0:.1f}s; config: {config_path}")
+        if args.no_ui:
+            print(config_path, flush=True)
+            _say(f"  use it with: . {data_dir / 'env.sh'} && console status\n  Ctrl+C stops the stack.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+            return 0
+        return open_ui(settings, notices=notices)
+    except StackError as exc:
+        _say(f"console demo: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if publisher is not None:
+            publisher.stop()
+        stack.stop()
+        signal.signal(signal.SIGTERM, old_term)
+        _say("console demo: stack stopped")

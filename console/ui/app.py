@@ -1,0 +1,95 @@
+"""The Textual application: one mode per screen, global keys, the command palette, the
+header that says which environment and whether the console is read-only."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from .screens.help import HelpScreen
+from .screens.overview import OverviewScreen
+from .screens.placeholder import NotBuiltScreen
+from .services import Services
+
+# (mode, key, title, what it will do) — the order is the order of the keys.
+SCREENS: list[tuple[str, str, str, str]] = [
+    ("overview", "1", "Overview", "every backend: reachability, latency, version"),
+    ("schema", "2", "Schema", "expected (sql/) vs live catalog, drift and fixes"),
+    ("partitions", "3", "Partitions", "coverage, gaps, retention, default-partition rows"),
+    ("metrics", "4", "Metrics", "pg_stat activity, analytics views, InfluxDB series"),
+    ("sessions", "5", "Sessions", "Redis sessions, connections, caches, channel tail"),
+    ("diffs", "6", "Diffs", "zengin diff review queue: approve, reject, execute"),
+]
+
+
+def _screen_factory(mode: str, title: str, what: str):
+    if mode == "overview":
+        return OverviewScreen
+    return lambda: NotBuiltScreen(title, what, id=mode)
+
+
+class ConsoleApp(App):
+    CSS_PATH = "console.tcss"
+    TITLE = "console"
+    ENABLE_COMMAND_PALETTE = True
+
+    MODES = {mode: _screen_factory(mode, title, what) for mode, _, title, what in SCREENS}
+
+    BINDINGS = [
+        *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}",
+                  tooltip=f"Show the {title} screen: {what}")
+          for mode, key, title, what in SCREENS],
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key of this screen"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+    ]
+
+    def __init__(self, services: Services, *, initial_mode: str = "overview") -> None:
+        super().__init__()
+        self.services = services
+        self.initial_mode = initial_mode
+        s = services.settings
+        flags = [f"env {s.environment}"]
+        if s.read_only:
+            flags.append("READ-ONLY")
+        self.sub_title = " · ".join(flags)
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.initial_mode)
+        for notice in self.services.notices:
+            self.notify(notice, severity="warning", timeout=12)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, key, title, what in SCREENS:
+            yield SystemCommand(f"Screen: {title}", f"[{key}] {what}",
+                                lambda m=mode: self.switch_mode(m))
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for node, label in ((self.screen, self.screen.__class__.__name__.replace("Screen", "")), (self, "everywhere")):
+            for binding in node.BINDINGS:
+                b = binding if isinstance(binding, Binding) else Binding(*binding)
+                if b.key in seen:
+                    continue
+                seen.add(b.key)
+                keys = b.key_display or ", ".join(self.get_key_display(Binding(k, b.action))
+                                                   for k in b.key.split(","))
+                rows.append((keys, b.tooltip or b.description, label))
+        rows.append(("Ctrl+P", "Command palette: screens and actions", "everywhere"))
+        self.push_screen(HelpScreen(self.screen.__class__.__name__.replace("Screen", ""), rows))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for workers that died: show the error, never a traceback (tracebacks
+        with locals can carry passwords)."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.notify(f"{type(err).__name__}: {err}", title="Background task failed",
+                        severity="error", timeout=10)
+
+    def on_unmount(self) -> None:
+        self.services.close()

@@ -1,0 +1,33 @@
+"""What the UI needs from the rest of the console, as one object the app receives.
+
+The real app builds it from Settings and Backends; snapshot tests build it from fixed
+fakes of the same core interfaces (a HealthCheck whose ``run`` returns a fixed Health)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..backends.registry import Backends
+from ..config import Settings
+from ..core.health import HealthCheck, checks_for
+
+
+@dataclass
+class Services:
+    settings: Settings
+    health_checks: list[HealthCheck] = field(default_factory=list)
+    backends: Backends | None = None
+    clock: Callable[[], float] = time.monotonic
+    notices: list[str] = field(default_factory=list)   # shown once at start (e.g. demo caveats)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, notices: list[str] | None = None) -> "Services":
+        backends = Backends.from_settings(settings)
+        return cls(settings=settings, health_checks=checks_for(backends), backends=backends,
+                   notices=list(notices or []))
+
+    def close(self) -> None:
+        if self.backends is not None:
+            self.backends.close()
