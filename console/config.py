@@ -139,6 +139,7 @@ class ZenginSettings:
     target: str = "zengin"
     forbid_self_execution: bool = True
     bulk_threshold_bytes: int = 400 * 1024
+    timeout_s: float = 5.0
 
     @property
     def table(self) -> str:
@@ -376,6 +377,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             target=zr.str("target", "zengin"),
             forbid_self_execution=zr.bool("forbid_self_execution", True),
             bulk_threshold_bytes=zr.int("bulk_threshold_bytes", 400 * 1024, minimum=1),
+            timeout_s=zr.number("timeout", 5.0, minimum=0.1),
         )
         zr.finish()
         for tmpl_key, tmpl in (("table", zengin.table_template), ("bucket", zengin.bucket_template)):

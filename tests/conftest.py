@@ -29,6 +29,7 @@ def stack():
     data_dir.chmod(0o755)
     s = Stack(data_dir, zengin_env="test")
     s.start(with_influx=True, require_influx=IN_CI)
+    s.create_databases()
     try:
         yield s
     finally:

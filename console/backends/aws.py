@@ -56,7 +56,7 @@ def make_client(service: str, settings: ZenginSettings):
     """boto3 sessions are not thread-safe, clients are: build clients under a lock and
     share them between worker threads."""
     cfg = botocore.config.Config(
-        connect_timeout=3, read_timeout=10,
+        connect_timeout=min(3.0, settings.timeout_s), read_timeout=settings.timeout_s,
         retries={"max_attempts": 2, "mode": "standard"},
         user_agent_extra="console",
     )

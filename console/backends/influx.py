@@ -62,6 +62,10 @@ class InfluxBackend:
         url = f"{self.settings.url}{path}?{urlencode(params)}" if params else f"{self.settings.url}{path}"
         try:
             resp = self._http.request(method, url, body=body, headers={**self._headers(), **(headers or {})})
+        except urllib3.exceptions.NewConnectionError:
+            # (a subclass of ConnectTimeoutError in urllib3 2, so it goes first)
+            raise BackendError(self.name, ErrorKind.UNREACHABLE,
+                               f"cannot reach {self.settings.display}: connection refused") from None
         except urllib3.exceptions.TimeoutError as exc:
             raise BackendError(self.name, ErrorKind.TIMEOUT, f"{type(exc).__name__}") from None
         except urllib3.exceptions.HTTPError as exc:

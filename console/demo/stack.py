@@ -224,7 +224,11 @@ class RedisServer:
              "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
              "--logfile", str(self.data_dir / "redis.log"), "--notify-keyspace-events", "Ex"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_for_port(self.port, 20, self.proc, "redis-server")
+        try:
+            wait_for_port(self.port, 20, self.proc, "redis-server")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -347,9 +351,13 @@ class InfluxServer:
         self.proc = subprocess.Popen([exe, "-config", str(conf)], stdout=logf, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         logf.close()
-        wait_for_port(self.port, 30, self.proc, "influxd")
-        self._wait_ping()
-        self._bootstrap()
+        try:
+            wait_for_port(self.port, 30, self.proc, "influxd")
+            self._wait_ping()
+            self._bootstrap()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ping(self) -> None:
         deadline = time.monotonic() + 30

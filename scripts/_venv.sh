@@ -1,0 +1,42 @@
+# Shared by scripts/demo and scripts/test: a project virtual environment with the package
+# installed, and Debian's influxd when we are root and none is on PATH.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    echo "console needs Python 3.11 or newer (set \$PYTHON to one)" >&2
+    exit 1
+fi
+
+VENV="${CONSOLE_VENV:-$ROOT/.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating $VENV" >&2
+    "$PY" -m venv "$VENV"
+fi
+
+install_extras() {
+    # Reinstall only when pyproject.toml changed since the last install.
+    local stamp="$VENV/.console-installed-$1"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        echo "==> installing console[$1] into $VENV" >&2
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[$1]"
+        touch "$stamp"
+    fi
+}
+
+ensure_influxd() {
+    if [ -n "${CONSOLE_INFLUXD:-}" ] || command -v influxd >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing Debian's influxdb package (influxd, 1.x API)" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb >/dev/null
+        # The package may start a system service on :8086; the console runs its own.
+        if command -v service >/dev/null 2>&1; then service influxdb stop >/dev/null 2>&1 || true; fi
+    else
+        echo "note: no influxd on PATH and not root: InfluxDB parts are skipped" >&2
+    fi
+}

@@ -1,0 +1,162 @@
+"""Configuration: search order, precedence (file < environment < flags), validation
+errors that name the key and the file, masking of secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console import config as C
+
+GOOD = """
+environment = "prod"
+operator = "alice"
+refresh_interval = 2.5
+
+[postgres.lambda]
+dsn = "postgresql://console:s3cret-pw@db1:5432/lambda"
+system = "lambda"
+statement_timeout = "2s"
+
+[postgres.zengin]
+service = "zengin_prod"
+system = "zengin"
+
+[redis]
+url = "redis://:redis-pw@cache:6379/0"
+
+[influxdb]
+url = "http://metrics:8086/"
+database = "learning"
+username = "reader"
+password = "influx-pw"
+
+[zengin]
+env = "prod"
+target = "zengin"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "console.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_parses_every_section(tmp_path):
+    s = C.load(write(tmp_path, GOOD), env={})
+    assert s.environment == "prod" and s.operator == "alice" and s.refresh_interval_s == 2.5
+    lam = s.target("lambda")
+    assert lam.statement_timeout_ms == 2000 and lam.system == "lambda"
+    assert s.target("zengin").conninfo() == "service=zengin_prod"
+    assert s.influx.url == "http://metrics:8086"
+    assert s.zengin.table == "zengin-data-diff-prod" and s.zengin.bucket == "prod-zengin-diff-data"
+    assert s.audit_target_name == "zengin"
+
+
+def test_search_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "user_config_path", lambda: tmp_path / "user" / "console.toml")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    assert C.find_config(None, {}, cwd) is None
+    (tmp_path / "user").mkdir()
+    user = write(tmp_path / "user", 'environment = "user"')
+    assert C.find_config(None, {}, cwd) == user
+    local = write(cwd, 'environment = "local"')
+    assert C.find_config(None, {}, cwd) == local
+    env_file = write(tmp_path, 'environment = "env"', "env.toml")
+    assert C.find_config(None, {"CONSOLE_CONFIG": str(env_file)}, cwd) == env_file
+    flag = write(tmp_path, 'environment = "flag"', "flag.toml")
+    assert C.find_config(flag, {"CONSOLE_CONFIG": str(env_file)}, cwd) == flag
+
+
+def test_explicit_missing_file_is_an_error(tmp_path):
+    with pytest.raises(C.ConfigError, match="no such configuration file"):
+        C.find_config(tmp_path / "nope.toml", {})
+    with pytest.raises(C.ConfigError, match="CONSOLE_CONFIG"):
+        C.find_config(None, {"CONSOLE_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_environment_overrides_file_and_flags_override_both(tmp_path):
+    path = write(tmp_path, GOOD)
+    env = {"CONSOLE_OPERATOR": "bob", "CONSOLE_READ_ONLY": "true", "CONSOLE_REFRESH_INTERVAL": "9",
+           "CONSOLE_PG_LAMBDA_DSN": "postgresql://other@db9/lambda", "CONSOLE_INFLUX_PASSWORD": "from-env",
+           "CONSOLE_REDIS_URL": "redis://cache2:6379/1"}
+    s = C.load(path, env=env)
+    assert s.operator == "bob" and s.read_only is True and s.refresh_interval_s == 9
+    assert s.target("lambda").dsn == "postgresql://other@db9/lambda"
+    assert s.influx.password == "from-env" and s.redis.url == "redis://cache2:6379/1"
+    s = C.load(path, env=env, operator="carol", refresh_interval=1.0)
+    assert s.operator == "carol" and s.refresh_interval_s == 1.0
+
+
+def test_read_only_flag_only_tightens(tmp_path):
+    path = write(tmp_path, "read_only = true")
+    assert C.load(path, env={}, read_only=None).read_only is True
+    assert C.load(write(tmp_path, "", "b.toml"), env={}, read_only=True).read_only is True
+
+
+@pytest.mark.parametrize("text, key, message", [
+    ("bogus = 1", "bogus", "unknown key"),
+    ("refresh_interval = 'fast'", "refresh_interval", "must be a number"),
+    ("read_only = 'yes'", "read_only", "must be true or false"),
+    ("[postgres.a]\nsystem = 'lambda'\ndsn = 'x'\nport = 5", "postgres.a.port", "unknown key"),
+    ("[postgres.a]\nsystem = 'nope'\ndsn = 'x'", "postgres.a.system", "must be one of"),
+    ("[postgres.a]\nsystem = 'lambda'", "postgres.a", "exactly one of 'dsn' or 'service'"),
+    ("[postgres.a]\nsystem = 'lambda'\ndsn = 'x'\nstatement_timeout = 'soon'", "postgres.a.statement_timeout",
+     "is not a duration"),
+    ("[redis]\nurl = 5", "redis.url", "must be a string"),
+    ("[influxdb]\nurl = 'http://x'", "influxdb.database", "is required"),
+    ("[zengin]\ntable = 'zengin-{nope}'", "zengin.table", "bad template"),
+    ("[postgres.a]\nsystem='lambda'\ndsn='x'\n[zengin]\ntarget = 'b'", "zengin.target", "names no configured"),
+    ("redis = 3", "redis", "must be a table"),
+])
+def test_validation_errors_name_key_and_file(tmp_path, text, key, message):
+    path = write(tmp_path, text)
+    with pytest.raises(C.ConfigError) as info:
+        C.load(path, env={})
+    err = info.value
+    assert err.key == key and err.path == path
+    assert message in str(err) and str(path) in str(err) and key in str(err)
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    path = write(tmp_path, "environment = ")
+    with pytest.raises(C.ConfigError, match="not valid TOML") as info:
+        C.load(path, env={})
+    assert info.value.path == path
+
+
+def test_bad_environment_values_are_clear(tmp_path):
+    with pytest.raises(C.ConfigError, match="CONSOLE_READ_ONLY"):
+        C.load(write(tmp_path, ""), env={"CONSOLE_READ_ONLY": "maybe"})
+
+
+@pytest.mark.parametrize("raw, masked", [
+    ("postgresql://console:s3cret@db:5432/x", "postgresql://console:***@db:5432/x"),
+    ("postgresql://console@db:5432/x", "postgresql://console@db:5432/x"),
+    ("host=db user=console password=s3cret dbname=x", "host=db user=console password=*** dbname=x"),
+    ("host=db password='s3 cret' dbname=x", "host=db password=*** dbname=x"),
+    ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+    ("http://metrics:8086/query?u=a&password=s3cret", "http://metrics:8086/query?u=a&password=***"),
+])
+def test_masking(raw, masked):
+    assert C.mask_dsn(raw) == masked
+    assert "s3cret" not in C.mask_dsn(raw)
+
+
+def test_secrets_are_collected_and_never_in_display(tmp_path):
+    s = C.load(write(tmp_path, GOOD), env={"CONSOLE_INFLUX_TOKEN": "tok-123456"})
+    assert set(s.secrets()) >= {"s3cret-pw", "redis-pw", "influx-pw", "tok-123456"}
+    shown = " ".join([t.display for t in s.postgres] + [s.redis.display, s.influx.display, repr(s.influx)])
+    for secret in s.secrets():
+        assert secret not in shown
+
+
+def test_duration_parsing():
+    assert C.parse_duration_ms("500ms") == 500
+    assert C.parse_duration_ms("5s") == 5000
+    assert C.parse_duration_ms("2min") == 120_000
+    with pytest.raises(C.ConfigError):
+        C.parse_duration_ms("five")
