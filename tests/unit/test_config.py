@@ -160,3 +160,25 @@ def test_duration_parsing():
     assert C.parse_duration_ms("2min") == 120_000
     with pytest.raises(C.ConfigError):
         C.parse_duration_ms("five")
+
+
+def test_log_records_are_scrubbed_of_secrets(tmp_path):
+    import logging
+
+    from console.cli import SecretFilter
+
+    s = C.load(write(tmp_path, GOOD), env={})
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    h = Keep()
+    h.addFilter(SecretFilter(s.secrets()))
+    logger = logging.getLogger("scrub-test")
+    logger.addHandler(h)
+    logger.propagate = False
+    logger.error("connect failed for %s with %s", s.target("lambda").dsn, s.influx.password)
+    assert records and "s3cret-pw" not in records[0] and "influx-pw" not in records[0]
+    assert "***" in records[0]

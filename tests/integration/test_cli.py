@@ -1,0 +1,68 @@
+"""The headless entry point: global options before the subcommand, `status` exit codes
+and JSON, configuration errors printed plainly (no traceback), secrets never printed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from console.cli import main
+from console.demo.stack import free_port
+
+
+def config(tmp_path, stack, *, redis_url=None, extra=""):
+    path = tmp_path / "c.toml"
+    path.write_text(f"""
+environment = "cli-test"
+[postgres.main]
+dsn = "{stack.postgres.dsn('postgres')}"
+system = "lambda"
+[redis]
+url = "{redis_url or stack.redis.url}"
+{extra}
+""")
+    return path
+
+
+def test_status_json_all_up(tmp_path, stack, capsys):
+    rc = main(["--config", str(config(tmp_path, stack)), "status", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert {r["name"]: r["ok"] for r in out} == {"main": True, "redis": True}
+    assert all(r["latency_ms"] > 0 and r["version"] for r in out)
+
+
+def test_status_exit_code_when_one_backend_is_down(tmp_path, stack, capsys):
+    path = config(tmp_path, stack, redis_url=f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0")
+    rc = main(["--config", str(path), "status"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "down" in out and "unreachable" in out
+    assert "hunter2-secret" not in out
+
+
+def test_global_options_before_subcommand(tmp_path, stack, capsys, fresh_db):
+    backend = fresh_db("zengin", migrated=False)
+    path = tmp_path / "m.toml"
+    path.write_text(f'[postgres.z]\ndsn = "{backend.target.dsn}"\nsystem = "zengin"\n')
+    rc = main(["--config", str(path), "--read-only", "schema", "migrate", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1 and out[0]["kind"] == "refused"
+    rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--dry-run", "--json"])
+    pending = json.loads(capsys.readouterr().out)[0]["pending"]
+    assert rc == 0 and pending[0] == "common/001_console"
+    rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--json"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)[0]["applied"] == pending
+    assert backend.fetch("SELECT actor FROM console.audit_log")[0]["actor"] == "dba-jane"
+
+
+def test_bad_config_is_one_clear_line_in_a_real_process(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[redis]\nurl = 'redis://x'\ncolour = 'blue'\n")
+    res = subprocess.run([sys.executable, "-m", "console.cli", "--config", str(path), "status"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    assert res.stderr.strip() == f"console: configuration error: {path}: key 'redis.colour': unknown key"
