@@ -3,6 +3,7 @@ header that says which environment and whether the console is read-only."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -27,9 +28,17 @@ SCREENS: list[tuple[str, str, str, str]] = [
 
 
 def _screen_factory(mode: str, title: str, what: str):
+    """A screen's module ``console.ui.screens.<mode>`` defines ``SCREEN``; until its issue
+    lands the screen says plainly that it is not built yet."""
     if mode == "overview":
         return OverviewScreen
-    return lambda: NotBuiltScreen(title, what, id=mode)
+    try:
+        module = importlib.import_module(f"{__package__}.screens.{mode}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.screens.{mode}":
+            raise
+        return lambda: NotBuiltScreen(title, what, id=mode)
+    return module.SCREEN
 
 
 class ConsoleApp(App):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from ..backends.registry import Backends
 from ..config import Settings
@@ -21,6 +21,15 @@ class Services:
     backends: Backends | None = None
     clock: Callable[[], float] = time.monotonic
     notices: list[str] = field(default_factory=list)   # shown once at start (e.g. demo caveats)
+    # Per-screen data sources by name; snapshot tests put fixed fakes here.
+    sources: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str, factory: Callable[["Services"], Any]) -> Any:
+        """The screen's data source: an injected one (tests), else ``factory(self)``,
+        built once and kept."""
+        if name not in self.sources:
+            self.sources[name] = factory(self)
+        return self.sources[name]
 
     @classmethod
     def from_settings(cls, settings: Settings, *, notices: list[str] | None = None) -> "Services":
@@ -29,5 +38,9 @@ class Services:
                    notices=list(notices or []))
 
     def close(self) -> None:
+        for src in self.sources.values():
+            close = getattr(src, "close", None)
+            if callable(close):
+                close()
         if self.backends is not None:
             self.backends.close()

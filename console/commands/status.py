@@ -1,0 +1,44 @@
+"""`console status`: the Overview's health table, headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+
+from ..config import Settings
+from . import EXIT_FAIL, EXIT_OK, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="health of every configured backend")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from ..backends.registry import Backends
+    from ..core.health import checks_for, run_all
+
+    backends = Backends.from_settings(settings)
+    try:
+        results = run_all(checks_for(backends))
+    finally:
+        backends.close()
+    if not results:
+        print("no backend configured", file=sys.stderr)
+        return EXIT_FAIL
+    if args.json:
+        print_json([{**asdict(h), "error_kind": h.error_kind.value if h.error_kind else None} for h in results])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+        t = Table(title=f"console status · env {settings.environment}")
+        for c in ("backend", "kind", "status", "latency", "version", "address / error"):
+            t.add_column(c)
+        for h in results:
+            t.add_row(h.name, h.kind, "[green]up[/]" if h.ok else "[red]down[/]",
+                      f"{h.latency_ms:.1f} ms" if h.latency_ms is not None else "—", h.version or "—",
+                      h.address if h.ok else f"[red]{h.error_kind.value if h.error_kind else 'error'}: {h.error}[/]")
+        Console().print(t)
+    return EXIT_OK if all(h.ok for h in results) else EXIT_FAIL
