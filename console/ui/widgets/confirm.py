@@ -1,0 +1,76 @@
+"""The confirmation every mutating action goes through: a preview of exactly what will run
+(a plan's text, a diff, a key), and an explicit yes. Destructive actions ask the person to
+type the object's name."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """``push_screen(ConfirmModal(...), callback)``; the callback gets True only on an
+    explicit confirmation. ``preview_sql=True`` highlights the preview as SQL."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    #confirm-box { width: 110; max-width: 95%; height: auto; max-height: 90%;
+                   border: thick $warning; background: $panel; padding: 1 2; }
+    #confirm-title { text-style: bold; margin-bottom: 1; }
+    #confirm-preview { height: auto; max-height: 24; border: round $primary-darken-2; }
+    #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    #confirm-buttons Button { margin-left: 2; }
+    #confirm-typed { margin-top: 1; }
+    .refused { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, title: str, preview: str, *, confirm_label: str = "Run",
+                 preview_sql: bool = False, type_to_confirm: str | None = None,
+                 refused: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.preview = preview
+        self.confirm_label = confirm_label
+        self.preview_sql = preview_sql
+        self.type_to_confirm = type_to_confirm
+        self.refused = refused
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Label(self.title_text, id="confirm-title")
+            body = (Syntax(self.preview, "sql", word_wrap=True, theme="ansi_dark")
+                    if self.preview_sql else Text(self.preview))
+            with VerticalScroll(id="confirm-preview"):
+                yield Static(body)
+            if self.refused:
+                yield Static(self.refused, classes="refused")
+            elif self.type_to_confirm:
+                yield Label(f"Destructive. Type [b]{self.type_to_confirm}[/b] to confirm:")
+                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel")
+                if not self.refused:
+                    yield Button(self.confirm_label, id="confirm", variant="warning",
+                                 disabled=bool(self.type_to_confirm))
+
+    @on(Input.Changed, "#confirm-typed")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm", Button).disabled = event.value != self.type_to_confirm
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.type_to_confirm and self.query_one("#confirm-typed", Input).value != self.type_to_confirm:
+            return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
