@@ -151,6 +151,24 @@ class ZenginSettings:
 
 
 @dataclass(frozen=True)
+class PartitionPolicySettings:
+    """pg_partman's part_config for one table (or the defaults): see core.partitions."""
+    premake: int = 3
+    retention: int | None = None
+    retention_keep_table: bool = False
+    retention_schema: str | None = None
+    naming: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionSettings:
+    defaults: PartitionPolicySettings = field(default_factory=PartitionPolicySettings)
+    tables: dict[str, PartitionPolicySettings] = field(default_factory=dict)  # "target.schema.table" ...
+    lock_timeout_ms: int | None = None     # None: the target's lock_timeout
+    attempts: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None = None
     environment: str = "default"
@@ -162,6 +180,7 @@ class Settings:
     influx: InfluxSettings | None = None
     zengin: ZenginSettings | None = None
     audit_target: str | None = None
+    partitions: PartitionSettings = field(default_factory=PartitionSettings)
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -385,12 +404,29 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
                 tmpl.format(env=zengin.env)
             except (KeyError, IndexError, ValueError) as exc:
                 raise ConfigError(f"bad template: {exc}", path=path, key=f"zengin.{tmpl_key}") from None
+    partitions = PartitionSettings()
+    pr = root.table("partitions")
+    if pr is not None:
+        defaults = _partition_policy(pr, PartitionPolicySettings(), allow_naming=False)
+        tables: dict[str, PartitionPolicySettings] = {}
+        tr = pr.table("tables")
+        if tr is not None:
+            for key in tr.data:
+                one = tr.table(key)
+                tables[key] = _partition_policy(one, defaults, allow_naming=True)
+                one.finish()
+            tr.finish()
+        lock = pr.duration_ms("lock_timeout", -1)
+        partitions = PartitionSettings(defaults=defaults, tables=tables,
+                                       lock_timeout_ms=None if lock < 0 else lock,
+                                       attempts=pr.int("attempts", 3, minimum=1))
+        pr.finish()
     root.finish()
 
     settings = Settings(
         source=path, environment=environment, read_only=read_only, operator=operator,
         refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
-        zengin=zengin, audit_target=audit_target,
+        zengin=zengin, audit_target=audit_target, partitions=partitions,
     )
     if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
         raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",
@@ -399,6 +435,22 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
         raise ConfigError(f"names no configured PostgreSQL target ('{audit_target}')",
                           path=path, key="audit_target")
     return settings
+
+
+def _partition_policy(r: "_Reader", base: PartitionPolicySettings, *, allow_naming: bool) -> PartitionPolicySettings:
+    retention = r._get("retention", base.retention)
+    if retention is not None and (isinstance(retention, bool) or not isinstance(retention, int) or retention < 0):
+        raise r.err("retention", "must be a whole number of months >= 0")
+    naming = r.str("naming") if allow_naming else None
+    if naming is not None and not all(p in naming for p in ("{YYYY}", "{MM}")):
+        raise r.err("naming", "must contain {YYYY} and {MM}, e.g. '{table}_y{YYYY}m{MM}'")
+    return PartitionPolicySettings(
+        premake=r.int("premake", base.premake),
+        retention=retention,
+        retention_keep_table=r.bool("retention_keep_table", base.retention_keep_table),
+        retention_schema=r.str("retention_schema", base.retention_schema),
+        naming=naming,
+    )
 
 
 # --------------------------------------------------------------------------- loading

@@ -182,3 +182,35 @@ def test_log_records_are_scrubbed_of_secrets(tmp_path):
     logger.error("connect failed for %s with %s", s.target("lambda").dsn, s.influx.password)
     assert records and "s3cret-pw" not in records[0] and "influx-pw" not in records[0]
     assert "***" in records[0]
+
+
+def test_partition_policies(tmp_path):
+    s = C.load(write(tmp_path, """
+[partitions]
+premake = 4
+retention = 12
+lock_timeout = "2s"
+attempts = 5
+[partitions.tables."lambda.public.request_logs"]
+premake = 6
+naming = "{table}_y{YYYY}m{MM}"
+"""), env={})
+    p = s.partitions
+    assert p.defaults.premake == 4 and p.defaults.retention == 12 and p.lock_timeout_ms == 2000 and p.attempts == 5
+    t = p.tables["lambda.public.request_logs"]
+    assert t.premake == 6 and t.retention == 12 and t.naming == "{table}_y{YYYY}m{MM}"
+    from console.core.partitions import PartitionService
+    svc = PartitionService.from_settings(s, {})
+    assert svc.default_policy.premake == 4 and svc.policies["lambda.public.request_logs"].premake == 6
+    assert svc.options.attempts == 5 and svc.options.lock_timeout_ms == 2000
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[partitions]\nretention = -1", "partitions.retention"),
+    ("[partitions.tables.x]\nnaming = 'x'", "partitions.tables.x.naming"),
+    ("[partitions.tables.x]\nbogus = 1", "partitions.tables.x.bogus"),
+])
+def test_partition_policy_errors(tmp_path, text, key):
+    with pytest.raises(C.ConfigError) as info:
+        C.load(write(tmp_path, text), env={})
+    assert info.value.key == key

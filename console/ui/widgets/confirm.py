@@ -25,8 +25,8 @@ class ConfirmModal(ModalScreen[bool]):
     #confirm-box { width: 110; max-width: 95%; height: auto; max-height: 90%;
                    border: thick $warning; background: $panel; padding: 1 2; }
     #confirm-title { text-style: bold; margin-bottom: 1; }
-    #confirm-preview { height: auto; max-height: 24; border: round $primary-darken-2; }
-    #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    #confirm-preview { height: auto; max-height: 18; border: round $primary-darken-2; }
+    #confirm-buttons { height: 3; margin-top: 1; align-horizontal: right; }
     #confirm-buttons Button { margin-left: 2; }
     #confirm-typed { margin-top: 1; }
     .refused { color: $error; text-style: bold; }

@@ -1,0 +1,175 @@
+"""`console partitions list|ensure`: the Partitions screen, headless (cron, CI).
+
+Exit codes: 0 ok; 1 a target could not be read, a step failed, or refused (read-only);
+2 usage error (argparse)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..config import Settings
+from . import EXIT_FAIL, EXIT_OK, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("partitions", help="partitioned tables: coverage, gaps, retention, default rows")
+    psub = p.add_subparsers(dest="partitions_command", metavar="ACTION", required=True)
+    ls = psub.add_parser("list", help="every partitioned table of every target")
+    ls.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list)
+    en = psub.add_parser("ensure", help="create missing months, move default rows, apply retention")
+    en.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
+    en.add_argument("--table", action="append", metavar="T", help="table name or schema.table; default: all")
+    en.add_argument("--premake", type=int, metavar="N", help="months to create ahead (default 3)")
+    en.add_argument("--retention", type=int, metavar="M", help="drop partitions older than M months")
+    en.add_argument("--lock-timeout", type=int, metavar="MS", help="lock_timeout per DDL step (default: target's)")
+    en.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    en.add_argument("--json", action="store_true")
+    en.set_defaults(handler=run_ensure)
+
+
+def _service(settings: Settings, targets: list[str] | None):
+    from ..backends.postgres import PostgresBackend
+    from ..core.partitions import PartitionService
+
+    names = targets or [t.name for t in settings.postgres]
+    backends = {n: PostgresBackend(settings.target(n)) for n in names}
+    return PartitionService.from_settings(settings, backends, owns_backends=True)
+
+
+def table_dict(t) -> dict[str, Any]:
+    from ..core.partitions import month_label
+
+    c = t.coverage
+    return {
+        "target": t.target, "table": t.qualified, "key": t.key_def, "strategy": t.strategy,
+        "partitions": len(t.partitions), "naming": t.naming, "naming_source": t.naming_source,
+        "first": c.first, "last": c.last, "horizon_months": c.horizon, "current_covered": c.current_covered,
+        "missing_ahead": [month_label(m) for m in c.missing_ahead],
+        "gaps": [[g.lower, g.upper] for g in c.gaps], "overlaps": [list(o) for o in c.overlaps],
+        "default_partition": t.default.qualified if t.default else None,
+        "default_rows": None if t.default_rows is None else {
+            ("NULL" if m.year == 1 else month_label(m)): n for m, n in sorted(t.default_rows.items())},
+        "default_count_error": t.default_count_error,
+        "past_retention": list(c.past_retention), "pending_detach": [p.name for p in t.pending_detach],
+        "policy": {"premake": t.policy.premake, "retention": t.policy.retention,
+                   "retention_keep_table": t.policy.retention_keep_table,
+                   "retention_schema": t.policy.retention_schema},
+        "size_bytes": t.total_size, "est_rows": t.est_rows, "attention": t.attention(),
+        "children": [{"name": p.name, "lower": p.lower, "upper": p.upper, "bound": p.bound,
+                      "est_rows": p.est_rows, "size_bytes": p.size_bytes,
+                      "indexes": [i.name for i in p.indexes],
+                      "past_retention": p.name in c.past_retention} for p in t.partitions],
+    }
+
+
+def run_list(settings: Settings, args: argparse.Namespace) -> int:
+    from ..core.partitions import human_bytes
+
+    if not settings.postgres:
+        print("no PostgreSQL target configured", file=sys.stderr)
+        return EXIT_FAIL
+    svc = _service(settings, args.target)
+    try:
+        d = svc.discover()
+    finally:
+        svc.close()
+    if args.json:
+        print_json({"tables": [table_dict(t) for t in d.tables], "errors": d.errors})
+        return EXIT_FAIL if d.errors else EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Table(title=f"partitioned tables · env {settings.environment}")
+    for c in ("target", "table", "key", "parts", "range", "ahead", "gaps", "default rows", "past ret.", "size",
+              "attention"):
+        out.add_column(c)
+    for t in d.tables:
+        c = t.coverage
+        rng = f"{c.first:%Y-%m} → {c.last:%Y-%m}" if c.first and c.last else "—"
+        dr = "?" if t.default_rows is None else f"{t.default_row_total:,}"
+        out.add_row(t.target, t.qualified, t.key_def, str(len(t.partitions)), rng, str(c.horizon),
+                    str(sum(len(g.months) for g in c.gaps)), dr, str(len(c.past_retention)),
+                    human_bytes(t.total_size), ", ".join(t.attention()) or "ok")
+    Console().print(out)
+    for name, err in d.errors.items():
+        print(f"{name}: {err}", file=sys.stderr)
+    return EXIT_FAIL if d.errors else EXIT_OK
+
+
+def _match(t, tables: list[str] | None) -> bool:
+    return not tables or t.name in tables or t.qualified in tables
+
+
+def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..backends.base import ReadOnlyError
+    from ..core import audit
+    from ..core.partitions import RunOptions, with_policy
+
+    if not settings.postgres:
+        print("no PostgreSQL target configured", file=sys.stderr)
+        return EXIT_FAIL
+    if args.premake is not None and args.premake < 0 or args.retention is not None and args.retention < 0:
+        print("--premake and --retention must be >= 0", file=sys.stderr)
+        return 2
+    svc = _service(settings, args.target)
+    if args.lock_timeout is not None:
+        svc.options = replace(svc.options, lock_timeout_ms=args.lock_timeout)
+    try:
+        d = svc.discover()
+        tables = with_policy([t for t in d.tables if _match(t, args.table)],
+                             premake=args.premake, retention=args.retention)
+        plan = svc.plan(tables)
+        result: dict[str, Any] = {"plan": [{"title": s.title, "target": s.target, "sql": s.sql, "lock": s.lock,
+                                            "hazard": s.hazard.value, "transactional": s.transactional}
+                                           for s in plan.steps],
+                                  "summary": plan.summary, "errors": d.errors}
+        rc = EXIT_FAIL if d.errors else EXIT_OK
+        if args.dry_run or not plan:
+            result["dry_run"] = bool(args.dry_run)
+            if args.json:
+                print_json(result)
+            else:
+                print(plan.text())
+            _errors(d.errors)
+            return rc
+        try:
+            report = svc.run(plan, actor=audit.actor_name(settings),
+                             progress=None if args.json else _printer())
+        except ReadOnlyError as exc:
+            if args.json:
+                print_json({**result, "error": exc.message, "kind": exc.kind.value})
+            else:
+                print(exc.message, file=sys.stderr)
+            return EXIT_FAIL
+    finally:
+        svc.close()
+    result.update(report.as_dict())
+    if args.json:
+        print_json(result)
+    else:
+        done = sum(1 for r in report.results if r.ok)
+        print(f"{done}/{len(report.results)} step(s) done" + ("" if report.ok else
+              f"; failed: {', '.join(f'{k} ({v})' for k, v in report.failed_groups.items())}"))
+    _errors(d.errors)
+    return EXIT_OK if report.ok and not d.errors else EXIT_FAIL
+
+
+def _errors(errors: dict[str, str]) -> None:
+    for name, err in errors.items():
+        print(f"{name}: {err}", file=sys.stderr)
+
+
+def _printer():
+    def progress(i, total, step, res) -> None:
+        if res is None:
+            return
+        mark = "ok  " if res.ok else ("skip" if res.skipped else "FAIL")
+        tries = f" [{res.attempts} attempts]" if res.attempts > 1 else ""
+        print(f"[{i + 1}/{total}] {mark} {step.target}: {step.title} — {res.message}{tries}", flush=True)
+    return progress

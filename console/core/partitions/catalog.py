@@ -1,0 +1,196 @@
+"""Discovery from the catalog: every partitioned table of a target with its children,
+bounds, estimated rows, sizes, indexes and referencing foreign keys in three round trips,
+plus one exact, time-limited count per default partition (default partitions are meant to
+be small; a count that hits the timeout is reported, not fatal). Never ``count(*)`` on a
+live monthly partition: that is :func:`count_rows`, an explicit action."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from psycopg import sql
+
+from ...backends.base import BackendError
+from ...backends.postgres import PostgresBackend, classify
+from .model import Discovery, ForeignKeyRef, IndexInfo, Partition, Policy, TableInfo, make_table, \
+    month_of, parse_bound, policy_for
+
+DEFAULT_COUNT_TIMEOUT_MS = 2000
+
+TABLES_SQL = """
+SELECT pc.oid AS parent_oid, pn.nspname AS schema, pc.relname AS name,
+       CASE pt.partstrat WHEN 'r' THEN 'range' WHEN 'l' THEN 'list' WHEN 'h' THEN 'hash' END AS strategy,
+       pg_get_partkeydef(pc.oid) AS key_def,
+       CASE WHEN pt.partnatts = 1 AND pt.partattrs[0] <> 0 THEN
+            (SELECT attname FROM pg_attribute WHERE attrelid = pc.oid AND attnum = pt.partattrs[0]) END AS key_column,
+       CASE WHEN pt.partnatts = 1 AND pt.partattrs[0] <> 0 THEN
+            (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+              WHERE attrelid = pc.oid AND attnum = pt.partattrs[0]) END AS key_type,
+       ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = pc.oid AND attnum > 0
+              AND NOT attisdropped AND attgenerated = '' ORDER BY attnum) AS columns
+FROM pg_partitioned_table pt
+JOIN pg_class pc ON pc.oid = pt.partrelid
+JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+WHERE NOT pc.relispartition
+  AND pn.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY pn.nspname, pc.relname
+"""
+
+CHILDREN_SQL = """
+SELECT i.inhparent AS parent_oid, cn.nspname AS schema, c.relname AS name,
+       pg_get_expr(c.relpartbound, c.oid) AS bound,
+       c.reltuples::bigint AS reltuples,
+       pg_total_relation_size(c.oid) AS size_bytes,
+       {pending} AS detach_pending,
+       -- the definition only of indexes not inherited from a parent index (the template for
+       -- new partitions); pg_get_indexdef on every inherited index costs more than the rest
+       COALESCE((SELECT json_agg(json_build_array(ic.relname,
+                                   CASE WHEN ii.inhrelid IS NULL THEN pg_get_indexdef(x.indexrelid) END,
+                                   ii.inhrelid IS NOT NULL) ORDER BY ic.relname)
+                   FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+                   LEFT JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid
+                  WHERE x.indrelid = c.oid), '[]'::json) AS indexes
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_namespace cn ON cn.oid = c.relnamespace
+WHERE i.inhparent = ANY(%s)
+"""
+
+FKS_SQL = """
+SELECT con.confrelid AS parent_oid, rn.nspname AS ref_schema, rc.relname AS ref_name, con.conname AS name,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o) AS columns,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o) AS ref_columns
+FROM pg_constraint con
+JOIN pg_class rc ON rc.oid = con.conrelid
+JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE con.contype = 'f' AND con.confrelid = ANY(%s) AND con.conparentid = 0
+ORDER BY 2, 3, 4
+"""
+
+
+def month_expr(key_column: str, key_type: str | None) -> sql.Composable:
+    """The UTC month of the key, as a date."""
+    col = sql.Identifier(key_column)
+    if key_type == "timestamp with time zone":
+        return sql.SQL("date_trunc('month', {} AT TIME ZONE 'UTC')::date").format(col)
+    return sql.SQL("date_trunc('month', {})::date").format(col)
+
+
+def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
+                    policies: dict[str, Policy] | None = None, default_policy: Policy | None = None,
+                    count_default: bool = True, count_timeout_ms: int = DEFAULT_COUNT_TIMEOUT_MS) -> list[TableInfo]:
+    now = now or datetime.now(timezone.utc)
+    tables: list[TableInfo] = []
+    with backend.connection() as conn:
+        conn.execute("SET LOCAL TimeZone = 'UTC'")
+        conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+        version = int(conn.execute("SELECT current_setting('server_version_num')").fetchone()[0])
+        cur = conn.cursor()
+        parents = cur.execute(TABLES_SQL).fetchall()
+        if not parents:
+            return []
+        cols = [d.name for d in cur.description]
+        parents = [dict(zip(cols, r)) for r in parents]
+        oids = [p["parent_oid"] for p in parents]
+        pending = "i.inhdetachpending" if version >= 140000 else "false"
+        cur.execute(CHILDREN_SQL.format(pending=pending), (oids,))
+        ccols = [d.name for d in cur.description]
+        children: dict[int, list[Partition]] = {}
+        for r in cur.fetchall():
+            r = dict(zip(ccols, r))
+            is_default, lo, hi, understood = parse_bound(r["bound"])
+            children.setdefault(r["parent_oid"], []).append(Partition(
+                schema=r["schema"], name=r["name"], bound=r["bound"], lower=lo, upper=hi,
+                is_default=is_default, understood=understood,
+                est_rows=None if r["reltuples"] is None or r["reltuples"] < 0 else int(r["reltuples"]),
+                size_bytes=int(r["size_bytes"] or 0),
+                indexes=tuple(IndexInfo(n, d or "", bool(inh)) for n, d, inh in (r["indexes"] or [])),
+                detach_pending=bool(r["detach_pending"])))
+        cur.execute(FKS_SQL, (oids,))
+        fks: dict[int, list[ForeignKeyRef]] = {}
+        for parent_oid, ref_schema, ref_name, name, fcols, rcols in cur.fetchall():
+            fks.setdefault(parent_oid, []).append(
+                ForeignKeyRef(ref_schema, ref_name, name, tuple(fcols), tuple(rcols)))
+
+        counts: dict[int, tuple[dict | None, str | None]] = {}
+        for p in parents:
+            dflt = next((c for c in children.get(p["parent_oid"], []) if c.is_default), None)
+            if count_default and dflt is not None and p["key_column"]:
+                counts[p["parent_oid"]] = _count_default(conn, backend.name, dflt, p["key_column"], p["key_type"],
+                                                         count_timeout_ms)
+
+    for p in parents:
+        parts = children.get(p["parent_oid"], [])
+        default_rows, err = counts.get(p["parent_oid"], (None, None))
+        pol = policy_for(policies, backend.name, p["schema"], p["name"], default_policy)
+        tables.append(make_table(
+            target=backend.name, schema=p["schema"], name=p["name"], partitions=parts, now=now, policy=pol,
+            strategy=p["strategy"], key_def=p["key_def"], key_column=p["key_column"], key_type=p["key_type"],
+            default_rows=default_rows, default_count_error=err, columns=tuple(p["columns"]),
+            fks=tuple(fks.get(p["parent_oid"], ())), server_version=version))
+    return tables
+
+
+def _count_query(default: Partition, key_column: str, key_type: str | None) -> sql.Composable:
+    return sql.SQL("SELECT {m} AS month, count(*) FROM {t} GROUP BY 1 ORDER BY 1").format(
+        m=month_expr(key_column, key_type), t=sql.Identifier(default.schema, default.name))
+
+
+def _count_default(conn, target: str, default: Partition, key_column: str, key_type: str | None,
+                   timeout_ms: int) -> tuple[dict[date, int] | None, str | None]:
+    """Inside discovery's transaction, in a savepoint with its own statement_timeout, so a
+    count that times out is reported and the rest of the discovery goes on."""
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
+            rows = conn.execute(_count_query(default, key_column, key_type)).fetchall()
+            conn.execute("SET LOCAL statement_timeout = DEFAULT")
+    except Exception as exc:  # noqa: BLE001 - psycopg errors, classified
+        err = classify(target, exc)
+        return None, f"{err.kind.value}: {err.message}"
+    return {month_of(m) if m is not None else date.min: int(n) for m, n in rows}, None
+
+
+def count_default_by_month(backend: PostgresBackend, default: Partition, key_column: str, key_type: str | None,
+                           *, timeout_ms: int = DEFAULT_COUNT_TIMEOUT_MS) -> dict[date, int]:
+    """Exact rows of the default partition per UTC month, under its own statement_timeout."""
+    q = sql.SQL("SELECT {m} AS month, count(*) FROM {t} GROUP BY 1 ORDER BY 1").format(
+        m=month_expr(key_column, key_type), t=sql.Identifier(default.schema, default.name))
+    with backend.connection() as conn:
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
+        rows = conn.execute(q).fetchall()
+    return {month_of(m) if m is not None else date.min: int(n) for m, n in rows}
+
+
+def count_rows(backend: PostgresBackend, schema: str, name: str, *, timeout_ms: int = 60_000) -> int:
+    """The explicit exact-count action (scans the partition): read-only, time-limited."""
+    with backend.connection() as conn:
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
+        return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0])
+
+
+def discover(backends: dict[str, PostgresBackend], *, now: datetime | None = None,
+             policies: dict[str, Policy] | None = None, default_policy: Policy | None = None,
+             count_default: bool = True) -> Discovery:
+    """Every target, concurrently; a target that fails is reported, the others listed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = now or datetime.now(timezone.utc)
+    out = Discovery(taken_at=now)
+    if not backends:
+        return out
+    with ThreadPoolExecutor(max_workers=min(8, len(backends))) as ex:
+        futs = {name: ex.submit(discover_target, b, now=now, policies=policies, default_policy=default_policy,
+                                count_default=count_default) for name, b in backends.items()}
+        for name, fut in futs.items():
+            try:
+                out.tables.extend(fut.result())
+            except BackendError as exc:
+                out.errors[name] = f"{exc.kind.value}: {exc.message}"
+            except Exception as exc:  # noqa: BLE001 - one target's surprise must not hide the others
+                err = classify(name, exc)
+                out.errors[name] = f"{err.kind.value}: {err.message}"
+    out.tables.sort(key=lambda t: (t.target, t.schema, t.name))
+    return out

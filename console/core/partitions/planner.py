@@ -1,0 +1,264 @@
+"""TableInfo -> a Plan a DBA reads before anything runs (pure: no I/O).
+
+Per table, in this order (one plan group per table: a failing step stops that table only):
+
+1. ``DETACH PARTITION ... FINALIZE`` for every partition left pending by an interrupted
+   ``DETACH ... CONCURRENTLY``.
+2. One step (one transaction) per month to create: the months missing from the current
+   month up to ``premake`` ahead, the months of gaps, and the months whose rows sit in the
+   default partition. The new partition is a standalone table ``LIKE`` the parent plus a
+   CHECK matching its bounds, the default partition's rows of that month moved into it
+   (``DELETE ... RETURNING`` feeding an ``INSERT``), the template partition's own
+   (non-inherited) indexes, then ``ATTACH PARTITION`` (SHARE UPDATE EXCLUSIVE on the
+   parent; the CHECK lets PostgreSQL skip the validation scan of the new table; the
+   default partition, now free of that month's rows, is still scanned) and the CHECK
+   dropped.
+3. Retention: for each partition past retention (never the newest), a check that no row
+   of a referencing table points into it, the DETACH (CONCURRENTLY where PostgreSQL >= 14
+   and the table has no default partition), then DROP, or move to ``retention_schema``,
+   or keep.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from psycopg import sql
+
+from ..plan import Hazard, Plan, Step
+from .model import IDENTIFIER_MAX_BYTES, Partition, TableInfo, add_months, month_label, month_start, \
+    months_between, retention_cutoff
+
+ACTION_NAME = "partitions.maintain"
+BOUNDS_CHECK = "console_partition_bounds"
+MAX_AHEAD_FOR_DEFAULT_ROWS = 24     # default rows further ahead than this are reported, not moved
+
+
+def _q(c: sql.Composable) -> str:
+    return c.as_string(None)
+
+
+def _ident(schema: str, name: str) -> sql.Identifier:
+    return sql.Identifier(schema, name)
+
+
+def bound_literal(moment: datetime, key_type: str | None) -> str:
+    if key_type == "date":
+        return moment.date().isoformat()
+    if key_type == "timestamp with time zone":
+        return moment.strftime("%Y-%m-%d %H:%M:%S+00")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def months_to_create(t: TableInfo) -> list[tuple[date, str]]:
+    """(month, why) for every month the plan creates, ascending."""
+    if not t.supported:
+        return []
+    why: dict[date, str] = {}
+    cov = t.coverage
+    for m in cov.missing_ahead:
+        why[m] = "ahead" if m > t.now_month else "current month"
+    cutoff = retention_cutoff(t.now_month, t.policy.retention)
+    for g in cov.gaps:
+        for m in g.months:
+            if cutoff is None or month_start(add_months(m, 1)) > cutoff:
+                why.setdefault(m, "gap")
+    for m, n in (t.default_rows or {}).items():
+        if m == date.min or n <= 0 or t.partition_for_month(m) is not None:
+            continue
+        if cutoff is not None and month_start(add_months(m, 1)) <= cutoff:
+            continue
+        if months_between(t.now_month, m) > MAX_AHEAD_FOR_DEFAULT_ROWS:
+            continue
+        why.setdefault(m, "default rows")
+    # keep the set contiguous: months between a new partition and the existing ones are
+    # gaps too (else a second run would find them)
+    known = set(why) | set(cov.covered_months)
+    if why and known:
+        m, last = min(known), max(known)
+        while m < last:
+            if m not in known and (cutoff is None or month_start(add_months(m, 1)) > cutoff):
+                why[m] = "gap"
+            m = add_months(m, 1)
+    # a month touched by an existing (e.g. non-monthly) partition cannot be created whole
+    return sorted((m, w) for m, w in why.items() if t.partition_for_month(m) is None)
+
+
+def _template(t: TableInfo) -> Partition | None:
+    monthly = [p for p in t.partitions if p.monthly]
+    return monthly[-1] if monthly else (t.partitions[-1] if t.partitions else None)
+
+
+def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) -> list[str]:
+    """The template partition's indexes that do not come from a parent index (PostgreSQL
+    creates those by itself at ATTACH), re-targeted at the new partition."""
+    if template is None:
+        return []
+    out = []
+    old_q = _q(_ident(template.schema, template.name))
+    new_q = _q(_ident(t.schema, new_name))
+    for ix in template.indexes:
+        if ix.inherited:
+            continue
+        name = ix.name.replace(template.name, new_name) if template.name in ix.name else f"{new_name}_{ix.name}"
+        name = name.encode()[:IDENTIFIER_MAX_BYTES].decode("utf-8", errors="ignore")
+        d = ix.definition.replace(f" ON {old_q} ", f" ON {new_q} ", 1).replace(
+            f" ON ONLY {old_q} ", f" ON {new_q} ", 1)
+        head, sep, rest = d.partition(" ON ")
+        if not sep:
+            continue
+        words = head.split(" ")
+        words[-1] = _q(sql.Identifier(name))
+        out.append(" ".join(words) + sep + rest)
+    return out
+
+
+def create_step(t: TableInfo, month: date, why: str) -> Step:
+    name = t.partition_name(month)
+    lo, hi = month_start(month), month_start(add_months(month, 1))
+    lo_l, hi_l = bound_literal(lo, t.key_type), bound_literal(hi, t.key_type)
+    parent, child = _ident(t.schema, t.name), _ident(t.schema, name)
+    key = sql.Identifier(t.key_column or "")
+    stmts = [
+        _q(sql.SQL("CREATE TABLE {child} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                   "INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED)").format(child=child, parent=parent)),
+        _q(sql.SQL("ALTER TABLE {child} ADD CONSTRAINT {chk} CHECK ({k} IS NOT NULL AND {k} >= {lo} AND {k} < {hi})")
+           .format(child=child, chk=sql.Identifier(BOUNDS_CHECK), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))),
+    ]
+    moving = (t.default_rows or {}).get(month, 0)
+    if moving and t.default is not None:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in t.columns)
+        stmts.append(_q(sql.SQL(
+            "WITH moved AS (DELETE FROM {dflt} WHERE {k} >= {lo} AND {k} < {hi} RETURNING {cols}) "
+            "INSERT INTO {child} ({cols}) SELECT {cols} FROM moved").format(
+            dflt=_ident(t.default.schema, t.default.name), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l),
+            cols=cols, child=child)))
+    stmts.extend(_local_index_sql(t, _template(t), name))
+    stmts.append(_q(sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {child} FOR VALUES FROM ({lo}) TO ({hi})")
+                    .format(parent=parent, child=child, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))))
+    stmts.append(_q(sql.SQL("ALTER TABLE {child} DROP CONSTRAINT {chk}").format(
+        child=child, chk=sql.Identifier(BOUNDS_CHECK))))
+    lock = f"SHARE UPDATE EXCLUSIVE on {t.qualified}"
+    if t.default is not None:
+        lock += f"; ACCESS EXCLUSIVE on {t.default.qualified} (scanned at ATTACH)"
+    title = f"create {t.schema}.{name} for {month_label(month)} ({why})"
+    if moving:
+        title += f", moving {moving:,} row(s) out of {t.default.name}"
+    return Step(title=title, sql=";\n".join(stmts), lock=lock,
+                hazard=Hazard.DATA_MOVE if moving else Hazard.LOCK, transactional=True,
+                target=t.target, group=t.key,
+                meta={"kind": "create", "statements": stmts, "table": t.qualified, "partition": name,
+                      "month": month_label(month), "moves": moving, "why": why})
+
+
+def finalize_step(t: TableInfo, p: Partition) -> Step:
+    s = _q(sql.SQL("ALTER TABLE {} DETACH PARTITION {} FINALIZE").format(
+        _ident(t.schema, t.name), _ident(p.schema, p.name)))
+    return Step(title=f"finish the interrupted detach of {p.qualified}", sql=s,
+                lock=f"SHARE UPDATE EXCLUSIVE on {t.qualified}", hazard=Hazard.LOCK, transactional=False,
+                target=t.target, group=t.key,
+                meta={"kind": "finalize", "statements": [s], "table": t.qualified, "partition": p.name})
+
+
+def fk_check_sql(t: TableInfo, p: Partition, fk) -> str:
+    cond = sql.SQL(" AND ").join(
+        sql.SQL("p.{} = r.{}").format(sql.Identifier(rc), sql.Identifier(fc)) for fc, rc in zip(fk.columns, fk.ref_columns))
+    return _q(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {ref} r WHERE EXISTS (SELECT 1 FROM {part} p WHERE {cond}) "
+                      "LIMIT 1001) x").format(ref=_ident(fk.schema, fk.table), part=_ident(p.schema, p.name), cond=cond))
+
+
+def retention_steps(t: TableInfo) -> list[Step]:
+    steps: list[Step] = []
+    pol = t.policy
+    by_name = {p.name: p for p in t.partitions}
+    concurrent = t.server_version >= 140000 and t.default is None
+    for name in t.coverage.past_retention:
+        p = by_name[name]
+        for fk in t.fks:
+            s = fk_check_sql(t, p, fk)
+            steps.append(Step(title=f"check that no row of {fk.qualified} references {p.qualified} ({fk.name})",
+                              sql=s, lock=f"ACCESS SHARE on {fk.qualified}", target=t.target, group=t.key,
+                              meta={"kind": "fk_check", "statements": [s], "table": t.qualified,
+                                    "partition": p.name, "fk": fk.name, "ref": fk.qualified}))
+        d = _q(sql.SQL("ALTER TABLE {} DETACH PARTITION {}{}").format(
+            _ident(t.schema, t.name), _ident(p.schema, p.name), sql.SQL(" CONCURRENTLY" if concurrent else "")))
+        steps.append(Step(
+            title=f"detach {p.qualified} (past {pol.retention}-month retention)"
+                  + (" concurrently" if concurrent else ""),
+            sql=d, lock=(f"SHARE UPDATE EXCLUSIVE on {t.qualified}" if concurrent
+                         else f"ACCESS EXCLUSIVE on {t.qualified}"),
+            hazard=Hazard.LOCK, transactional=not concurrent, target=t.target, group=t.key,
+            meta={"kind": "detach", "statements": [d], "table": t.qualified, "partition": p.name,
+                  "concurrent": concurrent, "parent": [t.schema, t.name], "schema": p.schema}))
+        if pol.retention_schema:
+            stmts = [_q(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pol.retention_schema))),
+                     _q(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                         _ident(p.schema, p.name), sql.Identifier(pol.retention_schema)))]
+            steps.append(Step(title=f"move detached {p.name} to schema {pol.retention_schema}", sql=";\n".join(stmts),
+                              lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.LOCK, target=t.target,
+                              group=t.key, meta={"kind": "set_schema", "statements": stmts,
+                                                 "table": t.qualified, "partition": p.name}))
+        elif not pol.retention_keep_table:
+            s = _q(sql.SQL("DROP TABLE {}").format(_ident(p.schema, p.name)))
+            rows = f"~{p.est_rows:,} rows, " if p.est_rows is not None else ""
+            steps.append(Step(title=f"drop {p.qualified} ({rows}{_size(p.size_bytes)})", sql=s,
+                              lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.DESTRUCTIVE,
+                              target=t.target, group=t.key,
+                              meta={"kind": "drop", "statements": [s], "table": t.qualified, "partition": p.name}))
+    return steps
+
+
+def _size(n: int) -> str:
+    from .model import human_bytes
+    return human_bytes(n)
+
+
+def table_steps(t: TableInfo) -> list[Step]:
+    steps = [finalize_step(t, p) for p in t.pending_detach]
+    if not t.supported:
+        return steps
+    steps += [create_step(t, m, why) for m, why in months_to_create(t)]
+    steps += retention_steps(t)
+    return steps
+
+
+def notes(t: TableInfo) -> list[str]:
+    """What the plan sees but does not change (said in the summary)."""
+    out = []
+    if not t.supported:
+        out.append(f"{t.key}: {t.key_def} is not a single time-column RANGE key; not maintained")
+        return out
+    if t.default_count_error:
+        out.append(f"{t.key}: default partition not counted ({t.default_count_error}); its rows are not moved")
+    created = {m for m, _ in months_to_create(t)}
+    stay = {m: n for m, n in (t.default_rows or {}).items() if n and m not in created
+            and (m == date.min or t.partition_for_month(m) is None)}
+    if stay:
+        out.append(f"{t.key}: {sum(stay.values()):,} default-partition row(s) left in place "
+                   f"(past retention, too far ahead or NULL key): "
+                   + ", ".join("NULL" if m == date.min else month_label(m) for m in sorted(stay)))
+    if t.coverage.overlaps:
+        out.append(f"{t.key}: overlapping partitions " + ", ".join(f"{a}/{b}" for a, b in t.coverage.overlaps))
+    return out
+
+
+def build_plan(tables: list[TableInfo]) -> Plan:
+    steps: list[Step] = []
+    extra: list[str] = []
+    for t in tables:
+        steps += table_steps(t)
+        extra += notes(t)
+    kinds: dict[str, int] = {}
+    for s in steps:
+        kinds[s.meta["kind"]] = kinds.get(s.meta["kind"], 0) + 1
+    groups = len({s.group for s in steps})
+    if steps:
+        summary = (f"partition maintenance: {len(steps)} step(s) on {groups} table(s) — "
+                   + ", ".join(f"{n} {k}" for k, n in kinds.items()))
+    else:
+        summary = f"partition maintenance: nothing to do on {len(tables)} table(s)"
+    if extra:
+        summary += "\n-- " + "\n-- ".join(extra)
+    return Plan(action=ACTION_NAME, summary=summary, steps=tuple(steps))
+
+

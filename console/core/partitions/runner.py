@@ -1,0 +1,235 @@
+"""Run a partition plan: every DDL step under a bounded ``lock_timeout``, retried a few
+times when it cannot get its lock, one plan group (table) stopped by its first failing
+step while the other tables go on, and exactly one audit record per target per run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+
+from ...backends.base import BackendError, ErrorKind
+from ...backends.postgres import PostgresBackend, classify
+from ...config import Settings
+from .. import audit
+from ..plan import Plan, Step, StepResult
+from .planner import ACTION_NAME
+
+MAINTAIN = audit.action(ACTION_NAME, "create, attach, detach and drop monthly partitions; "
+                                     "move default-partition rows into their month")
+
+BLOCKERS_SQL = """
+SELECT DISTINCT a.pid, l.mode, a.application_name, a.state,
+       round(extract(epoch FROM now() - a.xact_start))::int AS xact_s
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.relation = ANY(%s::regclass[]) AND a.pid <> pg_backend_pid()
+ORDER BY xact_s DESC NULLS LAST LIMIT 5
+"""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    lock_timeout_ms: int | None = None       # None: the target's configured lock_timeout
+    statement_timeout_ms: int = 600_000      # for moves out of the default partition
+    attempts: int = 3                        # tries per step when the lock is not granted
+    retry_pause_s: float = 0.5               # grows linearly with the attempt
+
+
+@dataclass
+class RunReport:
+    results: list[StepResult] = field(default_factory=list)
+    failed_groups: dict[str, str] = field(default_factory=dict)   # table key -> why
+    audit_ids: dict[str, int] = field(default_factory=dict)       # target -> audit row id
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "failed_tables": self.failed_groups,
+                "steps": [{"title": r.step.title, "target": r.step.target, "table": r.step.meta.get("table"),
+                           "kind": r.step.meta.get("kind"), "ok": r.ok, "skipped": r.skipped,
+                           "message": r.message, "rows": r.rows, "attempts": r.attempts,
+                           "elapsed_ms": round(r.elapsed_ms, 1)} for r in self.results]}
+
+
+Progress = Callable[[int, int, Step, "StepResult | None"], None]
+
+
+class StepFailed(Exception):
+    pass
+
+
+def _relations(step: Step) -> list[str]:
+    rels = []
+    if step.meta.get("table"):
+        rels.append(step.meta["table"])
+    return rels
+
+
+def _blockers(conn: psycopg.Connection, step: Step) -> str:
+    rels = [r for r in _relations(step)]
+    if not rels:
+        return ""
+    try:
+        quoted = [sql.Identifier(*r.split(".", 1)).as_string(conn) for r in rels]
+        rows = conn.execute(BLOCKERS_SQL, (quoted,)).fetchall()
+    except psycopg.Error:
+        return ""
+    if not rows:
+        return ""
+    return "; held by " + ", ".join(f"pid {pid} ({mode}, {app or '?'}, {state}, in transaction {s}s)"
+                                    for pid, mode, app, state, s in rows)
+
+
+def _is_pending(conn: psycopg.Connection, step: Step) -> bool:
+    schema = step.meta.get("schema")
+    row = conn.execute(
+        "SELECT i.inhdetachpending FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+        (schema, step.meta["partition"])).fetchone()
+    return bool(row and row[0])
+
+
+def _execute(conn: psycopg.Connection, step: Step, attempt: int) -> tuple[str, int | None]:
+    kind = step.meta.get("kind")
+    stmts: list[str] = step.meta.get("statements") or [step.sql]
+    if kind == "fk_check":
+        n = int(conn.execute(stmts[0]).fetchone()[0])
+        if n:
+            raise StepFailed(
+                f"{'more than 1000' if n > 1000 else n} row(s) of {step.meta['ref']} reference "
+                f"{step.meta['partition']} through {step.meta['fk']}: the detach would fail; delete or "
+                f"re-home them first (DELETE on the partition cascades to them), then run again")
+        return "no referencing rows", 0
+    if kind == "detach" and step.meta.get("concurrent") and attempt > 1 and _is_pending(conn, step):
+        # an earlier attempt was interrupted after its first transaction: finish it
+        parent = step.meta["parent"]
+        conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {} FINALIZE").format(
+            sql.Identifier(*parent), sql.Identifier(step.meta["schema"], step.meta["partition"])))
+        return "detached (finalized an interrupted concurrent detach)", None
+    if not step.transactional:
+        for s in stmts:
+            conn.execute(s)
+        return "done", None
+    rows = None
+    with conn.transaction():
+        for s in stmts:
+            cur = conn.execute(s)
+            if s.startswith("WITH moved AS"):
+                rows = cur.rowcount
+    if kind == "create":
+        return (f"created and attached, {rows:,} row(s) moved" if rows is not None else "created and attached"), rows
+    return "done", rows
+
+
+def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Plan, *, actor: str,
+             options: RunOptions | None = None, progress: Progress | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> RunReport:
+    """Execute ``plan``. Refused in read-only mode (before anything runs)."""
+    audit.guard(settings, MAINTAIN)
+    opts = options or RunOptions()
+    report = RunReport()
+    total = len(plan.steps)
+    by_target: dict[str, list[tuple[int, Step]]] = {}
+    for i, s in enumerate(plan.steps):
+        by_target.setdefault(s.target, []).append((i, s))
+    results: dict[int, StepResult] = {}
+    for target, items in by_target.items():
+        backend = backends.get(target)
+        if backend is None:
+            for i, s in items:
+                results[i] = StepResult(s, ok=False, message=f"no backend named {target}", attempts=0)
+            continue
+        lock_ms = opts.lock_timeout_ms if opts.lock_timeout_ms is not None else backend.target.lock_timeout_ms
+        try:
+            conn = backend.connect(autocommit=True, statement_timeout_ms=opts.statement_timeout_ms)
+        except BackendError as exc:
+            for i, s in items:
+                results[i] = StepResult(s, ok=False, message=f"{exc.kind.value}: {exc.message}", attempts=0)
+                report.failed_groups.setdefault(s.group, f"{exc.kind.value}: {exc.message}")
+                if progress:
+                    progress(i, total, s, results[i])
+            _audit(backend, None, actor, [results[i] for i, _ in items], report, settings)
+            continue
+        try:
+            conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(int(lock_ms))))
+            for i, step in items:
+                if progress:
+                    progress(i, total, step, None)
+                if step.group in report.failed_groups:
+                    res = StepResult(step, ok=False, skipped=True, attempts=0,
+                                     message=f"skipped: an earlier step of {step.group} failed")
+                else:
+                    res = _run_step(conn, step, opts, lock_ms, sleep)
+                    if not res.ok:
+                        report.failed_groups[step.group] = res.message
+                results[i] = res
+                if progress:
+                    progress(i, total, step, res)
+            _audit(backend, conn, actor, [results[i] for i, _ in items], report, settings)
+        finally:
+            conn.close()
+    report.results = [results[i] for i in range(total)]
+    return report
+
+
+def _run_step(conn: psycopg.Connection, step: Step, opts: RunOptions, lock_ms: int,
+              sleep: Callable[[float], None]) -> StepResult:
+    started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            msg, rows = _execute(conn, step, attempt)
+            return StepResult(step, ok=True, message=msg, rows=rows, attempts=attempt,
+                              elapsed_ms=(time.perf_counter() - started) * 1000)
+        except StepFailed as exc:
+            return StepResult(step, ok=False, message=str(exc), attempts=attempt,
+                              elapsed_ms=(time.perf_counter() - started) * 1000)
+        except pgerrors.LockNotAvailable as exc:
+            if attempt < opts.attempts:
+                sleep(opts.retry_pause_s * attempt)
+                continue
+            text = str(exc).strip().splitlines()[0]
+            return StepResult(step, ok=False, attempts=attempt,
+                              message=f"lock_timeout: {text} ({attempt} attempts of {lock_ms} ms)"
+                                      f"{_blockers(conn, step)}",
+                              elapsed_ms=(time.perf_counter() - started) * 1000)
+        except psycopg.Error as exc:
+            err = classify(step.target, exc)
+            return StepResult(step, ok=False, attempts=attempt, message=f"{err.kind.value}: {err.message}",
+                              elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def _audit(backend: PostgresBackend, conn: psycopg.Connection | None, actor: str, results: list[StepResult],
+           report: RunReport, settings: Settings) -> None:
+    """One audit row for this target's part of the run."""
+    ok = all(r.ok for r in results)
+    detail = {"steps": [{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message,
+                         "attempts": r.attempts, "rows": r.rows} for r in results]}
+    own = conn is None
+    try:
+        if own:
+            conn = backend.connect(autocommit=True)
+        has = conn.execute("SELECT to_regclass('console.audit_log') IS NOT NULL").fetchone()[0]
+        if has:
+            report.audit_ids[backend.name] = audit.record(
+                conn, actor=actor, act=MAINTAIN, target=f"postgres:{backend.name}",
+                outcome="ok" if ok else "failed", detail=detail, read_only=settings.read_only)
+    except (BackendError, psycopg.Error):
+        pass
+    finally:
+        if own and conn is not None:
+            conn.close()
+
+
+def refused_message() -> str:
+    return f"{MAINTAIN.name} refused: the console is in read-only mode"
+
+
+__all__ = ["MAINTAIN", "RunOptions", "RunReport", "run_plan", "ErrorKind"]
