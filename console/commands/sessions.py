@@ -1,0 +1,229 @@
+"""`console sessions ...`: the Sessions screen headless.
+
+    console sessions list [--pattern P] [--limit N] [--json]     SCAN, never KEYS
+    console sessions stats [--json]                               INFO + TTL histogram + orphans
+    console sessions delete KEY [--dry-run] [--yes]               audited, refused read-only
+    console sessions expire KEY SECONDS [--dry-run] [--yes]       audited, refused read-only
+
+Exit codes: 0 ok; 1 failure (Redis unreachable, refused, key gone); 2 a mutation was not
+confirmed (no --yes and no terminal to ask on) or --dry-run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..config import Settings
+from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sessions", help="Redis sessions, connections and caches (seed 004)")
+    ss = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+
+    ls = ss.add_parser("list", help="session keys with TTL, size and parsed value (SCAN, never KEYS)")
+    ls.add_argument("--pattern", default="session:*", help="SCAN MATCH pattern (default: %(default)s)")
+    ls.add_argument("--limit", type=int, metavar="N", help="read at most N keys (default: redis.scan_cap)")
+    ls.add_argument("--sort", choices=("key", "ttl", "size", "notebook", "activity", "kind"), default="key")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list)
+
+    st = ss.add_parser("stats", help="server summary, TTL histogram, connections and orphans")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(handler=run_stats)
+
+    de = ss.add_parser("delete", help="delete one session key (audited)")
+    de.add_argument("key")
+    de.add_argument("--yes", action="store_true", help="do not ask")
+    de.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    de.add_argument("--json", action="store_true")
+    de.set_defaults(handler=run_delete)
+
+    ex = ss.add_parser("expire", help="set a new TTL on one session key (audited)")
+    ex.add_argument("key")
+    ex.add_argument("seconds", type=int)
+    ex.add_argument("--yes", action="store_true", help="do not ask")
+    ex.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(handler=run_expire)
+
+
+def _service(settings: Settings, *, with_audit: bool = False):
+    from ..backends.postgres import PostgresBackend
+    from ..backends.redis import RedisBackend
+    from ..core.sessions import SessionsService
+
+    if settings.redis is None:
+        return None
+    audit_pg = None
+    if with_audit and settings.audit_target_name:
+        audit_pg = PostgresBackend(settings.target(settings.audit_target_name))
+    return SessionsService(settings, RedisBackend(settings.redis), audit_pg)
+
+
+def _close(svc) -> None:
+    svc.redis.close()
+    if svc.audit_pg is not None:
+        svc.audit_pg.close()
+
+
+def _err(exc, as_json: bool) -> int:
+    if as_json:
+        print_json({"error": exc.message, "kind": exc.kind.value})
+    else:
+        print(f"console: {exc.kind.value}: {exc.message}", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def _no_redis() -> int:
+    print("console: no [redis] configured", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def run_list(settings: Settings, args: argparse.Namespace) -> int:
+    from ..backends.base import BackendError
+    from ..core import sessions as core
+
+    svc = _service(settings)
+    if svc is None:
+        return _no_redis()
+    try:
+        recs, last = core.list_sessions(svc.redis, svc.redis.settings, args.pattern, cap=args.limit)
+    except BackendError as exc:
+        return _err(exc, args.json)
+    finally:
+        _close(svc)
+    recs = core.sort_records(recs, args.sort)
+    capped = bool(last and last.capped)
+    estimate = last.estimate if last else 0
+    if args.json:
+        print_json({"pattern": args.pattern, "count": len(recs), "capped": capped, "dbsize": estimate,
+                    "sessions": [r.as_dict() for r in recs]})
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+    t = Table(title=f"{args.pattern}: " + (f"first {len(recs):,} of about {estimate:,} keys" if capped
+                                           else f"{len(recs):,} keys"))
+    for c in ("key", "ttl", "size", "kind", "notebook", "last activity", "value"):
+        t.add_column(c, overflow="fold")
+    for r in recs:
+        t.add_row(r.key, core.fmt_ttl(r.ttl_s), f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
+                  r.kind, r.notebook or "", r.last_activity or "", r.summary)
+    Console().print(t)
+    return EXIT_OK
+
+
+def run_stats(settings: Settings, args: argparse.Namespace) -> int:
+    from ..backends.base import BackendError
+    from ..core import sessions as core
+
+    svc = _service(settings)
+    if svc is None:
+        return _no_redis()
+    try:
+        info = svc.info()
+        recs, last = core.list_sessions(svc.redis, svc.redis.settings)
+        conns = svc.connections()
+        caches = svc.caches()
+    except BackendError as exc:
+        return _err(exc, args.json)
+    finally:
+        _close(svc)
+    no_conn = core.sessions_without_connection(recs, conns)
+    out: dict[str, Any] = {
+        "server": {"version": info.version, "uptime_s": info.uptime_s, "connected_clients": info.connected_clients,
+                   "blocked_clients": info.blocked_clients, "ops_per_sec": info.ops_per_sec,
+                   "used_memory": info.used_memory, "maxmemory": info.maxmemory, "hit_ratio": info.hit_ratio,
+                   "evicted_keys": info.evicted_keys, "expired_keys": info.expired_keys,
+                   "keyspace": {f"db{k}": v for k, v in info.keyspace.items()}},
+        "sessions": {"count": len(recs), "capped": bool(last and last.capped),
+                     "dbsize": last.estimate if last else 0,
+                     "kinds": _counts(r.kind for r in recs),
+                     "ttl_histogram": dict(core.ttl_histogram(recs))},
+        "connections": {"count": len(conns.connections), "capped": conns.capped,
+                        "orphan_connections": sorted(c.connection_id for c in conns.orphans),
+                        "sessions_without_connection": sorted(r.key for r in no_conn)},
+        "caches": {"count": len(caches), "keys": [c.key for c in caches]},
+    }
+    if args.json:
+        print_json(out)
+        return EXIT_OK
+    s = out["server"]
+    hr = f"{s['hit_ratio']:.1%}" if s["hit_ratio"] is not None else "—"
+    print(f"Redis {s['version']} · up {s['uptime_s']}s · {s['connected_clients']} clients "
+          f"({s['blocked_clients']} blocked) · {s['ops_per_sec']} ops/s · hit ratio {hr} · "
+          f"evicted {s['evicted_keys']} · expired {s['expired_keys']}")
+    ses = out["sessions"]
+    print(f"sessions: {ses['count']}" + (f" (first {ses['count']} of about {ses['dbsize']})" if ses["capped"] else "")
+          + " · " + ", ".join(f"{k} {v}" for k, v in ses["kinds"].items()))
+    print("TTL: " + "  ".join(f"{k} {v}" for k, v in ses["ttl_histogram"].items()))
+    c = out["connections"]
+    print(f"connections: {c['count']} · orphan connections (no session): {len(c['orphan_connections'])}"
+          f" · sessions without a connection: {len(c['sessions_without_connection'])}")
+    print(f"caches: {out['caches']['count']}")
+    return EXIT_OK
+
+
+def _counts(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
+    from ..backends.base import BackendError
+    from ..core import audit
+    from ..core import sessions as core
+
+    svc = _service(settings, with_audit=True)
+    if svc is None:
+        return _no_redis()
+    try:
+        try:
+            pv = svc.preview(args.key)
+            plan = (core.plan_delete(args.key, pv) if kind == "delete"
+                    else core.plan_expire(args.key, args.seconds, pv))
+        except BackendError as exc:
+            return _err(exc, args.json)
+        if not args.json:
+            print(pv.text())
+            print(plan.text())
+        if args.dry_run:
+            if args.json:
+                print_json({"plan": plan.text(), "key": args.key, "exists": pv.exists, "ttl_s": pv.ttl_s})
+            return EXIT_DRIFT
+        if not pv.exists:
+            print(f"console: {args.key} does not exist", file=sys.stderr)
+            return EXIT_FAIL
+        if not args.yes and not settings.read_only:
+            if not sys.stdin.isatty():
+                print("console: not confirmed: re-run with --yes (or on a terminal)", file=sys.stderr)
+                return EXIT_DRIFT
+            answer = input(f"type the key ({args.key}) to confirm: ")
+            if answer.strip() != args.key:
+                print("console: not confirmed", file=sys.stderr)
+                return EXIT_DRIFT
+        actor = audit.actor_name(settings)
+        try:
+            res = (svc.delete(args.key, actor) if kind == "delete"
+                   else svc.expire(args.key, args.seconds, actor))
+        except BackendError as exc:
+            return _err(exc, args.json)
+        if args.json:
+            print_json({"action": res.action, "key": res.key, "ok": res.ok, "message": res.message,
+                        "audit_id": res.audit_id})
+        else:
+            print(f"{res.key}: {res.message} (audit #{res.audit_id})")
+        return EXIT_OK if res.ok else EXIT_FAIL
+    finally:
+        _close(svc)
+
+
+def run_delete(settings: Settings, args: argparse.Namespace) -> int:
+    return _mutate(settings, args, "delete")
+
+
+def run_expire(settings: Settings, args: argparse.Namespace) -> int:
+    return _mutate(settings, args, "expire")

@@ -1,0 +1,53 @@
+"""Pure parts of console.core.sessions: value parsing, TTL buckets, filter/sort/page, deltas."""
+
+from __future__ import annotations
+
+from console.core import sessions as core
+
+
+def rec(key, ttl, kind="json", notebook=None, summary=""):
+    return core.SessionRecord(key, ttl, 100, kind, notebook, None, None, summary)
+
+
+def test_parse_value_kinds():
+    v = core.parse_value(b'{"current_notebook": "nb/1", "last_activity": "t", "progress": 0.5}')
+    assert (v["kind"], v["notebook"], v["last_activity"], v["summary"]) == ("json", "nb/1", "t", "progress=0.5")
+    assert core.parse_value(b"{'x': 1")["kind"] == "text"
+    assert core.parse_value(b"\x80\x04\x95")["kind"] == "binary"
+    assert core.parse_value(b"")["kind"] == "empty"
+    assert core.parse_value(b"[1, 2]")["kind"] == "json"
+    assert core.parse_value(b'{"a"' + b"x" * 10, truncated=True)["summary"].startswith("(over 64 KiB")
+    assert core.ttl_value(-1) is None and core.ttl_value(-2) == -2 and core.ttl_value(5) == 5
+
+
+def test_parse_connection_forms():
+    assert core.parse_connection("ws", b'{"user_id": "u1", "last_activity": "t"}')[:2] == ("u1", "t")
+    assert core.parse_connection("ws", b"u2")[:2] == ("u2", None)
+    assert core.parse_connection("ws", b"\xff")[0] is None
+
+
+def test_histogram_filter_sort_page():
+    recs = [rec("session:a", 30), rec("session:b", 4000, notebook="nb/pandas"), rec("session:c", None, "text"),
+            rec("session:d", -2, "gone")]
+    hist = dict(core.ttl_histogram(recs))
+    assert hist["<1m"] == 1 and hist["1-4h"] == 1 and hist["no TTL"] == 1 and sum(hist.values()) == 3
+    assert [r.key for r in core.filter_records(recs, "PANDAS")] == ["session:b"]
+    assert [r.key for r in core.filter_records(recs, "kind:text")] == ["session:c"]
+    assert [r.key for r in core.filter_records(recs, "ttl:none")] == ["session:c"]
+    assert [r.key for r in core.sort_records(recs, "ttl")] == ["session:d", "session:a", "session:b", "session:c"]
+    rows, idx, pages = core.page(list(range(450)), 5, 200)
+    assert (rows[0], idx, pages) == (400, 2, 3)
+    assert core.page([], 0, 200) == ([], 0, 1)
+
+
+def test_info_delta_and_restart():
+    a = core.parse_info({"redis_version": "7.2", "uptime_in_seconds": 10, "evicted_keys": 1, "expired_keys": 5,
+                         "keyspace_hits": 9, "keyspace_misses": 1, "db0": {"keys": 3}})
+    b = core.parse_info({"redis_version": "7.2", "uptime_in_seconds": 20, "evicted_keys": 4, "expired_keys": 5,
+                         "keyspace_hits": 9, "keyspace_misses": 1})
+    assert a.keyspace == {0: 3} and a.hit_ratio == 0.9
+    assert core.info_delta(a, b)["evicted_keys"] == 3
+    assert core.info_delta(b, a) == {}          # uptime went backwards: a restart
+    assert core.keyevents_enabled("Ex") and core.keyevents_enabled("AKE") and not core.keyevents_enabled("K$")
+    assert core.db_of("redis://h:1/7") == 7 and core.db_of("redis://h:1") == 0
+    assert core.fmt_ttl(59) == "59s" and core.fmt_ttl(3600) == "1h00m" and core.fmt_ttl(None) == "none"
