@@ -1,4 +1,9 @@
-"""`console schema ...`: migrations (and, with the Schema screen, check/apply)."""
+"""`console schema ...`: migrations, and the Schema screen headless.
+
+    schema migrate   apply pending sql/ files
+    schema check     expected (from sql/) vs live for each target: exit 0 clean, 2 drift, 1 error
+    schema apply     fix the drift: prints the plan, asks (or --yes), runs it with an audit record
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,34 @@ from dataclasses import asdict
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_FAIL, EXIT_OK, print_json
+from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
 
 
 def register(sub) -> None:
-    schema = sub.add_parser("schema", help="schema migrations")
+    schema = sub.add_parser("schema", help="schema migrations, drift check and fixes")
     ssub = schema.add_subparsers(dest="schema_command", metavar="ACTION", required=True)
     mig = ssub.add_parser("migrate", help="apply pending sql/ files (idempotent)")
     mig.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
     mig.add_argument("--dry-run", action="store_true", help="list pending files, apply nothing")
     mig.add_argument("--json", action="store_true")
     mig.set_defaults(handler=run_migrate)
+
+    chk = ssub.add_parser("check", help="compare each target with what sql/ defines (exit 0 clean, 2 drift, 1 error)")
+    chk.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
+    chk.add_argument("--dev-url", metavar="URL",
+                     help="PostgreSQL server for the scratch database (default: the target's own server)")
+    chk.add_argument("--json", action="store_true")
+    chk.set_defaults(handler=run_check)
+
+    app = ssub.add_parser("apply", help="fix the drift of one target (plan, confirmation, audit record)")
+    app.add_argument("--target", metavar="NAME", help="target; required when more than one is configured")
+    app.add_argument("--dev-url", metavar="URL", help="as for check")
+    app.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    app.add_argument("--yes", action="store_true", help="run without asking")
+    app.add_argument("--allow-destructive", action="store_true",
+                     help="include drops of unexpected objects (never included otherwise)")
+    app.add_argument("--json", action="store_true")
+    app.set_defaults(handler=run_apply)
 
 
 def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -66,3 +88,145 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
                   + (f", FAILED at {r['failed']}: {r['error']}" if r["failed"] else "")
                   + "".join(f"\n  changed since applied: {v}" for v in r["changed"]))
     return rc
+
+
+def _dev_backend(args: argparse.Namespace, system: str):
+    from ..backends.postgres import PostgresBackend
+    from ..config import PostgresTarget
+    if not getattr(args, "dev_url", None):
+        return None
+    return PostgresBackend(PostgresTarget(name="dev", system=system, dsn=args.dev_url))
+
+
+def _check(settings: Settings, name: str, args: argparse.Namespace):
+    from ..backends.postgres import PostgresBackend
+    from ..core.schema import check_target
+
+    target = settings.target(name)
+    backend = PostgresBackend(target)
+    dev = _dev_backend(args, target.system)
+    try:
+        return backend, check_target(backend, target.system, dev=dev)
+    finally:
+        if dev is not None:
+            dev.close()
+
+
+def _print_report(r) -> None:
+    if r.error:
+        print(f"{r.target} ({r.system}): ERROR {r.error_kind}: {r.error}")
+        return
+    c = r.counts
+    head = "clean" if r.clean else f"{c['missing']} missing, {c['drifted']} drifted, {c['unexpected']} unexpected"
+    print(f"{r.target} ({r.system}): {head}")
+    m = r.migrations
+    if m is not None and (m.pending or m.changed):
+        print(f"  migrations: {len(m.pending)} pending, {len(m.changed)} changed since applied"
+              + "".join(f"\n    pending {f.version}" for f in m.pending)
+              + "".join(f"\n    changed {f.version}" for f in m.changed))
+    for f in r.findings:
+        print(f"  {f.status:<10} {f.kind:<17} {f.object}  -- {f.detail}" + (f"  [{f.source}]" if f.source else ""))
+        if f.status == "drifted":
+            print(f"      expected: {_one_line(f.expected)}\n      actual:   {_one_line(f.actual)}")
+        for s in f.steps:
+            print(f"      fix ({s.hazard.value}{'; outside a transaction' if not s.transactional else ''}): "
+                  f"{_one_line(s.sql)}")
+        if not f.steps:
+            print("      fix: none automatic (see detail)")
+
+
+def _one_line(text: str, width: int = 160) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= width else t[: width - 1] + "…"
+
+
+def run_check(settings: Settings, args: argparse.Namespace) -> int:
+    from ..config import ConfigError
+
+    names = args.target or [t.name for t in settings.postgres]
+    if not names:
+        print("no PostgreSQL target configured", file=sys.stderr)
+        return EXIT_FAIL
+    reports = []
+    for name in names:
+        try:
+            backend, r = _check(settings, name, args)
+        except ConfigError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_FAIL
+        backend.close()
+        reports.append(r)
+    if args.json:
+        print_json([r.as_dict() for r in reports])
+    else:
+        for r in reports:
+            _print_report(r)
+    if any(r.error for r in reports):
+        return EXIT_FAIL
+    return EXIT_OK if all(r.clean for r in reports) else EXIT_DRIFT
+
+
+def run_apply(settings: Settings, args: argparse.Namespace) -> int:
+    from ..backends.base import BackendError
+    from ..core import audit
+    from ..core.schema import fixes, run_plan
+
+    if args.target:
+        name = args.target
+    elif len(settings.postgres) == 1:
+        name = settings.postgres[0].name
+    else:
+        print("give --target NAME (more than one PostgreSQL target is configured)", file=sys.stderr)
+        return EXIT_FAIL
+    backend, report = _check(settings, name, args)
+    try:
+        if report.error:
+            print(f"{name}: {report.error_kind}: {report.error}", file=sys.stderr)
+            return EXIT_FAIL
+        plan = fixes.build_plan(name, report.findings, allow_destructive=args.allow_destructive)
+        held = [f for f in report.findings if f.destructive and not args.allow_destructive]
+        manual = [f for f in report.findings if not f.steps]
+        if not plan:
+            msg = f"{name}: nothing to apply"
+            if held:
+                msg += f" ({len(held)} destructive fix(es) held back: --allow-destructive)"
+            if manual:
+                msg += f" ({len(manual)} finding(s) need a manual fix)"
+            print(msg)
+            return EXIT_OK if report.clean else EXIT_DRIFT
+        print(plan.text())
+        for f in held:
+            print(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {f.object}")
+        for f in manual:
+            print(f"-- needs a manual fix: {f.kind} {f.object}: {f.detail}")
+        if args.dry_run:
+            return EXIT_DRIFT
+        if settings.read_only:
+            print("refused: the console is in read-only mode", file=sys.stderr)
+            return EXIT_FAIL
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("refusing to run without a terminal to confirm on: pass --yes", file=sys.stderr)
+                return EXIT_FAIL
+            answer = input(f"Run these {len(plan.steps)} statements on {name}? Type yes: ")
+            if answer.strip().lower() != "yes":
+                print("cancelled")
+                return EXIT_FAIL
+
+        def progress(i, n, step, result):
+            if result is not None:
+                state = "ok" if result.ok else ("skipped" if result.skipped else "FAILED")
+                print(f"[{i + 1}/{n}] {state} {step.title} ({result.elapsed_ms:.0f} ms)"
+                      + (f": {result.message}" if not result.ok else ""), flush=True)
+
+        try:
+            results = run_plan(settings, backend, plan, actor=audit.actor_name(settings), progress=progress)
+        except BackendError as exc:
+            print(f"{name}: {exc.kind.value}: {exc.message}", file=sys.stderr)
+            return EXIT_FAIL
+        if args.json:
+            print_json([{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message}
+                        for r in results])
+        return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
+    finally:
+        backend.close()

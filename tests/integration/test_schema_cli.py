@@ -1,0 +1,64 @@
+"""`console schema check/apply` exit codes and output against real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from console.cli import main
+from console.demo.stack import free_port
+
+
+def _config(tmp_path, backend, name="lam"):
+    path = tmp_path / "c.toml"
+    path.write_text(f'[postgres.{name}]\ndsn = "{backend.target.dsn}"\nsystem = "{backend.target.system}"\n')
+    return path
+
+
+def test_check_exit_codes_clean_drift_error(tmp_path, fresh_db, capsys):
+    b = fresh_db("lambda")
+    cfg = _config(tmp_path, b)
+    assert main(["--config", str(cfg), "schema", "check"]) == 0
+    assert "lam (lambda): clean" in capsys.readouterr().out
+
+    b.execute("DROP INDEX public.idx_error_logs_error_code")
+    assert main(["--config", str(cfg), "schema", "check", "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    (f,) = out[0]["findings"]
+    assert f["status"] == "missing" and f["object"] == "public.idx_error_logs_error_code"
+    assert f["source"] == "sql/lambda/002_request_logs.sql:54" and "CONCURRENTLY" in f["fix"][0]["sql"]
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[postgres.down]\ndsn = "postgresql://x:hunter2@127.0.0.1:{free_port()}/x"\n'
+                   f'system = "lambda"\nconnect_timeout = 1\n')
+    assert main(["--config", str(bad), "schema", "check"]) == 1
+    text = capsys.readouterr().out
+    assert "ERROR unreachable" in text and "hunter2" not in text
+
+
+def test_check_with_dev_url(tmp_path, fresh_db, stack, capsys):
+    b = fresh_db("zengin")
+    cfg = _config(tmp_path, b, "z")
+    assert main(["--config", str(cfg), "schema", "check", "--dev-url", stack.postgres.dsn("postgres")]) == 0
+
+
+def test_apply_dry_run_refusal_and_yes(tmp_path, fresh_db, capsys, monkeypatch):
+    b = fresh_db("lambda")
+    cfg = _config(tmp_path, b)
+    b.execute("ALTER TABLE meta.sessions ALTER COLUMN status TYPE varchar(32)")
+    b.execute("CREATE TABLE public.stray (id int)")
+
+    assert main(["--config", str(cfg), "schema", "apply", "--dry-run"]) == 2
+    out = capsys.readouterr().out
+    assert 'ALTER COLUMN "status" TYPE character varying(16)' in out
+    assert "held back (destructive" in out and 'DROP TABLE' not in out
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["--config", str(cfg), "schema", "apply"]) == 1
+    assert "pass --yes" in capsys.readouterr().err
+
+    assert main(["--config", str(cfg), "--read-only", "schema", "apply", "--yes"]) == 1
+    assert main(["--config", str(cfg), "schema", "apply", "--yes", "--allow-destructive"]) == 0
+    assert "[2/2] ok" in capsys.readouterr().out
+    assert main(["--config", str(cfg), "schema", "check"]) == 0
+    assert len(b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'schema.apply'")) == 1
