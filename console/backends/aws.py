@@ -28,7 +28,7 @@ def classify(name: str, exc: BaseException) -> BackendError:
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
         msg = f"{code}: {err.get('Message', '')}".strip(": ")
-        if code == "ConditionalCheckFailedException" or code == "TransactionCanceledException":
+        if code in ("ConditionalCheckFailedException", "TransactionCanceledException", "PreconditionFailed"):
             return BackendError(name, ErrorKind.CONFLICT, msg)
         if code in _AUTH_CODES:
             return BackendError(name, ErrorKind.AUTH, msg)

