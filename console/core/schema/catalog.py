@@ -215,6 +215,9 @@ Q_CONSTRAINTS = """
 SELECT conrelid AS oid, conname AS name, contype::text AS kind, pg_get_constraintdef(oid) AS definition
 FROM pg_constraint
 WHERE conrelid = ANY(%s) AND contype IN ('p', 'u', 'f', 'c', 'x')
+  -- constraints PostgreSQL derives itself (a foreign key to a partitioned table gets one
+  -- per partition of the referenced table) are not objects sql/ defines
+  AND conparentid = 0
 ORDER BY conrelid, conname
 """
 
