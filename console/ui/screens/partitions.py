@@ -301,7 +301,13 @@ class PartitionsScreen(Screen):
     @on(Loaded)
     def _on_loaded(self, m: Loaded) -> None:
         self._pt_loading, self._pt_loaded, self._pt_stale = False, True, None
-        self._pt_tables, self._pt_errors = m.discovery.tables, m.discovery.errors
+        errors = m.discovery.errors
+        # A target that failed this time keeps its last tables, shown as stale, instead of
+        # vanishing from the list.
+        kept = [t for t in self._pt_tables if t.target in errors]
+        self._pt_tables, self._pt_errors = m.discovery.tables + kept, errors
+        if kept:
+            self._pt_stale = "; ".join(f"{n}: last known tables kept" for n in sorted({t.target for t in kept}))
         self._render_tables()
         self._schedule()
 
