@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..backends.registry import Backends
 from ..config import Settings
+from ..core.attention import Source as AttentionSource, sources_for
 from ..core.health import HealthCheck, checks_for
 
 
@@ -18,6 +19,7 @@ from ..core.health import HealthCheck, checks_for
 class Services:
     settings: Settings
     health_checks: list[HealthCheck] = field(default_factory=list)
+    attention: list[AttentionSource] = field(default_factory=list)
     backends: Backends | None = None
     clock: Callable[[], float] = time.monotonic
     notices: list[str] = field(default_factory=list)   # shown once at start (e.g. demo caveats)
@@ -34,8 +36,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings, *, notices: list[str] | None = None) -> "Services":
         backends = Backends.from_settings(settings)
-        return cls(settings=settings, health_checks=checks_for(backends), backends=backends,
-                   notices=list(notices or []))
+        return cls(settings=settings, health_checks=checks_for(backends), attention=sources_for(backends),
+                   backends=backends, notices=list(notices or []))
 
     def close(self) -> None:
         for src in self.sources.values():

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from console.backends.base import ErrorKind, Health
 from console.config import Settings
+from console.core.attention import Count, Source
 from console.core.health import HealthCheck
 from console.ui.services import Services
 
@@ -39,4 +40,16 @@ def overview_services(*, read_only: bool = False) -> Services:
                version="S3 bucket reachable"),
     ]
     settings = Settings(environment="prod", read_only=read_only, refresh_interval_s=5.0)
-    return Services(settings=settings, health_checks=[fixed_check(h) for h in results], clock=lambda: 1000.0)
+    attention = [
+        Source("schema", "schema drift", 300, lambda: [Count("schema", "schema drift", 2, "lambda 2")]),
+        Source("partitions", "partitions", 60, lambda: [
+            Count("partitions.ahead", "partitions missing ahead", 3, "lambda.request_logs"),
+            Count("partitions.retention", "partitions past retention", 0),
+            Count("partitions.default", "rows in default partitions", 41_230, "lambda.request_logs")]),
+        Source("diffs", "pending zengin diffs", 60, lambda: [
+            Count("diffs.pending", "pending zengin diffs", None, error="unreachable: cannot reach endpoint")]),
+        Source("sessions", "active sessions", 60, lambda: [
+            Count("sessions", "active sessions", 100_000, "session:* keys", approximate=True)]),
+    ]
+    return Services(settings=settings, health_checks=[fixed_check(h) for h in results], attention=attention,
+                    clock=lambda: 1000.0)

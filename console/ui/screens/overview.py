@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...backends.base import Health
+from ...core.attention import Count, Source
 from ...core.health import HealthCheck, next_delay
 
 # (label, width); the last column takes what is left and is cut, the detail pane below
@@ -62,6 +63,12 @@ class OverviewScreen(Screen):
                 tooltip="Probe every backend immediately"),
     ]
 
+    class Counted(Message):
+        def __init__(self, key: str, counts: list[Count]) -> None:
+            self.key = key
+            self.counts = counts
+            super().__init__()
+
     class Probed(Message):
         def __init__(self, key: str, health: Health) -> None:
             self.key = key
@@ -72,6 +79,9 @@ class OverviewScreen(Screen):
         super().__init__(id="overview")
         self._states: dict[str, _State] = {}
         self._ticker: Timer | None = None
+        self._counts: dict[str, list[Count]] = {}
+        self._count_timers: dict[str, Timer] = {}
+        self._counting: set[str] = set()
 
     @property
     def services(self):
@@ -83,6 +93,7 @@ class OverviewScreen(Screen):
             yield Static("", id="overview-summary")
             yield DataTable(id="health", cursor_type="row", zebra_stripes=True)
             yield Static("", id="overview-detail")
+            yield Static("", id="overview-attention")
             yield Static("", id="overview-hint")
         yield Footer()
 
@@ -102,6 +113,9 @@ class OverviewScreen(Screen):
         self._ticker = self.set_interval(1.0, self._tick)
         for key in self._states:
             self._probe(key)
+        self._render_attention()
+        for src in self.services.attention:
+            self._count(src)
 
     # ---------------------------------------------------------------- probing
 
@@ -150,6 +164,9 @@ class OverviewScreen(Screen):
         for key, st in self._states.items():
             if not st.running and st.timer is None:
                 self._probe(key)
+        for src in self.services.attention:
+            if src.key not in self._counting and src.key not in self._count_timers:
+                self._count(src)
 
     def on_screen_suspend(self) -> None:
         for st in self._states.values():
@@ -157,10 +174,68 @@ class OverviewScreen(Screen):
                 st.timer.stop()
                 st.timer = None
             st.next_at = None
+        for t in self._count_timers.values():
+            t.stop()
+        self._count_timers.clear()
 
     def action_refresh_now(self) -> None:
         for key in self._states:
             self._probe(key)
+        for src in self.services.attention:
+            self._count(src)
+
+    # ---------------------------------------------------------------- attention counts
+
+    def _count(self, src: Source) -> None:
+        if src.key in self._counting:
+            return
+        timer = self._count_timers.pop(src.key, None)
+        if timer is not None:
+            timer.stop()
+        self._counting.add(src.key)
+        self._run_count(src)
+
+    @work(thread=True, exit_on_error=False, group="attention")
+    def _run_count(self, src: Source) -> None:
+        self.post_message(self.Counted(src.key, src.collect()))
+
+    @on(Counted)
+    def _on_counted(self, message: Counted) -> None:
+        self._counting.discard(message.key)
+        self._counts[message.key] = message.counts
+        self._render_attention()
+        src = next((s for s in self.services.attention if s.key == message.key), None)
+        if src is not None and self.is_current:
+            self._count_timers[src.key] = self.set_timer(src.every_s, lambda s=src: self._count(s))
+
+    def _render_attention(self) -> None:
+        if not self.services.attention:
+            return
+        t = Text()
+        t.append("Needs attention", style="bold")
+        t.append("  (recounted every minute; schema every 5 minutes)\n", style="dim")
+        for src in self.services.attention:
+            counts = self._counts.get(src.key)
+            if counts is None:
+                t.append(f"  {src.label:<30}", style="dim")
+                t.append("counting…\n", style="dim")
+                continue
+            for c in counts:
+                t.append(f"  {c.label:<30}")
+                if c.error and c.value is None:
+                    t.append(f"{'unknown':>10}", style="yellow")
+                    t.append(f"  {c.error}\n", style="red")
+                    continue
+                value = f"{c.value:,}{'+' if c.approximate else ''}"
+                informational = c.key == "sessions"
+                style = "bold" if informational else ("bold green" if c.value == 0 else "bold yellow")
+                t.append(f"{value:>10}", style=style)
+                if c.detail:
+                    t.append(f"  {c.detail}", style="dim")
+                if c.error:
+                    t.append(f"  (partial: {c.error})", style="red")
+                t.append("\n")
+        self.query_one("#overview-attention", Static).update(t)
 
     # ---------------------------------------------------------------- rendering
 
