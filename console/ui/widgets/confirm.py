@@ -61,6 +61,19 @@ class ConfirmModal(ModalScreen[bool]):
                     yield Button(self.confirm_label, id="confirm", variant="warning",
                                  disabled=bool(self.type_to_confirm))
 
+    def on_mount(self) -> None:
+        """Start where the person acts: in the name field for a destructive action, else on
+        Cancel, so a stray Enter never confirms."""
+        if self.type_to_confirm and not self.refused:
+            self.query_one("#confirm-typed", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    @on(Input.Submitted, "#confirm-typed")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value == self.type_to_confirm:
+            self.query_one("#confirm", Button).focus()
+
     @on(Input.Changed, "#confirm-typed")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value != self.type_to_confirm
