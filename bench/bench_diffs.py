@@ -1,0 +1,140 @@
+"""Diffs: executing one bulk diff of 30,000 branch records (updates and additions) with
+the console's executor — S3 document read and validated, conditional claim, ONE
+transaction: COPY into a temporary table, change_history, set-based upsert / guarded
+UPDATE … FROM, commit, DynamoDB completed — against a baseline in the same run that
+applies the same records the way seed 003's executor does: one transaction per record
+(change_history insert + the row statement + commit), on an identical second database."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+from psycopg import sql
+
+from console.backends.dynamo import DynamoBackend
+from console.backends.postgres import PostgresBackend
+from console.backends.s3 import S3Backend
+from console.config import PostgresTarget, Settings, ZenginSettings
+from console.core import migrate
+from console.core.zengin import executor, generator as gen
+from console.core.zengin.records import DiffEntry
+from console.core.zengin.workflow import Ref, approve
+from console.demo import zengin as zdemo
+
+from . import Result
+
+RECORDS = 30_000
+DBS = ("bench_diffs_console", "bench_diffs_seed003")
+
+
+def _db(ctx, name: str) -> PostgresBackend:
+    ctx.stack.postgres.create_database(name)
+    target = PostgresTarget(name=name, system="zengin", dsn=ctx.stack.postgres.dsn(name), statement_timeout_ms=60_000)
+    backend = PostgresBackend(target)
+    res = migrate.migrate(Settings(postgres=(target,)), backend, "zengin", actor="bench")
+    assert res.failed is None, res.error
+    return backend
+
+
+def build_entries(source) -> list[DiffEntry]:
+    """Updates of existing branches (name + 支店), topped up with additions to RECORDS."""
+    master = gen.master_from_source(source)
+    out: list[DiffEntry] = []
+    for key in sorted(master.branches):
+        if len(out) >= RECORDS:
+            break
+        old = master.branches[key]
+        new = {**old, "branchName": (old["branchName"] + "支店")[:100]}
+        out.append(DiffEntry("update", new, dict(old), {"branchName": {"old": old["branchName"],
+                                                                        "new": new["branchName"]}}))
+    banks = sorted(master.banks)
+    i = 0
+    while len(out) < RECORDS:
+        bank = master.banks[banks[i % len(banks)]]
+        code = f"{900 + (i // len(banks)) % 100:03d}"
+        i += 1
+        if (bank["bankCode"], code) in master.branches:
+            continue
+        row = {**bank, "branchCode": code, "branchName": "ベンチ支店", "branchKana": "ベンチシテン"}
+        out.append(DiffEntry("addition", row, None, {"branchName": {"old": None, "new": "ベンチ支店"},
+                                                     "branchKana": {"old": None, "new": "ベンチシテン"}}))
+    return out
+
+
+def seed003_style(pg: PostgresBackend, entries: list[DiffEntry], diff_id: str) -> int:
+    """Seed 003's execute_diff_changes, fixed to touch branches: one transaction per record."""
+    n = 0
+    with pg.connect() as conn:
+        for i, e in enumerate(entries):
+            z, c = e.zenginData, e.currentData
+            with conn.transaction():
+                conn.execute("INSERT INTO change_history (diff_id, diff_timestamp, operation_type, table_name, "
+                             "record_id, old_values, new_values, executed_at) VALUES (%s, %s, %s, 'branches', %s, "
+                             "%s::jsonb, %s::jsonb, now())",
+                             (f"{diff_id}-{i}", "t", e.diffType, f"{z['bankCode']}-{z['branchCode']}",
+                              None if c is None else executor.Jsonb(c), executor.Jsonb(z)))
+                if e.diffType == "addition":
+                    cur = conn.execute(
+                        "INSERT INTO branches (bank_code, branch_code, branch_name, branch_kana, updated_at) "
+                        "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (bank_code, branch_code) DO UPDATE SET "
+                        "branch_name = EXCLUDED.branch_name, branch_kana = EXCLUDED.branch_kana, "
+                        "updated_at = EXCLUDED.updated_at",
+                        (z["bankCode"], z["branchCode"], z["branchName"], z["branchKana"]))
+                else:
+                    cur = conn.execute("UPDATE branches SET branch_name = %s, branch_kana = %s, updated_at = now() "
+                                       "WHERE bank_code = %s AND branch_code = %s",
+                                       (z["branchName"], z["branchKana"], z["bankCode"], z["branchCode"]))
+                n += cur.rowcount
+    return n
+
+
+def run(ctx) -> list[Result]:
+    now = datetime.now(timezone.utc)
+    source, _ = gen.load_zengin_code()
+    entries = build_entries(source)
+    assert len(entries) == RECORDS
+    a, b = (_db(ctx, n) for n in DBS)
+    z = ZenginSettings(env=f"bench{uuid.uuid4().hex[:8]}", endpoint_url=ctx.stack.moto.url, target=a.target.name,
+                       timeout_s=60)
+    settings = Settings(postgres=(a.target,), zengin=z)
+    dynamo, s3 = DynamoBackend(z), S3Backend(z)
+    try:
+        zdemo.create_table_and_bucket(dynamo, s3)
+        for pg in (a, b):
+            zdemo.seed_master(pg, source, now)
+        plan = gen.plan_diffs(entries, now=now, threshold_bytes=1)
+        rid = gen.write_plan(dynamo, s3, plan).ids[0]
+        rec_ref = Ref(rid, None)
+        assert approve(settings, dynamo, s3, a, rec_ref, "bench-approver", now=now).ok
+
+        t0 = time.perf_counter()
+        out = executor.execute(settings, a, dynamo, s3, rec_ref, "bench-executor", now=now)
+        ours = time.perf_counter() - t0
+        assert out.ok, out.message
+        assert out.record.executionResult["rowsAffected"] == RECORDS, out.record.executionResult
+        in_tx = out.record.executionResult["executionTime"] / 1000
+
+        t0 = time.perf_counter()
+        n = seed003_style(b, entries, rid)
+        base = time.perf_counter() - t0
+        assert n == RECORDS
+        same = a.fetch(sql.SQL("SELECT count(*) AS n FROM branches"))[0]["n"] == \
+            b.fetch(sql.SQL("SELECT count(*) AS n FROM branches"))[0]["n"]
+        assert same
+    finally:
+        try:
+            dynamo.call("delete_table", TableName=dynamo.table)
+        except Exception:  # noqa: BLE001
+            pass
+        for x in (dynamo, s3, a, b):
+            x.close()
+        for name in DBS:
+            ctx.stack.postgres.drop_database(name)
+    return [
+        Result(f"diffs: execute a bulk diff of {RECORDS:,} branch records, end to end (records/s)", RECORDS / ours,
+               "seed 003 style: one transaction per record", RECORDS / base, unit="rec/s", higher_is_better=True),
+        Result(f"diffs: the PostgreSQL transaction alone, {RECORDS:,} records (records/s)", RECORDS / in_tx,
+               "seed 003 style: one transaction per record", RECORDS / base, unit="rec/s", higher_is_better=True),
+    ]

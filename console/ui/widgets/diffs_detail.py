@@ -1,0 +1,168 @@
+"""Rendering of one diff for the detail pane (pure Rich, no I/O): current and incoming
+side by side with the changed characters highlighted (difflib per changed field), the
+validation result, a bulk diff's summary, execution result and change_history row."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from typing import Any, Mapping
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ...core.zengin.records import DiffEntry, DiffRecord
+from ...core.zengin.validate import key_text
+
+FIELDS = ("bankCode", "bankName", "bankKana", "branchCode", "branchName", "branchKana")
+STATUS_STYLE = {"pending": "yellow", "approved": "cyan", "executing": "magenta", "completed": "green",
+                "failed": "red", "rejected": "dim", "expired": "dim"}
+
+
+def ttl_left(ttl: int | None, now: datetime) -> str:
+    if ttl is None:
+        return "—"
+    s = int(ttl - now.timestamp())
+    if s <= 0:
+        return "expired"
+    d, rem = divmod(s, 86400)
+    return f"{d}d{rem // 3600:02d}h" if d else f"{rem // 3600}h{rem % 3600 // 60:02d}m"
+
+
+def char_diff(old: Any, new: Any) -> tuple[Text, Text]:
+    """``(old, new)`` with deleted characters red on the old side and inserted ones green
+    on the new side."""
+    o = "" if old is None else str(old)
+    n = "" if new is None else str(new)
+    ot, nt = Text(), Text()
+    if old is None:
+        ot.append("—", style="dim")
+    if new is None:
+        nt.append("—", style="dim")
+    sm = difflib.SequenceMatcher(a=o, b=n, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            ot.append(o[i1:i2])
+            nt.append(n[j1:j2])
+        else:
+            if i2 > i1:
+                ot.append(o[i1:i2], style="bold white on red")
+            if j2 > j1:
+                nt.append(n[j1:j2], style="bold black on green")
+    return ot, nt
+
+
+def side_by_side(entry: DiffEntry) -> Table:
+    t = Table(expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    t.add_column("field", width=11, no_wrap=True)
+    t.add_column("current (PostgreSQL)", ratio=1)
+    t.add_column("incoming (zengin)", ratio=1)
+    cur = entry.currentData if isinstance(entry.currentData, Mapping) else {}
+    inc = entry.zenginData if isinstance(entry.zenginData, Mapping) else {}
+    changes = entry.changes if isinstance(entry.changes, Mapping) else {}
+    is_branch = "branchCode" in cur or "branchCode" in inc
+    for f in FIELDS:
+        if f.startswith("branch") and not is_branch:
+            continue
+        o = cur.get(f) if entry.currentData is not None else None
+        n = inc.get(f) if entry.zenginData is not None else None
+        changed = f in changes or (entry.currentData is not None and entry.zenginData is not None and o != n)
+        if entry.diffType in ("addition", "deletion") or changed:
+            ot, nt = char_diff(o, n)
+            label = Text(f, style="bold yellow" if changed else "")
+        else:
+            ot, nt = Text(str(o) if o is not None else "—"), Text(str(n) if n is not None else "—")
+            label = Text(f, style="dim")
+        t.add_row(label, ot, nt)
+    return t
+
+
+def header(rec: DiffRecord, status: str, now: datetime) -> Text:
+    t = Text()
+    t.append(f"{rec.id}", style="bold")
+    t.append(f"  {rec.timestamp}  ")
+    t.append(f"{rec.diffType or '?'}", style="bold")
+    t.append("\n")
+    t.append(status, style=f"bold {STATUS_STYLE.get(status, '')}")
+    t.append(f"  ttl {ttl_left(rec.ttl, now)}")
+    who = []
+    if rec.approvedBy:
+        who.append(f"approved by {rec.approvedBy} {rec.approvedAt or ''}")
+    if rec.rejectedBy:
+        who.append(f"rejected by {rec.rejectedBy}: {rec.rejectionReason or ''}")
+    if rec.executedBy:
+        who.append(f"executed by {rec.executedBy} {rec.executedAt or ''}")
+    for w in who:
+        t.append("\n" + w.strip(), style="dim")
+    return t
+
+
+def validation_text(problems: tuple[str, ...] | list[str], limit: int = 12) -> Text:
+    if not problems:
+        return Text("✓ valid", style="green")
+    t = Text(f"✗ INVALID — cannot be approved or executed ({len(problems)} problem(s)):", style="bold red")
+    for p in list(problems)[:limit]:
+        t.append(f"\n  • {p[:200]}", style="red")
+    if len(problems) > limit:
+        t.append(f"\n  … {len(problems) - limit} more", style="red")
+    return t
+
+
+def bulk_summary(rec: DiffRecord, n_records: int) -> Text:
+    s = rec.dataSummary if isinstance(rec.dataSummary, Mapping) else {}
+    t = Text()
+    t.append("bulk: ", style="bold")
+    t.append(f"{s.get('totalRecords', '?')} records — +{s.get('additions', '?')} additions, "
+             f"~{s.get('updates', '?')} updates, -{s.get('deletions', '?')} deletions")
+    by = s.get("byTable") if isinstance(s.get("byTable"), Mapping) else {}
+    for table, c in by.items():
+        if isinstance(c, Mapping) and any(c.values()):
+            t.append(f"\n  {table}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v), style="dim")
+    t.append(f"\n  {rec.dataLocation or '?'} ({rec.dataSize or '?'} bytes); {n_records} records read", style="dim")
+    return t
+
+
+def result_text(rec: DiffRecord, history: Mapping[str, Any] | None) -> Text | None:
+    if not rec.executionResult and not history:
+        return None
+    t = Text()
+    r = rec.executionResult or {}
+    if r:
+        ok = r.get("success")
+        t.append("execution: ", style="bold")
+        t.append("success" if ok else "FAILED", style="green" if ok else "bold red")
+        t.append(f" — {r.get('rowsAffected', '?')} row(s), {r.get('executionTime', '?')} ms")
+        if r.get("reconstructed"):
+            t.append(" (reconstructed by reconcile)", style="dim")
+        if r.get("error"):
+            t.append(f"\n  {str(r['error'])[:400]}", style="red")
+    if history:
+        t.append(f"\nchange_history #{history.get('id')}: {history.get('table_name')} "
+                 f"{history.get('record_id') or ''}, {history.get('rows_affected')} row(s), "
+                 f"by {history.get('executed_by')} at {history.get('executed_at')}", style="cyan")
+    return t
+
+
+def record_cells(i: int, e: DiffEntry) -> tuple:
+    changes = e.changes if isinstance(e.changes, Mapping) else {}
+    parts = []
+    for f, ch in changes.items():
+        if isinstance(ch, Mapping):
+            parts.append(f"{f}: {ch.get('old') or '—'} → {ch.get('new') or '—'}")
+    op_style = {"addition": "green", "deletion": "red", "update": "yellow"}.get(e.diffType, "red")
+    return (str(i + 1), Text(e.diffType or "?", style=op_style), e.table, key_text(e.key),
+            Text("✗ " + e.problems[0][:40], style="red") if e.problems else Text("; ".join(parts)[:120]))
+
+
+def detail_renderable(rec: DiffRecord, status: str, problems, entries: tuple[DiffEntry, ...],
+                      history: Mapping[str, Any] | None, now: datetime) -> Group:
+    parts: list[Any] = [header(rec, status, now), Text(""), validation_text(problems)]
+    if rec.is_bulk:
+        parts += [Text(""), bulk_summary(rec, len(entries))]
+    elif entries:
+        parts += [Text(""), side_by_side(entries[0])]
+    res = result_text(rec, history)
+    if res is not None:
+        parts += [Text(""), res]
+    return Group(*parts)
