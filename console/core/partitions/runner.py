@@ -212,10 +212,12 @@ def _audit(backend: PostgresBackend, conn: psycopg.Connection | None, actor: str
     ok = all(r.ok for r in results)
     detail = {"steps": [{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message,
                          "attempts": r.attempts, "rows": r.rows} for r in results]}
-    own = conn is None
+    # The run's connection may have died with the server (a restart mid-run): the steps
+    # already applied still need their record, on a new connection once it is back.
+    own = conn is None or conn.closed or conn.broken
     try:
         if own:
-            conn = backend.connect(autocommit=True)
+            conn = _connect_for_audit(backend)
         has = conn.execute("SELECT to_regclass('console.audit_log') IS NOT NULL").fetchone()[0]
         if has:
             report.audit_ids[backend.name] = audit.record(
@@ -226,6 +228,17 @@ def _audit(backend: PostgresBackend, conn: psycopg.Connection | None, actor: str
     finally:
         if own and conn is not None:
             conn.close()
+
+
+def _connect_for_audit(backend: PostgresBackend, attempts: int = 10, pause_s: float = 0.5) -> psycopg.Connection:
+    for i in range(attempts):
+        try:
+            return backend.connect(autocommit=True)
+        except BackendError:
+            if i == attempts - 1:
+                raise
+            time.sleep(pause_s)
+    raise AssertionError("unreachable")
 
 
 def refused_message() -> str:

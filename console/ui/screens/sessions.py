@@ -181,6 +181,7 @@ class SessionsScreen(Screen):
         self._info_timer: Timer | None = None
         # sessions
         self._records: list[core.SessionRecord] = []
+        self._records_gen = 0      # the scan the shown records came from
         self._view: list[core.SessionRecord] = []
         self._view_dirty = True
         self._page = 0
@@ -396,8 +397,8 @@ class SessionsScreen(Screen):
             self._scan_stop.set()
         self._scan_gen += 1
         self._scan_stop = threading.Event()
-        self._records = []
-        self._view_dirty = True
+        # The rows of the last scan stay until the new scan's first batch arrives, so a
+        # rescan that fails (Redis down) keeps them on screen, marked stale.
         self._scan_last = None
         self._scan_error = None
         self._page = 0
@@ -418,6 +419,8 @@ class SessionsScreen(Screen):
     def _on_batch(self, m: ScanBatch) -> None:
         if m.gen != self._scan_gen:
             return
+        if self._records_gen != m.gen:
+            self._records, self._records_gen, self._view_dirty = [], m.gen, True
         self._records.extend(m.batch.records)
         self._scan_last = m.batch
         self._view_dirty = True
