@@ -110,3 +110,26 @@ async def test_execute_after_confirmation():
         await pilot.click("#confirm")
         await _settle(pilot)
     assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]
+
+
+async def test_a_diff_whose_dry_run_fails_is_flagged_and_can_still_be_executed():
+    """A stale diff must be able to leave the approved queue: the dry run's failure is shown
+    as WILL FAIL, and executing it (which applies nothing and marks it failed) is allowed."""
+    from console.core.zengin import executor
+
+    class StaleDryRun(FakeDiffs):
+        def dry_run(self, ref, actor=""):
+            return executor.DryRun(ref, self._find(ref), None, None,
+                                   "stale: 1 row(s) no longer equal currentData: branches:0001-001")
+
+    fake = StaleDryRun()
+    app = _app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("n", "x")
+        await _settle(pilot)
+        modal = app.screen
+        assert "WILL FAIL" in modal.preview and "stale" in modal.preview and not modal.refused
+        await pilot.click("#confirm")
+        await _settle(pilot)
+    assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]

@@ -476,13 +476,16 @@ class DiffsScreen(Screen):
         self.refresh_bindings()
         self._render_status()
         who = self._actor or "?"
-        parts, problems, destructive = [], [], False
+        parts, problems, warnings, destructive = [], [], [], False
         for d in msg.runs:
             rec = d.record
             if self._svc.forbid_self_execution and rec is not None and rec.approvedBy == who:
                 problems.append(f"{d.ref.id}: approved by you ({who}); the approver may not execute it")
             if d.error:
-                problems.append(f"{d.ref.id}: {d.error}")
+                # The dry run failed (stale currentData, a constraint): executing it applies
+                # nothing and marks it failed with this reason, which takes it out of the
+                # approved queue. Say so; do not block the others.
+                warnings.append(f"-- WILL FAIL, nothing applied, marked failed: {d.ref.id}: {d.error}")
             if d.applied:
                 per = "; ".join(f"{t}: " + ", ".join(f"{v} {k}" for k, v in c.items() if v)
                                 for t, c in d.applied.per_table().items() if any(c.values()))
@@ -490,7 +493,7 @@ class DiffsScreen(Screen):
             if d.plan:
                 parts.append(d.plan.text())
                 destructive = destructive or any(s.destructive for s in d.plan.steps)
-        preview = "\n".join(parts) or "(no plan)"
+        preview = "\n".join(warnings + parts) or "(no plan)"
         refused = "\n".join(problems) if problems else None
         refs = [d.ref for d in msg.runs]
         title = f"Execute {len(refs)} diff(s) as {who}? Each runs in one PostgreSQL transaction."
