@@ -59,6 +59,18 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = Non
     raise StackError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
+def stop_process(proc: subprocess.Popen | None, grace_s: float) -> None:
+    """SIGTERM, wait ``grace_s``, then SIGKILL."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def _service_user() -> str | None:
     """PostgreSQL refuses to run as root: use an unprivileged account then."""
     if os.geteuid() != 0:
@@ -235,13 +247,7 @@ class RedisServer:
             raise
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 10)
         self.proc = None
 
     def restart(self) -> None:
@@ -395,13 +401,7 @@ class InfluxServer:
             raise StackError(f"influxd bootstrap failed: {res['error']}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 15)
         self.proc = None
 
     def restart(self) -> None:
