@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     for r in results:
         t.add_row(r.figure, f"{r.value:,.4g} {r.unit}", r.baseline_name, f"{r.baseline:,.4g} {r.unit}",
                   f"{r.ratio:,.2f}")
-    Console().print(t)
+    Console(width=max(160, Console().width)).print(t)
     return 0
 
 
