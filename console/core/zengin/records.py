@@ -70,7 +70,8 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Mapping
+from collections.abc import Mapping   # not typing.Mapping: isinstance on it is 5x slower
+from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 

@@ -26,7 +26,8 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping   # not typing.Mapping: isinstance on it is 5x slower
+from typing import Any
 
 from .records import (BANK_COMPARED, DiffEntry, DiffRecord, ROW_DIFF_TYPES, BulkDocument)
 from .records import entry_problems as structural_problems
