@@ -142,6 +142,7 @@ class DiffsScreen(Screen):
         self._records_page = 0
         self._busy = False
         self._actor: str | None = None
+        self._actor_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -175,6 +176,20 @@ class DiffsScreen(Screen):
             return
         self._render_status()
         self._load_queue()
+        self._resolve_actor(self._svc)
+
+    @work(thread=True, exit_on_error=False, group="diffs-identity")
+    def _resolve_actor(self, svc) -> None:
+        """--as, the configured operator, else the AWS caller identity: the last one is an
+        STS call, so never on the UI thread."""
+        try:
+            who, err = svc.actor(), None
+        except BackendError as exc:
+            who, err = None, exc.message
+        self.app.call_from_thread(self._set_actor, who, err)
+
+    def _set_actor(self, who: str | None, err: str | None) -> None:
+        self._actor, self._actor_error = who, err
 
     def on_screen_suspend(self) -> None:
         if self._timer is not None:
@@ -404,11 +419,12 @@ class DiffsScreen(Screen):
 
     def _who(self) -> str | None:
         if self._actor is None:
-            try:
-                self._actor = self._svc.actor()
-            except BackendError as exc:
-                self.notify(exc.message, title="Who are you?", severity="error", timeout=10)
-                return None
+            if self._actor_error:
+                self.notify(self._actor_error, title="Who are you?", severity="error", timeout=10)
+            else:
+                self.notify("still finding out who you are (AWS caller identity); try again in a moment",
+                            title="Who are you?", severity="warning")
+                self._resolve_actor(self._svc)
         return self._actor
 
     def action_approve(self) -> None:
