@@ -66,3 +66,23 @@ def test_bad_config_is_one_clear_line_in_a_real_process(tmp_path):
     assert res.returncode == 1
     assert "Traceback" not in res.stderr
     assert res.stderr.strip() == f"console: configuration error: {path}: key 'redis.colour': unknown key"
+
+
+def test_output_into_a_closed_pipe_is_quiet(tmp_path, stack):
+    """`console sessions list --json | head -c 1`: far more output than a pipe buffers."""
+    import redis as redislib
+
+    url = stack.redis.url.rsplit("/", 1)[0] + "/11"
+    r = redislib.Redis.from_url(url)
+    r.flushdb()
+    with r.pipeline(transaction=False) as p:
+        for i in range(3000):
+            p.set(f"session:pipe{i:05d}", '{"current_notebook": "notebooks/a_rather_long_name.ipynb"}', ex=600)
+        p.execute()
+    try:
+        path = config(tmp_path, stack, redis_url=url)
+        cmd = f"{sys.executable} -m console.cli --config {path} sessions list --json | head -c 1"
+        res = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
+    finally:
+        r.flushdb()
