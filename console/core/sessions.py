@@ -252,12 +252,9 @@ class ScanBatch:
     elapsed_s: float = 0.0
 
 
-def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
-    """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one pipeline (a second, small
-    one reads hash-typed sessions that are small enough)."""
-    if not keys:
-        return []
-
+def _read_keys(backend, keys: Sequence[bytes | str]) -> list[tuple[str, int | None, int | None, Any]]:
+    """One pipeline for ``keys``: ``(key, ttl seconds, MEMORY USAGE bytes, the first
+    VALUE_READ_BYTES of the value or the error)`` per key, in order."""
     def go(c):
         p = c.pipeline(transaction=False)
         for k in keys:
@@ -266,13 +263,23 @@ def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
             p.getrange(k, 0, VALUE_READ_BYTES - 1)
         return p.execute(raise_on_error=False)
     replies = backend.call(go)
-    out: list[SessionRecord] = []
-    wrong: list[int] = []
+    out = []
     for i, k in enumerate(keys):
         ttl, mem, raw = replies[3 * i: 3 * i + 3]
-        key = k.decode("utf-8", "replace") if isinstance(k, bytes) else k
-        ttl_s = ttl_value(ttl) if not isinstance(ttl, Exception) else None
-        size = mem if isinstance(mem, int) else None
+        out.append((k.decode("utf-8", "replace") if isinstance(k, bytes) else k,
+                    ttl_value(ttl) if not isinstance(ttl, Exception) else None,
+                    mem if isinstance(mem, int) else None, raw))
+    return out
+
+
+def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
+    """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one pipeline (a second, small
+    one reads hash-typed sessions that are small enough)."""
+    if not keys:
+        return []
+    out: list[SessionRecord] = []
+    wrong: list[int] = []
+    for i, (key, ttl_s, size, raw) in enumerate(_read_keys(backend, keys)):
         if ttl_s == -2:
             out.append(SessionRecord(key, -2, None, "gone", summary="(key disappeared)"))
             continue
@@ -586,24 +593,12 @@ def list_caches(backend, settings: RedisSettings, pattern: str = CACHE_PATTERN, 
     for keys, *_ in scan_keys(backend, settings, pattern, cap=cap):
         if not keys:
             continue
-
-        def go(c, keys=keys):
-            p = c.pipeline(transaction=False)
-            for k in keys:
-                p.ttl(k)
-                p.memory_usage(k)
-                p.getrange(k, 0, VALUE_READ_BYTES - 1)
-            return p.execute(raise_on_error=False)
-        replies = backend.call(go)
-        for i, k in enumerate(keys):
-            ttl, mem, raw = replies[3 * i: 3 * i + 3]
-            key = k.decode("utf-8", "replace") if isinstance(k, bytes) else k
+        for key, ttl_s, size, raw in _read_keys(backend, keys):
             if isinstance(raw, Exception):
                 kind, fields, summary = "other", {}, "not a string"
             else:
                 kind, fields, summary = parse_cache(raw)
-            out.append(CacheRecord(key, ttl_value(ttl) if not isinstance(ttl, Exception) else None,
-                                   mem if isinstance(mem, int) else None, kind, fields, summary))
+            out.append(CacheRecord(key, ttl_s, size, kind, fields, summary))
     out.sort(key=lambda r: r.key)
     return out
 
