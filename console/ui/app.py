@@ -92,6 +92,13 @@ class ConsoleApp(App):
         rows.append(("Ctrl+P", "Command palette: screens and actions", "everywhere"))
         self.push_screen(HelpScreen(self.screen.__class__.__name__.replace("Screen", ""), rows))
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Notifications carry data (keys, names, server errors), so they are always plain
+        text: "session:[u1]" must not turn into markup. (Widget.notify passes markup=True
+        explicitly, hence ignored here rather than defaulted.)"""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for workers that died: show the error, never a traceback (tracebacks
         with locals can carry passwords)."""
@@ -99,6 +106,3 @@ class ConsoleApp(App):
             err = event.worker.error
             self.notify(f"{type(err).__name__}: {err}", title="Background task failed",
                         severity="error", timeout=10)
-
-    def on_unmount(self) -> None:
-        self.services.close()

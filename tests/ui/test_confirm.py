@@ -49,3 +49,31 @@ async def test_escape_cancels_and_refused_has_no_run_button():
         await pilot.press("escape")
         await pilot.pause()
     assert app.answers == [False]
+
+
+async def test_names_are_shown_as_they_are_not_as_markup():
+    """A Redis key such as session:[u1] must appear, and be typed, exactly as it is."""
+    key = "session:[u1]"
+    app = Host(ConfirmModal(f"Delete Redis session {key}?", "DEL", type_to_confirm=key))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        title = str(app.modal.query_one("#confirm-title").render())
+        labels = " ".join(str(w.render()) for w in app.modal.query("Label"))
+        assert key in title and f"Type {key} to confirm" in labels
+        await pilot.press(*key, "enter", "enter")
+        await pilot.pause()
+    assert app.answers == [True]
+
+
+async def test_console_notifications_are_plain_text():
+    from console.ui.app import ConsoleApp
+
+    from .fakes import overview_services
+
+    app = ConsoleApp(overview_services())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.screen.notify("session:[u1] deleted")        # Widget.notify passes markup=True
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["session:[u1] deleted"]
+        assert all(not n.markup for n in app._notifications)

@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, Tab, Tabs
 
 from ...backends.base import BackendError
+from ..errors import error_text
 from ...core.zengin.validate import record_problems
 from ...core.zengin.workflow import TABS, Ref
 from ..widgets.confirm import ConfirmModal
@@ -178,14 +179,14 @@ class DiffsScreen(Screen):
         self._load_queue()
         self._resolve_actor(self._svc)
 
-    @work(thread=True, exit_on_error=False, group="diffs-identity")
+    @work(thread=True, exit_on_error=False, group="diffs-identity", exclusive=True)
     def _resolve_actor(self, svc) -> None:
         """--as, the configured operator, else the AWS caller identity: the last one is an
         STS call, so never on the UI thread."""
         try:
             who, err = svc.actor(), None
-        except BackendError as exc:
-            who, err = None, exc.message
+        except Exception as exc:  # noqa: BLE001 - shown when an action needs it
+            who, err = None, error_text(exc)
         self.app.call_from_thread(self._set_actor, who, err)
 
     def _set_actor(self, who: str | None, err: str | None) -> None:
@@ -481,9 +482,9 @@ class DiffsScreen(Screen):
         for ref in refs:
             try:
                 runs.append(svc.dry_run(ref, who))
-            except BackendError as exc:
+            except Exception as exc:  # noqa: BLE001 - shown; a dead worker would leave the screen busy
                 from ...core.zengin.executor import DryRun
-                runs.append(DryRun(ref, None, None, None, f"{exc.kind.value}: {exc.message}"))
+                runs.append(DryRun(ref, None, None, None, error_text(exc)))
         self.post_message(self.DryRunsReady(runs))
 
     @on(DryRunsReady)

@@ -161,6 +161,8 @@ class OverviewScreen(Screen):
         st.timer = self.set_timer(delay, lambda key=st.check.key: self._probe(key))
 
     def on_screen_resume(self) -> None:
+        if self._ticker is not None:
+            self._ticker.resume()
         for key, st in self._states.items():
             if not st.running and st.timer is None:
                 self._probe(key)
@@ -169,6 +171,8 @@ class OverviewScreen(Screen):
                 self._count(src)
 
     def on_screen_suspend(self) -> None:
+        if self._ticker is not None:
+            self._ticker.pause()
         for st in self._states.values():
             if st.timer is not None:
                 st.timer.stop()

@@ -289,12 +289,12 @@ class PartitionsScreen(Screen):
             self._pt_timer.stop()
             self._pt_timer = None
         self._pt_loading = True
-        self._discover()
+        self._discover(self.source)        # built here, on the UI thread, not in the worker
 
     @work(thread=True, exit_on_error=False, group="partitions-load", exclusive=True)
-    def _discover(self) -> None:
+    def _discover(self, source) -> None:
         try:
-            self.post_message(Loaded(self.source.discover()))
+            self.post_message(Loaded(source.discover()))
         except Exception as exc:  # noqa: BLE001 - shown as stale/failed
             self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}"))
 

@@ -30,6 +30,7 @@ from textual.widgets import (DataTable, Footer, Header, Input, Sparkline, Static
                              TabPane)
 
 from ...backends.base import BackendError
+from ..errors import error_text
 from ...core import sessions as core
 from ..widgets.confirm import ConfirmModal
 from ..widgets.sessions_ttl import TtlPrompt
@@ -189,6 +190,7 @@ class SessionsScreen(Screen):
         self._reverse = False
         self._filter = ""
         self._scan_gen = 0
+        self._scan_interrupted = False
         self._scan_stop: threading.Event | None = None
         self._scan_last: core.ScanBatch | None = None
         self._scan_error: str | None = None
@@ -299,6 +301,13 @@ class SessionsScreen(Screen):
             self._info_timer.stop()
             self._info_timer = None
         self._stop_tail()
+        # A scan still running keeps reading Redis while nobody looks: stop it; the screen
+        # rescans when shown again.
+        last = self._scan_last
+        if self._scan_stop is not None and not self._scan_stop.is_set() and not (
+                last is not None and (last.done or last.capped)):
+            self._scan_stop.set()
+            self._scan_interrupted = True
 
     def on_screen_resume(self) -> None:
         if self._svc is None:
@@ -307,6 +316,9 @@ class SessionsScreen(Screen):
             self._load_info()
         if self._tail_stop is None and self._info is not None:
             self._start_tail()
+        if self._scan_interrupted:
+            self._scan_interrupted = False
+            self._start_scan()
 
     def on_unmount(self) -> None:
         for ev in (self._scan_stop, self._tail_stop):
@@ -328,8 +340,8 @@ class SessionsScreen(Screen):
     def _info_worker(self, svc) -> None:
         try:
             self.post_message(self.InfoLoaded(svc.info(), None))
-        except BackendError as exc:
-            self.post_message(self.InfoLoaded(None, f"{exc.kind.value}: {exc.message}"))
+        except Exception as exc:  # noqa: BLE001 - shown; a worker never dies silently
+            self.post_message(self.InfoLoaded(None, error_text(exc)))
 
     @on(InfoLoaded)
     def _on_info(self, m: InfoLoaded) -> None:
@@ -412,8 +424,8 @@ class SessionsScreen(Screen):
                 if stop.is_set():
                     return
                 self.post_message(self.ScanBatch(gen, batch))
-        except BackendError as exc:
-            self.post_message(self.ScanFailed(gen, f"{exc.kind.value}: {exc.message}"))
+        except Exception as exc:  # noqa: BLE001 - shown; a worker never dies silently
+            self.post_message(self.ScanFailed(gen, error_text(exc)))
 
     @on(ScanBatch)
     def _on_batch(self, m: ScanBatch) -> None:
@@ -578,8 +590,8 @@ class SessionsScreen(Screen):
             conns = svc.connections()
             caches = svc.caches()
             self.post_message(self.AuxLoaded(conns, caches, None))
-        except BackendError as exc:
-            self.post_message(self.AuxLoaded(None, None, f"{exc.kind.value}: {exc.message}"))
+        except Exception as exc:  # noqa: BLE001 - shown; a worker never dies silently
+            self.post_message(self.AuxLoaded(None, None, error_text(exc)))
 
     @on(AuxLoaded)
     def _on_aux(self, m: AuxLoaded) -> None:
@@ -857,8 +869,8 @@ class SessionsScreen(Screen):
     def _preview_worker(self, svc, kind: str, key: str, seconds: int | None) -> None:
         try:
             self.post_message(self.Previewed(kind, key, seconds, svc.preview(key), None))
-        except BackendError as exc:
-            self.post_message(self.Previewed(kind, key, seconds, None, f"{exc.kind.value}: {exc.message}"))
+        except Exception as exc:  # noqa: BLE001 - shown; a worker never dies silently
+            self.post_message(self.Previewed(kind, key, seconds, None, error_text(exc)))
 
     @on(Previewed)
     def _on_previewed(self, m: Previewed) -> None:
@@ -887,12 +899,12 @@ class SessionsScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group="sessions-action")
     def _action_worker(self, svc, kind: str, key: str, seconds: int | None) -> None:
-        actor = svc.actor()
         try:
+            actor = svc.actor()
             res = svc.delete(key, actor) if kind == "delete" else svc.expire(key, seconds, actor)
             self.post_message(self.ActionDone(kind, key, seconds, res, None))
-        except BackendError as exc:
-            self.post_message(self.ActionDone(kind, key, seconds, None, f"{exc.kind.value}: {exc.message}"))
+        except Exception as exc:  # noqa: BLE001 - shown; a worker never dies silently
+            self.post_message(self.ActionDone(kind, key, seconds, None, error_text(exc)))
 
     @on(ActionDone)
     def _on_done(self, m: ActionDone) -> None:

@@ -45,15 +45,17 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Label(self.title_text, id="confirm-title")
+            # Titles, names and reasons carry data (Redis keys, table names, server errors):
+            # rendered as plain Text, never parsed as markup, so "session:[u1]" stays itself.
+            yield Label(Text(self.title_text), id="confirm-title")
             body = (Syntax(self.preview, "sql", word_wrap=True, theme="ansi_dark")
                     if self.preview_sql else Text(self.preview))
             with VerticalScroll(id="confirm-preview"):
                 yield Static(body)
             if self.refused:
-                yield Static(self.refused, classes="refused")
+                yield Static(Text(self.refused), classes="refused")
             elif self.type_to_confirm:
-                yield Label(f"Destructive. Type [b]{self.type_to_confirm}[/b] to confirm:")
+                yield Label(Text.assemble("Destructive. Type ", (self.type_to_confirm, "bold"), " to confirm:"))
                 yield Input(placeholder=self.type_to_confirm, id="confirm-typed")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")

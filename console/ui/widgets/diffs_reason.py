@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +28,7 @@ class ReasonPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-box"):
-            yield Label(f"Reject {self.what}: why? (recorded on the diff and in the audit log)")
+            yield Label(Text(f"Reject {self.what}: why? (recorded on the diff and in the audit log)"))
             yield Input(id="reason-text", placeholder="reason", max_length=1000)
             yield Static("", id="reason-error")
             with Horizontal(id="reason-buttons"):

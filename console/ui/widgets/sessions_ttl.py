@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,7 +30,7 @@ class TtlPrompt(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ttl-box"):
-            yield Label(f"New TTL for [b]{self.key}[/b] (now: {self.current})")
+            yield Label(Text.assemble("New TTL for ", (self.key, "bold"), f" (now: {self.current})"))
             yield Input(str(self.default), id="ttl-seconds", type="integer", placeholder="seconds")
             yield Static("", id="ttl-error")
             with Horizontal(id="ttl-buttons"):
