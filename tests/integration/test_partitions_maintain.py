@@ -288,3 +288,31 @@ def test_read_only_refuses_at_the_core(fresh_db):
     with pytest.raises(ReadOnlyError):
         run_plan(settings(b, read_only=True), {b.name: b}, plan, actor="pytest")
     assert not b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'partitions.maintain'")
+
+
+def test_partition_only_indexes_are_built_on_the_new_partition_not_the_template(fresh_db):
+    """An index the newest partition has of its own (not from a parent index) is repeated on
+    each new partition. Regression: pg_get_indexdef writes the table unquoted (ON
+    public.t), a text substitution expecting quotes missed it, and the 'new' index was built
+    on the template partition again."""
+    spec = SPECS[2]
+    pg = fresh_db(spec.system)
+    make_partitions(pg, spec, [add_months(CUR, -1), CUR])
+    template = spec.name(CUR)
+    pg.execute(sql.SQL("CREATE UNIQUE INDEX {} ON {} (id, started_at) WHERE status = 'failed'").format(
+        sql.Identifier(f"{template}_failed_idx"), sql.Identifier("public", template)))
+    t = table(pg, spec, default_policy=Policy(premake=1))
+    plan = build_plan([t])
+    report = run_plan(settings(pg), {pg.name: pg}, plan, actor="pytest")
+    assert not report.failed_groups, report.failed_groups
+    new = spec.name(add_months(CUR, 1))
+
+    def local_indexes(part: str) -> list[str]:
+        return [r["indexdef"] for r in pg.fetch(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = %s "
+            "AND indexname LIKE '%%failed_idx'", (part,))]
+
+    assert local_indexes(template) == [f"CREATE UNIQUE INDEX {template}_failed_idx ON public.{template} "
+                                       "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]
+    assert local_indexes(new) == [f"CREATE UNIQUE INDEX {new}_failed_idx ON public.{new} "
+                                  "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]

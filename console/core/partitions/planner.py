@@ -25,6 +25,8 @@ from datetime import date, datetime
 
 from psycopg import sql
 
+from ..schema.catalog import split_indexdef
+
 from ..plan import Hazard, Plan, Step
 from .model import IDENTIFIER_MAX_BYTES, Partition, TableInfo, add_months, month_label, month_start, \
     months_between, retention_cutoff
@@ -91,25 +93,22 @@ def _template(t: TableInfo) -> Partition | None:
 
 def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) -> list[str]:
     """The template partition's indexes that do not come from a parent index (PostgreSQL
-    creates those by itself at ATTACH), re-targeted at the new partition."""
+    creates those by itself at ATTACH), re-targeted at the new partition: the definition's
+    name and table are replaced by parsing pg_get_indexdef (which writes the table
+    unquoted, e.g. ``ON public.t``), never by text substitution."""
     if template is None:
         return []
     out = []
-    old_q = _q(_ident(template.schema, template.name))
     new_q = _q(_ident(t.schema, new_name))
     for ix in template.indexes:
         if ix.inherited:
             continue
+        unique, _old_name, table, body = split_indexdef(ix.definition)
+        if not table:
+            continue
         name = ix.name.replace(template.name, new_name) if template.name in ix.name else f"{new_name}_{ix.name}"
         name = name.encode()[:IDENTIFIER_MAX_BYTES].decode("utf-8", errors="ignore")
-        d = ix.definition.replace(f" ON {old_q} ", f" ON {new_q} ", 1).replace(
-            f" ON ONLY {old_q} ", f" ON {new_q} ", 1)
-        head, sep, rest = d.partition(" ON ")
-        if not sep:
-            continue
-        words = head.split(" ")
-        words[-1] = _q(sql.Identifier(name))
-        out.append(" ".join(words) + sep + rest)
+        out.append(f"CREATE {'UNIQUE ' if unique else ''}INDEX {_q(sql.Identifier(name))} ON {new_q} {body}")
     return out
 
 
