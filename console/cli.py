@@ -14,6 +14,10 @@ import logging
 import sys
 from typing import Sequence
 
+import psycopg
+
+from .backends.base import BackendError
+from .backends.postgres import classify
 from .commands import EXIT_DRIFT, EXIT_FAIL, EXIT_OK
 from .config import ConfigError, Settings, load
 
@@ -121,6 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(settings, args)
     except ConfigError as exc:
         print(f"console: configuration error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except BackendError as exc:
+        # Commands report their own failures; one that escapes is still one line, never
+        # a traceback (tracebacks can carry DSNs).
+        print(f"console: {exc.backend}: {exc.kind.value}: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    except psycopg.Error as exc:
+        err = classify("postgres", exc)
+        print(f"console: {err.backend}: {err.kind.value}: {err.message}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130

@@ -83,7 +83,7 @@ def mask_dsn(dsn: str | None) -> str:
 class PostgresTarget:
     name: str
     system: str
-    dsn: str | None = None
+    dsn: str | None = field(default=None, repr=False)     # may carry a password
     service: str | None = None
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 3000
@@ -103,7 +103,7 @@ class PostgresTarget:
 
 @dataclass(frozen=True)
 class RedisSettings:
-    url: str
+    url: str = field(repr=False)                           # may carry a password
     socket_timeout_s: float = 3.0
     scan_count: int = 1000
     scan_pause_ms: int = 0
@@ -283,17 +283,23 @@ class _Reader:
             raise self.err(name, f"must be >= {minimum}, got {v}")
         return float(v)
 
-    def duration_ms(self, name: str, default: int) -> int:
-        """Integer milliseconds, or a string such as ``"5s"``, ``"500ms"``, ``"2min"``."""
+    def duration_ms(self, name: str, default: int, *, minimum: int = 1) -> int:
+        """Integer milliseconds, or a string such as ``"5s"``, ``"500ms"``, ``"2min"``.
+        At least ``minimum`` (1 ms by default: in PostgreSQL 0 means *no* timeout, which
+        is never what an operations console should run with)."""
         v = self._get(name, default)
         if isinstance(v, bool):
             raise self.err(name, "must be milliseconds or a duration string like '5s'")
         if isinstance(v, int):
-            if v < 0:
-                raise self.err(name, "must not be negative")
-            return v
-        if isinstance(v, str):
-            return parse_duration_ms(v, err=lambda m: self.err(name, m))
+            ms = v
+        elif isinstance(v, str):
+            ms = parse_duration_ms(v, err=lambda m: self.err(name, m))
+        else:
+            ms = None
+        if ms is not None:
+            if ms < minimum:
+                raise self.err(name, f"must be at least {minimum} ms (0 would mean no timeout at all)")
+            return ms
         raise self.err(name, f"must be milliseconds or a duration string like '5s', got {_typename(v)}")
 
     def table(self, name: str) -> "_Reader | None":
@@ -361,8 +367,11 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
     redis = None
     rr = root.table("redis")
     if rr is not None:
+        redis_url = rr.str("url", required=True)
+        if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise rr.err("url", "must start with redis://, rediss:// or unix://")
         redis = RedisSettings(
-            url=rr.str("url", required=True),
+            url=redis_url,
             socket_timeout_s=rr.number("socket_timeout", 3.0, minimum=0.1),
             scan_count=rr.int("scan_count", 1000, minimum=1),
             scan_pause_ms=rr.int("scan_pause_ms", 0),
@@ -373,8 +382,11 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
     influx = None
     ir = root.table("influxdb")
     if ir is not None:
+        influx_url = ir.str("url", required=True).rstrip("/")
+        if urlsplit(influx_url).scheme not in ("http", "https"):
+            raise ir.err("url", "must be an http:// or https:// URL")
         influx = InfluxSettings(
-            url=ir.str("url", required=True).rstrip("/"),
+            url=influx_url,
             database=ir.str("database", required=True),
             retention_policy=ir.str("retention_policy", ""),
             username=ir.str("username"),
@@ -399,6 +411,11 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             timeout_s=zr.number("timeout", 5.0, minimum=0.1),
         )
         zr.finish()
+        if zengin.endpoint_url is not None and urlsplit(zengin.endpoint_url).scheme not in ("http", "https"):
+            raise ConfigError("must be an http:// or https:// URL", path=path, key="zengin.endpoint_url")
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", zengin.region):
+            raise ConfigError(f"'{zengin.region}' is not an AWS region name (e.g. ap-northeast-1)",
+                              path=path, key="zengin.region")
         for tmpl_key, tmpl in (("table", zengin.table_template), ("bucket", zengin.bucket_template)):
             try:
                 tmpl.format(env=zengin.env)
@@ -416,9 +433,11 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
                 tables[key] = _partition_policy(one, defaults, allow_naming=True)
                 one.finish()
             tr.finish()
-        lock = pr.duration_ms("lock_timeout", -1)
+        lock = pr.duration_ms("lock_timeout", 0, minimum=0) if "lock_timeout" in pr.data else None
+        if lock is not None and lock < 1:
+            raise pr.err("lock_timeout", "must be at least 1 ms (0 would mean no timeout at all)")
         partitions = PartitionSettings(defaults=defaults, tables=tables,
-                                       lock_timeout_ms=None if lock < 0 else lock,
+                                       lock_timeout_ms=lock,
                                        attempts=pr.int("attempts", 3, minimum=1))
         pr.finish()
     root.finish()

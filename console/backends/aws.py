@@ -9,7 +9,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..config import ZenginSettings
+from ..config import ZenginSettings, mask_url
 from .base import BackendError, ErrorKind
 
 _AUTH_CODES = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken",
@@ -66,4 +66,4 @@ def make_client(service: str, settings: ZenginSettings):
 
 
 def endpoint_display(settings: ZenginSettings) -> str:
-    return settings.endpoint_url or f"aws {settings.region}"
+    return mask_url(settings.endpoint_url) if settings.endpoint_url else f"aws {settings.region}"

@@ -15,6 +15,8 @@ was refused or failed, a dry run found it stale/invalid, a backend failed, or re
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import argparse
 import sys
 from datetime import datetime, timedelta, timezone
@@ -212,7 +214,8 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
         for c in ("id", "time", "status", "type", "codes", "names", "ok", "ttl"):
             t.add_column(c, overflow="fold")
         for r in rows:
-            t.add_row(r["id"], r["timestamp"][:19], r["status"], r["diffType"], r["codes"], r["names"],
+            t.add_row(escape(str(r["id"])), escape(str(r["timestamp"])[:19]),
+                      *(escape(str(r[k])) for k in ("status", "diffType", "codes", "names")),
                       "✓" if r["valid"] else f"✗ {len(r['problems'])}", r["ttl_left"])
         Console().print(t)
         return EXIT_OK

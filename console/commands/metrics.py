@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import argparse
 import sys
 
@@ -55,10 +57,10 @@ def _print(snap) -> None:
         t.add_column(c, justify="right" if c not in ("target",) else "left")
     for name, s in snap.postgres.items():
         if isinstance(s, BackendError):
-            t.add_row(name, "[red]down[/]", *[""] * 8)
+            t.add_row(escape(name), "[red]down[/]", *[""] * 8)
             continue
         r = s.rates
-        t.add_row(name, f"{r.tps:,.1f}" if r else "—", f"{r.rows_read_s:,.0f}" if r else "—",
+        t.add_row(escape(name), f"{r.tps:,.1f}" if r else "—", f"{r.rows_read_s:,.0f}" if r else "—",
                   f"{r.rows_written_s:,.0f}" if r else "—",
                   f"{s.cache_hit:.2%}" if s.cache_hit is not None else "—",
                   f"{s.connections_total}/{s.max_connections}",
@@ -68,33 +70,33 @@ def _print(snap) -> None:
     con.print(t)
     for name, s in snap.postgres.items():
         if isinstance(s, BackendError):
-            con.print(f"[b]{name}[/b]: [red]{s.kind.value}: {s.message}[/]", soft_wrap=True)
+            con.print(f"[b]{escape(name)}[/b]: [red]{s.kind.value}: {escape(s.message)}[/]", soft_wrap=True)
     for name, s in snap.postgres.items():
         if isinstance(s, BackendError) or not s.chains:
             continue
-        con.print(f"[b]{name}[/b] blocking chains:")
+        con.print(f"[b]{escape(name)}[/b] blocking chains:")
         for line in s.chains:
             a = line.session
             con.print(f"  {'  ' * line.depth}{'└ ' if line.depth else ''}pid {a.pid} {a.state or ''} "
                       f"{a.wait or ''} {human_seconds(a.seconds)} {(a.query or '')[:80]}", markup=False)
     for name, a in snap.analytics.items():
         if isinstance(a, BackendError):
-            con.print(f"[b]{name}[/b] analytics: [red]{a.kind.value}: {a.message}[/]")
+            con.print(f"[b]{escape(name)}[/b] analytics: [red]{a.kind.value}: {escape(a.message)}[/]")
             continue
         views = ", ".join(f"{v.view} {v.status}" + (f" ({v.error})" if v.error else f" {v.elapsed_ms:.0f} ms")
                           for v in a.views.values())
-        con.print(f"[b]{name}[/b] analytics: {views}", markup=True)
+        con.print(f"[b]{escape(name)}[/b] analytics: {escape(views)}")
         if a.trends:
             tt = Table(title=f"requests per day, last {len(a.trends[0].days)} days ({a.trend_source})")
             tt.add_column("language_title")
             tt.add_column("trend")
             tt.add_column("total", justify="right")
             for tr in a.trends:
-                tt.add_row(tr.language_title, sparkline(tr.requests), f"{tr.total:,}")
+                tt.add_row(escape(tr.language_title), sparkline(tr.requests), f"{tr.total:,}")
             con.print(tt)
     i = snap.influx
     if isinstance(i, BackendError):
-        con.print(f"[b]InfluxDB[/b]: [red]{i.kind.value}: {i.message}[/]")
+        con.print(f"[b]InfluxDB[/b]: [red]{i.kind.value}: {escape(i.message)}[/]")
     elif i is not None:
         con.print(f"[b]InfluxDB {i.version}[/b] last {i.range_key}: {i.total_executions:,} cell executions")
         con.print(f"  executions / 10 min  {sparkline([p.value for p in i.executions])}", markup=False)

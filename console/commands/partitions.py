@@ -5,6 +5,8 @@ Exit codes: 0 ok; 1 a target could not be read, a step failed, or refused (read-
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import argparse
 import sys
 from typing import Any
@@ -25,10 +27,21 @@ def register(sub) -> None:
     en.add_argument("--table", action="append", metavar="T", help="table name or schema.table; default: all")
     en.add_argument("--premake", type=int, metavar="N", help="months to create ahead (default 3)")
     en.add_argument("--retention", type=int, metavar="M", help="drop partitions older than M months")
-    en.add_argument("--lock-timeout", type=int, metavar="MS", help="lock_timeout per DDL step (default: target's)")
+    en.add_argument("--lock-timeout", type=_positive_ms, metavar="MS",
+                    help="lock_timeout per DDL step, at least 1 (default: the target's)")
     en.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     en.add_argument("--json", action="store_true")
     en.set_defaults(handler=run_ensure)
+
+
+def _positive_ms(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1 ms (0 would mean no timeout at all)")
+    return v
 
 
 def _service(settings: Settings, targets: list[str] | None):
@@ -91,9 +104,9 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
         c = t.coverage
         rng = f"{c.first:%Y-%m} → {c.last:%Y-%m}" if c.first and c.last else "—"
         dr = "?" if t.default_rows is None else f"{t.default_row_total:,}"
-        out.add_row(t.target, t.qualified, t.key_def, str(len(t.partitions)), rng, str(c.horizon),
+        out.add_row(escape(t.target), escape(t.qualified), escape(t.key_def), str(len(t.partitions)), rng, str(c.horizon),
                     str(sum(len(g.months) for g in c.gaps)), dr, str(len(c.past_retention)),
-                    human_bytes(t.total_size), ", ".join(t.attention()) or "ok")
+                    human_bytes(t.total_size), escape(", ".join(t.attention()) or "ok"))
     Console().print(out)
     for name, err in d.errors.items():
         print(f"{name}: {err}", file=sys.stderr)

@@ -10,6 +10,8 @@ confirmed (no --yes and no terminal to ask on) or --dry-run."""
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import argparse
 import sys
 from typing import Any
@@ -108,8 +110,8 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
     for c in ("key", "ttl", "size", "kind", "notebook", "last activity", "value"):
         t.add_column(c, overflow="fold")
     for r in recs:
-        t.add_row(r.key, core.fmt_ttl(r.ttl_s), f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
-                  r.kind, r.notebook or "", r.last_activity or "", r.summary)
+        t.add_row(escape(r.key), core.fmt_ttl(r.ttl_s), f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
+                  escape(r.kind), escape(r.notebook or ""), escape(r.last_activity or ""), escape(r.summary or ""))
     Console().print(t)
     return EXIT_OK
 

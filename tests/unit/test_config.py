@@ -111,6 +111,12 @@ def test_read_only_flag_only_tightens(tmp_path):
     ("[zengin]\ntable = 'zengin-{nope}'", "zengin.table", "bad template"),
     ("[postgres.a]\nsystem='lambda'\ndsn='x'\n[zengin]\ntarget = 'b'", "zengin.target", "names no configured"),
     ("redis = 3", "redis", "must be a table"),
+    ("[redis]\nurl = 'http://cache:6379'", "redis.url", "must start with redis://"),
+    ("[influxdb]\nurl = 'metrics:8086'\ndatabase = 'x'", "influxdb.url", "http:// or https://"),
+    ("[zengin]\nregion = 'tokyo'", "zengin.region", "not an AWS region"),
+    ("[zengin]\nendpoint_url = 'localhost:5000'", "zengin.endpoint_url", "http:// or https://"),
+    ("[postgres.a]\nsystem = 'lambda'\ndsn = 'x'\nlock_timeout = '0s'", "postgres.a.lock_timeout", "at least 1 ms"),
+    ("[partitions]\nlock_timeout = 0", "partitions.lock_timeout", "at least 1 ms"),
 ])
 def test_validation_errors_name_key_and_file(tmp_path, text, key, message):
     path = write(tmp_path, text)
@@ -144,6 +150,12 @@ def test_bad_environment_values_are_clear(tmp_path):
 def test_masking(raw, masked):
     assert C.mask_dsn(raw) == masked
     assert "s3cret" not in C.mask_dsn(raw)
+
+
+def test_secrets_are_not_in_repr(tmp_path):
+    """Tracebacks with locals print reprs: a DSN or Redis URL password must not be in one."""
+    s = C.load(write(tmp_path, GOOD), env={})
+    assert "s3cret-pw" not in repr(s) and "redis-pw" not in repr(s) and "influx-pw" not in repr(s)
 
 
 def test_secrets_are_collected_and_never_in_display(tmp_path):
