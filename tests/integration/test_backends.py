@@ -205,7 +205,9 @@ def zs(stack, env: str, **kw) -> ZenginSettings:
 
 
 def test_dynamo_and_s3_health(stack):
-    s = zs(stack, "health")
+    import uuid
+
+    s = zs(stack, f"health{uuid.uuid4().hex[:8]}")
     d, b = DynamoBackend(s), S3Backend(s)
     missing = d.health()
     assert not missing.ok and missing.error_kind is ErrorKind.NOT_FOUND
@@ -214,8 +216,12 @@ def test_dynamo_and_s3_health(stack):
            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
     b.call("create_bucket", Bucket=s.bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
-    hd, hb = d.health(), b.health()
-    assert hd.ok and "ACTIVE" in hd.version and hb.ok
+    try:
+        hd, hb = d.health(), b.health()
+        assert hd.ok and "ACTIVE" in hd.version and hb.ok
+    finally:
+        d.call("delete_table", TableName=s.table)
+        b.call("delete_bucket", Bucket=s.bucket)
 
 
 def test_aws_down_is_unreachable():

@@ -81,9 +81,12 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path, stack):
         p.execute()
     try:
         path = config(tmp_path, stack, redis_url=url)
-        cmd = f"{sys.executable} -m console.cli --config {path} sessions list --json | head -c 1"
+        cmd = (f"{sys.executable} -m console.cli --config {path} sessions list --json | head -c 1; "
+               "echo \" ${PIPESTATUS[0]}\"")
         res = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
         assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
+        # the command did produce its JSON (so the pipe really closed on it) and exited 1
+        assert res.stdout == "[ 1\n" or res.stdout == "{ 1\n", res.stdout
     finally:
         r.flushdb()
 

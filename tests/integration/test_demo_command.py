@@ -51,5 +51,11 @@ def test_demo_no_ui_serves_and_stops_on_sigterm():
             time.sleep(0.2)
         assert not any(_open(p) for p in ports), "a server outlived the demo"
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:          # stop it the way a user would, so its servers stop too
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        import shutil
+        shutil.rmtree(data, ignore_errors=True)

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -115,7 +115,9 @@ def test_crash_after_commit_then_reconcile(tmp_path, zen):
 def test_reconcile_absent_claim_goes_back_to_approved_after_threshold(zen):
     rec = zen.put(update(bank("0009", "三井住友", "ミツイスミトモ"), bankName="三井住友銀行"),
                   status="approved", approvedBy=A)
-    claim = iso_utc(NOW - timedelta(minutes=5))
+    # reconcile compares with the real clock: the claim is 5 minutes before *now*, not
+    # before the module's import time
+    claim = iso_utc(datetime.now(timezone.utc) - timedelta(minutes=5))
     workflow.transition(zen.dynamo, zen.get(rec), "approved", "executing", now=NOW,
                         sets={"executedBy": B, "executedAt": claim})
     rep = zen.svc.reconcile("ops")                                    # 15 min threshold: too young

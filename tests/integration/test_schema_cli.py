@@ -36,10 +36,23 @@ def test_check_exit_codes_clean_drift_error(tmp_path, fresh_db, capsys):
     assert "ERROR unreachable" in text and "hunter2" not in text
 
 
-def test_check_with_dev_url(tmp_path, fresh_db, stack, capsys):
+def test_check_with_dev_url(tmp_path, fresh_db, stack, capsys, monkeypatch):
+    """The expected side is built on the --dev-url server, not the target's."""
+    from console.core.schema import expected
+
+    expected.clear_cache()                     # else an earlier test's snapshot is reused
+    made: list[str] = []
+    real = expected.expected_snapshot
+
+    def spy(backend, *a, **kw):
+        made.append(backend.target.dsn)
+        return real(backend, *a, **kw)
+    monkeypatch.setattr("console.core.schema.check.expected_snapshot", spy)
     b = fresh_db("zengin")
     cfg = _config(tmp_path, b, "z")
-    assert main(["--config", str(cfg), "schema", "check", "--dev-url", stack.postgres.dsn("postgres")]) == 0
+    dev = stack.postgres.dsn("postgres")
+    assert main(["--config", str(cfg), "schema", "check", "--dev-url", dev]) == 0
+    assert made == [dev]
 
 
 def test_apply_dry_run_refusal_and_yes(tmp_path, fresh_db, capsys, monkeypatch):

@@ -93,10 +93,12 @@ def test_subscriber_reconnects_after_restart_and_reports_the_gap(stack):
     try:
         assert t.next().state == "connected"
         stack.redis.stop()
-        down, _ = t.until(lambda e: isinstance(e, core.TailStatus) and e.state == "disconnected")
-        assert down.error
-        time.sleep(0.5)
-        stack.redis.start()
+        try:
+            down, _ = t.until(lambda e: isinstance(e, core.TailStatus) and e.state == "disconnected")
+            assert down.error
+            time.sleep(0.5)
+        finally:
+            stack.redis.start()      # the shared server must come back whatever happened above
         back, seen = t.until(lambda e: isinstance(e, core.TailStatus) and e.state == "reconnected")
         assert back.since == down.at and back.gap_s >= 0.5
         assert sum(1 for e in seen if isinstance(e, core.TailStatus) and e.state == "disconnected") == 0

@@ -209,13 +209,18 @@ def _audit_rows(pg, query: str, params: tuple) -> list[dict]:
 
 
 def _has_preview(p: Any) -> bool:
+    """A preview that says something: a Plan with text, a dry run with its plan, a list of
+    what would change (reconcile's items, migrate's pending files, a diff's entries)."""
     if p is None:
         return False
     if hasattr(p, "text") and callable(p.text):
         return bool(p.text().strip())
-    if hasattr(p, "steps") or hasattr(p, "entries") or hasattr(p, "pending"):
-        return True
-    return bool(p)
+    if getattr(p, "plan", None) is not None:
+        return _has_preview(p.plan)
+    for attr in ("items", "pending", "entries", "steps"):
+        if hasattr(p, attr):
+            return bool(getattr(p, attr))
+    return False
 
 
 def test_registry_is_not_empty():

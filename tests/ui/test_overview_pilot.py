@@ -15,14 +15,10 @@ from console.ui.services import Services
 
 
 def ensure_zengin_storage(services) -> None:
-    b = services.backends
-    z = b.settings.zengin
-    if not b.dynamo.health().ok:
-        b.dynamo.call("create_table", TableName=z.table, BillingMode="PAY_PER_REQUEST",
-                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
-    if not b.s3.health().ok:
-        b.s3.call("create_bucket", Bucket=z.bucket, CreateBucketConfiguration={"LocationConstraint": z.region})
+    """The table and bucket exactly as the demo makes them (seed 003's key schema and GSI)."""
+    from console.demo.zengin import create_table_and_bucket
+
+    create_table_and_bucket(services.backends.dynamo, services.backends.s3)
 
 
 def stack_settings(stack, refresh: float = 0.5):
@@ -50,6 +46,13 @@ async def test_overview_on_real_stack_and_redis_outage(stack):
     # The bare test stack has no zengin table or bucket yet: make them so every row is up.
     ensure_zengin_storage(services)
     app = ConsoleApp(services)
+    try:
+        await _drive(app, stack, settings)
+    finally:
+        services.close()
+
+
+async def _drive(app, stack, settings):
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(lambda: all(s.endswith("up") for s in statuses(app).values()), pilot)
         expected = {f"postgres:{t.name}" for t in settings.postgres} | {"redis:redis", "dynamodb:dynamodb",
