@@ -86,6 +86,10 @@ async def test_reject_asks_reason_and_invalid_cannot_be_approved():
         await _settle(pilot)
         await pilot.press(*"bad", "enter")
         await _settle(pilot)
+        assert fake.calls == []                                  # the reason alone does not reject
+        assert "reason: bad" in app.screen.preview
+        await pilot.click("#confirm")
+        await _settle(pilot)
     assert fake.calls == [("reject", "diff-20261122-000005", "executor@example.com", "bad")]
 
 

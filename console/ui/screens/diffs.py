@@ -457,9 +457,20 @@ class DiffsScreen(Screen):
         if who is None:
             return
 
+        refs = [Ref(r.id, r.timestamp) for r in recs]
+
         def got_reason(reason: str | None) -> None:
-            if reason:
-                self._act("reject", [Ref(r.id, r.timestamp) for r in recs], who, reason)
+            if not reason:
+                return
+            preview = (f"As {who}: pending -> rejected, each a DynamoDB conditional write "
+                       f"(status = pending), with the reason recorded on the diff and in the audit log.\n\n"
+                       f"reason: {reason}\n\n" + "\n".join(f"{r.id}  {r.diffType}  {_codes(r)}" for r in recs))
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self._act("reject", refs, who, reason)
+            self.app.push_screen(ConfirmModal(f"Reject {len(refs)} diff(s)?", preview, confirm_label="Reject"),
+                                 confirmed)
         self.app.push_screen(ReasonPrompt(", ".join(r.id for r in recs[:3]) + (" …" if len(recs) > 3 else "")),
                              got_reason)
 
