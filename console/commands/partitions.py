@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_FAIL, EXIT_OK, print_json
+from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
 
 
 def register(sub) -> None:
@@ -30,6 +30,8 @@ def register(sub) -> None:
     en.add_argument("--lock-timeout", type=_positive_ms, metavar="MS",
                     help="lock_timeout per DDL step, at least 1 (default: the target's)")
     en.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    en.add_argument("--yes", action="store_true",
+                    help="apply a plan that drops partitions past retention (creating months needs no --yes)")
     en.add_argument("--json", action="store_true")
     en.set_defaults(handler=run_ensure)
 
@@ -151,6 +153,19 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
                 print(plan.text())
             _errors(d.errors)
             return rc
+        destructive = [st for st in plan.steps if st.destructive]
+        if destructive and not args.yes:
+            # Creating partitions is safe to run unattended; dropping them is not.
+            msg = (f"the plan drops {len(destructive)} partition(s) past retention; nothing was run. "
+                   "Read the plan (--dry-run) and rerun with --yes to apply it.")
+            if args.json:
+                print_json({**result, "error": msg, "kind": "refused"})
+            else:
+                print(plan.text())
+                print(msg, file=sys.stderr)
+            return EXIT_DRIFT
+        if not args.json:
+            print(plan.text())
         try:
             report = svc.run(plan, actor=audit.actor_name(settings),
                              progress=None if args.json else _printer())

@@ -186,20 +186,29 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
         plan = fixes.build_plan(name, report.findings, allow_destructive=args.allow_destructive)
         held = [f for f in report.findings if f.destructive and not args.allow_destructive]
         manual = [f for f in report.findings if not f.steps]
+        # With --json, stdout carries only the JSON document; the readable lines go to stderr.
+        human = sys.stderr if args.json else sys.stdout
         if not plan:
             msg = f"{name}: nothing to apply"
             if held:
                 msg += f" ({len(held)} destructive fix(es) held back: --allow-destructive)"
             if manual:
                 msg += f" ({len(manual)} finding(s) need a manual fix)"
-            print(msg)
+            print(msg, file=human)
+            if args.json:
+                print_json({"target": name, "plan": [], "message": msg})
             return EXIT_OK if report.clean else EXIT_DRIFT
-        print(plan.text())
+        print(plan.text(), file=human)
         for f in held:
-            print(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {f.object}")
+            print(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {f.object}",
+                  file=human)
         for f in manual:
-            print(f"-- needs a manual fix: {f.kind} {f.object}: {f.detail}")
+            print(f"-- needs a manual fix: {f.kind} {f.object}: {f.detail}", file=human)
         if args.dry_run:
+            if args.json:
+                print_json({"target": name, "dry_run": True,
+                            "plan": [{"title": st.title, "sql": st.sql, "lock": st.lock, "hazard": st.hazard.value,
+                                      "transactional": st.transactional} for st in plan.steps]})
             return EXIT_DRIFT
         if settings.read_only:
             print("refused: the console is in read-only mode", file=sys.stderr)
@@ -210,14 +219,14 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
                 return EXIT_FAIL
             answer = input(f"Run these {len(plan.steps)} statements on {name}? Type yes: ")
             if answer.strip().lower() != "yes":
-                print("cancelled")
+                print("cancelled", file=human)
                 return EXIT_FAIL
 
         def progress(i, n, step, result):
             if result is not None:
                 state = "ok" if result.ok else ("skipped" if result.skipped else "FAILED")
                 print(f"[{i + 1}/{n}] {state} {step.title} ({result.elapsed_ms:.0f} ms)"
-                      + (f": {result.message}" if not result.ok else ""), flush=True)
+                      + (f": {result.message}" if not result.ok else ""), file=human, flush=True)
 
         try:
             results = run_plan(settings, backend, plan, actor=audit.actor_name(settings), progress=progress)

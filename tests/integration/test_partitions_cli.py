@@ -39,7 +39,13 @@ def test_list_and_ensure_twice(tmp_path, fresh_db, capsys):
     assert "DROP TABLE" in text and "ATTACH PARTITION" in text and "lambda" not in text
     assert len(acc.fetch("SELECT 1 FROM pg_inherits i WHERE i.inhparent = 'public.access_logs'::regclass")) == 10
 
-    assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 0
+    # the plan drops partitions: without --yes nothing runs
+    assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 2
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["kind"] == "refused" and "--yes" in refused["error"]
+    assert len(acc.fetch("SELECT 1 FROM pg_inherits i WHERE i.inhparent = 'public.access_logs'::regclass")) == 10
+
+    assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--yes", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and {s["kind"] for s in out["steps"]} >= {"create", "detach", "drop", "fk_check"}
     assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 0

@@ -75,3 +75,20 @@ def test_apply_dry_run_refusal_and_yes(tmp_path, fresh_db, capsys, monkeypatch):
     assert "[2/2] ok" in capsys.readouterr().out
     assert main(["--config", str(cfg), "schema", "check"]) == 0
     assert len(b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'schema.apply'")) == 1
+
+
+def test_apply_json_output_is_only_json(tmp_path, fresh_db, capsys):
+    """`schema apply --json` is for scripts: stdout must parse, dry run included."""
+    import json as _json
+
+    b = fresh_db("lambda")
+    cfg = _config(tmp_path, b)
+    b.execute("DROP INDEX public.idx_error_logs_timestamp") if b.fetch(
+        "SELECT to_regclass('public.idx_error_logs_timestamp') AS r")[0]["r"] else b.execute(
+        "ALTER TABLE meta.sessions ALTER COLUMN status TYPE varchar(32)")
+    assert main(["--config", str(cfg), "schema", "apply", "--dry-run", "--json"]) == 2
+    dry = _json.loads(capsys.readouterr().out)
+    assert dry["dry_run"] and dry["plan"]
+    assert main(["--config", str(cfg), "schema", "apply", "--yes", "--json"]) == 0
+    done = _json.loads(capsys.readouterr().out)
+    assert done and all(r["ok"] for r in done)
