@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 SYSTEMS = ("lambda", "accesslog", "pipe", "zengin", "learning")
-ENV_PREFIX = "CONSOLE_"
 
 
 class ConfigError(Exception):

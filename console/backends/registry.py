@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import Settings
-from .base import Health
 from .dynamo import DynamoBackend
 from .influx import InfluxBackend
 from .postgres import PostgresBackend
@@ -44,9 +43,6 @@ class Backends:
     def pg(self, name: str) -> PostgresBackend:
         self.settings.target(name)  # raises a clear ConfigError for unknown names
         return self.postgres[name]
-
-    def health_all(self) -> list[Health]:
-        return [b.health() for b in self.all()]
 
     def close(self) -> None:
         for b in self.all():

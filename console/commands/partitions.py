@@ -124,7 +124,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
 
     from ..backends.base import ReadOnlyError
     from ..core import audit
-    from ..core.partitions import RunOptions, with_policy
+    from ..core.partitions import with_policy
 
     if not settings.postgres:
         print("no PostgreSQL target configured", file=sys.stderr)

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from psycopg import sql
-
 from ..backends.base import BackendError, ErrorKind
 from ..backends.postgres import PostgresBackend, classify
 from ..config import Settings
@@ -155,13 +153,3 @@ def migrate(settings: Settings, backend: PostgresBackend, system: str, *, actor:
         conn.close()
     return result
 
-
-def reset_database(backend: PostgresBackend) -> None:
-    """Tests and the demo only: drop every non-system schema."""
-    with backend.connect(autocommit=True) as conn:
-        schemas = [r[0] for r in conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-            "AND nspname NOT IN ('information_schema')").fetchall()]
-        for s in schemas:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(s)))
-        conn.execute("CREATE SCHEMA public")

@@ -330,3 +330,21 @@ def test_reconcile_dry_run_changes_nothing(stack, fresh_db):
     rep = zen.svc.reconcile("ops", dry_run=True)        # a preview is allowed read-only
     assert [(i.id, i.after) for i in rep.items] == [(rec.id, "approved")]
     assert zen.get(rec).status == "executing" and zen.audit("diffs.reconcile") == []
+
+
+def test_no_audit_target_means_no_status_change(stack, fresh_db):
+    """approve / reject / execute with nowhere to write the audit record are refused before
+    DynamoDB is touched."""
+    import pytest
+
+    from console.backends.base import BackendError, ErrorKind
+    from tests.integration.test_diffs_helpers import bank, make_zen, update
+
+    zen = make_zen(stack, fresh_db)
+    rec = zen.put(update(bank("0009", "三井住友", "ミツイスミトモ"), bankName="三井住友銀行"))
+    for call in (lambda: workflow.approve(zen.settings, zen.dynamo, zen.s3, None, ref(rec), "a1"),
+                 lambda: workflow.reject(zen.settings, zen.dynamo, zen.s3, None, ref(rec), "a1", "why")):
+        with pytest.raises(BackendError) as info:
+            call()
+        assert info.value.kind is ErrorKind.REFUSED and "audit" in info.value.message
+    assert zen.get(rec).status == "pending"

@@ -153,15 +153,6 @@ def _count_default(conn, target: str, default: Partition, key_column: str, key_t
     return {month_of(m) if m is not None else date.min: int(n) for m, n in rows}, None
 
 
-def count_default_by_month(backend: PostgresBackend, default: Partition, key_column: str, key_type: str | None,
-                           *, timeout_ms: int = DEFAULT_COUNT_TIMEOUT_MS) -> dict[date, int]:
-    """Exact rows of the default partition per UTC month, under its own statement_timeout."""
-    q = sql.SQL("SELECT {m} AS month, count(*) FROM {t} GROUP BY 1 ORDER BY 1").format(
-        m=month_expr(key_column, key_type), t=sql.Identifier(default.schema, default.name))
-    with backend.connection() as conn:
-        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
-        rows = conn.execute(q).fetchall()
-    return {month_of(m) if m is not None else date.min: int(n) for m, n in rows}
 
 
 def count_rows(backend: PostgresBackend, schema: str, name: str, *, timeout_ms: int = 60_000) -> int:

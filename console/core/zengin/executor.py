@@ -40,7 +40,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ...backends.base import BackendError, ErrorKind
+from ...backends.base import BackendError
 from ...backends.dynamo import DynamoBackend
 from ...backends.postgres import PostgresBackend, classify
 from ...backends.s3 import S3Backend
@@ -56,7 +56,6 @@ EXECUTE = audit.action("diffs.execute", "apply an approved zengin diff to banks/
 
 CHANGE_HISTORY = sql.Identifier("public", "change_history")
 TMP = sql.Identifier("pg_temp", "zengin_diff_rows")
-AUDIT_LOG = sql.Identifier("console", "audit_log")
 BULK_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000
 STALE_LISTED = 50
 CRASH_ENV = "CONSOLE_TEST_CRASH_AFTER_COMMIT"     # fault injection for the crash test only

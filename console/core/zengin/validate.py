@@ -276,11 +276,6 @@ def load_document(rec: DiffRecord, fetch) -> tuple[BulkDocument | None, str | No
     return doc, None
 
 
-def all_entries(validation: Validation, rec: DiffRecord) -> tuple[DiffEntry, ...]:
-    if rec.is_bulk:
-        return validation.entries
-    e = rec.entry
-    return (e,) if e is not None else ()
 
 
 def describe(problems: Iterable[str]) -> str:

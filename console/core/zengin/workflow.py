@@ -271,7 +271,9 @@ def audit_target(dynamo: DynamoBackend, ref: Ref | DiffRecord) -> str:
 
 def refuse_read_only(settings: Settings, act: audit.Action, pg: PostgresBackend | None, actor: str,
                      target: str, detail: dict[str, Any]) -> None:
-    """audit.guard; in read-only mode write the refusal (best effort) and raise."""
+    """audit.guard; in read-only mode write the refusal (best effort) and raise. Also
+    refuses when there is nowhere to write the audit record: a status change that cannot
+    be recorded is not made."""
     try:
         audit.guard(settings, act)
     except ReadOnlyError:
@@ -281,6 +283,10 @@ def refuse_read_only(settings: Settings, act: audit.Action, pg: PostgresBackend 
         except BackendError:
             pass
         raise
+    if pg is None:
+        raise BackendError("console", ErrorKind.REFUSED,
+                           f"{act.name} refused: no PostgreSQL target for audit records "
+                           "(set [zengin] target to a configured [postgres.*] target)")
 
 
 def _pending_checks(rec: DiffRecord, s3: S3Backend | None, now: datetime, verb: str,

@@ -480,7 +480,7 @@ class MetricsScreen(Screen):
             t.append("checkpoints ", style="bold")
             t.append(f"timed {p.checkpoints.get('timed', 0):,} · requested {p.checkpoints.get('requested', 0):,}\n")
         chains = p.chains
-        t.append(f"lock waits ", style="bold")
+        t.append("lock waits ", style="bold")
         if not chains:
             t.append("none\n", style="dim")
         else:

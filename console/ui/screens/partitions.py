@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, RichLog, Sta
 
 from ...core import audit
 from ...core.partitions import Discovery, PartitionService, TableInfo, human_bytes
-from ...core.partitions.runner import MAINTAIN, refused_message
+from ...core.partitions.runner import refused_message
 from ..widgets.confirm import ConfirmModal
 from ..widgets.partition_strip import strip
 
@@ -477,4 +477,4 @@ class PartitionsScreen(Screen):
 
 SCREEN = PartitionsScreen
 
-__all__ = ["SCREEN", "PartitionsScreen", "PartitionDetailScreen", "MAINTAIN"]
+__all__ = ["SCREEN", "PartitionsScreen", "PartitionDetailScreen"]

@@ -770,9 +770,6 @@ class SessionsScreen(Screen):
                 return None          # shown disabled (read-only / no Redis)
         return True
 
-    def _active_tab(self) -> str:
-        return self.query_one("#sessions-tabs", TabbedContent).active
-
     def action_next_tab(self) -> None:
         tabs = self.query_one("#sessions-tabs", TabbedContent)
         i = TABS.index(tabs.active) if tabs.active in TABS else 0
