@@ -61,10 +61,21 @@ def setup_logging(settings: Settings, log_file: str | None, verbose: bool) -> No
 # --------------------------------------------------------------------------- parser
 
 
+def version() -> str:
+    """The installed distribution's version (a wheel or an editable install)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+    try:
+        return dist_version("console")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
 
     p = argparse.ArgumentParser(prog="console", description="Terminal operations console.")
+    p.add_argument("--version", action="version", version=f"console {version()}")
     p.add_argument("--config", metavar="PATH", help="configuration file (else $CONSOLE_CONFIG, "
                    "./console.toml, then the user config dir)")
     p.add_argument("--read-only", action="store_true", default=None,

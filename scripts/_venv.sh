@@ -16,12 +16,25 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
 
+# uv installs in seconds what pip takes minutes for; it comes from the package index into the
+# project's own venv when it is not on PATH already (no system-wide install needed).
+UV="$(command -v uv || true)"
+if [ -z "$UV" ]; then
+    if [ ! -x "$VENV/bin/uv" ]; then
+        echo "==> installing uv into $VENV" >&2
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q uv
+    fi
+    UV="$VENV/bin/uv"
+fi
+
 install_extras() {
-    # Reinstall only when pyproject.toml changed since the last install.
+    # Reinstall only when pyproject.toml or setup.py changed since the last install.
     local stamp="$VENV/.console-installed-$1"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-        echo "==> installing console[$1] into $VENV" >&2
-        "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[$1]"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ]; then
+        echo "==> installing console[$1] into $VENV (uv, progress below)" >&2
+        local t0=$SECONDS
+        "$UV" pip install --python "$VENV/bin/python" -e ".[$1]" >&2
+        echo "==> installed in $((SECONDS - t0)) s" >&2
         touch "$stamp"
     fi
 }

@@ -2,13 +2,19 @@
 ``/write``, ``/ping`` for health and version. InfluxDB 1.x serves it natively, 2.x and 3.x
 through their compatibility endpoints (2.x with a token and a DBRP mapping).
 
-Line protocol comes from influxdb-client's ``Point``; the HTTP calls are plain urllib3 so
-that no Flux client is involved."""
+Line protocol comes from influxdb-client's ``Point`` (in the demo) or plain strings; the HTTP
+calls are plain urllib3 so that no Flux client is involved.
+
+InfluxDB 3.0 to 3.6 read ``/query`` parameters only from the URL of a GET: they ignore a POST
+body and bound parameters (3.7 serves both). The version from ``/ping`` decides: for those
+releases the query goes as a GET and bound parameters are inlined as InfluxQL literals
+(:func:`inline_params`, strings quoted and escaped, anything else refused)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import urlencode
@@ -30,6 +36,38 @@ class Series:
         return [dict(zip(self.columns, v)) for v in self.values]
 
 
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"v3.5.0-abc"`` -> ``(3, 5, 0)``; ``()`` when it cannot be read."""
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", version or "")
+    return tuple(int(g) for g in m.groups() if g is not None) if m else ()
+
+
+def query_by_get(version: str) -> bool:
+    """True for the releases that only read ``/query`` parameters from a GET's URL."""
+    v = version_tuple(version)
+    return len(v) >= 2 and v[0] == 3 and v[1] < 7
+
+
+def _literal(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    raise BackendError("influxdb", ErrorKind.ERROR, f"parameter ${name} cannot be sent inline ({type(value).__name__})")
+
+
+def inline_params(influxql: str, params: dict[str, Any]) -> str:
+    """Replace ``$name`` placeholders with InfluxQL literals, for servers that ignore bound
+    parameters. Only whole placeholder names are replaced; an unknown one is left alone (the
+    server then reports it)."""
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return _literal(name, params[name]) if name in params else m.group(0)
+    return re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", sub, influxql)
+
+
 class InfluxBackend:
     kind = "influxdb"
 
@@ -41,6 +79,7 @@ class InfluxBackend:
             timeout=urllib3.Timeout(connect=settings.timeout_s, read=settings.timeout_s),
             retries=False,
         )
+        self.version: str | None = None      # from the last /ping
 
     @property
     def address(self) -> str:
@@ -93,7 +132,16 @@ class InfluxBackend:
 
     def ping(self) -> str:
         resp = self._request("GET", "/ping", {})
-        return resp.headers.get("X-Influxdb-Version") or resp.headers.get("X-Influxdb-Build") or "unknown"
+        version = resp.headers.get("X-Influxdb-Version") or ""
+        if not version and resp.data:
+            try:                                # 3.x answers /ping with a JSON body too
+                body = json.loads(resp.data)
+                version = str(body.get("version") or "") if isinstance(body, dict) else ""
+            except ValueError:
+                version = ""
+        version = version or resp.headers.get("X-Influxdb-Build") or "unknown"
+        self.version = version
+        return version
 
     def _health(self) -> tuple[str, float]:
         with Stopwatch() as sw:
@@ -110,10 +158,17 @@ class InfluxBackend:
         q = {"q": influxql, "db": database or self.settings.database, "epoch": epoch}
         if self.settings.retention_policy:
             q["rp"] = self.settings.retention_policy
-        if params:
-            q["params"] = json.dumps(params)
-        resp = self._request("POST", "/query", {}, body=urlencode(q).encode(),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        if self.version is None:
+            self.ping()
+        if query_by_get(self.version or ""):
+            if params:
+                q["q"] = inline_params(influxql, params)
+            resp = self._request("GET", "/query", q)
+        else:
+            if params:
+                q["params"] = json.dumps(params)
+            resp = self._request("POST", "/query", {}, body=urlencode(q).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
             data = json.loads(resp.data)
         except ValueError:
@@ -132,7 +187,8 @@ class InfluxBackend:
         return out
 
     def write(self, points: Iterable[Any], *, database: str | None = None, precision: str = "ms") -> int:
-        """Write ``influxdb_client.Point`` objects (or line-protocol strings)."""
+        """Write line-protocol strings (or objects with ``to_line_protocol()``, such as
+        influxdb-client's ``Point``)."""
         lines = []
         for p in points:
             lines.append(p if isinstance(p, str) else p.to_line_protocol())

@@ -34,8 +34,13 @@ LOCK_KEY = 0x636F6E736F6C65  # "console"
 
 
 def sql_root() -> Path:
+    """``$CONSOLE_SQL_DIR``; else the copy an installed wheel carries (``console/sql``); else the
+    repository's top-level ``sql/`` (a checkout or an editable install)."""
     if os.environ.get("CONSOLE_SQL_DIR"):
         return Path(os.environ["CONSOLE_SQL_DIR"])
+    packaged = Path(__file__).resolve().parents[1] / "sql"
+    if packaged.is_dir():
+        return packaged
     return Path(__file__).resolve().parents[2] / "sql"
 
 

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_compose_file_parses_and_names_the_services():
     data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # Only the keys both compose v2 and Debian's docker-compose 1.29 accept (1.29 rejects `name`).
+    assert set(data) <= {"version", "services", "volumes", "networks"}, set(data)
     services = data["services"]
     assert {"postgres", "redis", "influxdb", "aws"} <= set(services)
     assert services["influxdb"]["image"].startswith("influxdb:2")
