@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs")
+MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin")
 
 
 def load_all() -> list:
@@ -33,3 +33,6 @@ def print_json(data: Any) -> None:
 
 
 EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
+# The scheme every command moves to: 2 is a usage error only; findings (drift, a dry run with
+# something to do) are 3; a refusal (read-only, not confirmed, four-eyes) is 4.
+EXIT_USAGE, EXIT_FINDINGS, EXIT_REFUSED = 2, 3, 4

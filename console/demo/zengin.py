@@ -14,10 +14,10 @@ from typing import Any, Mapping
 
 from psycopg import sql
 
-from ..backends.base import BackendError, ErrorKind
 from ..backends.dynamo import DynamoBackend
 from ..backends.postgres import PostgresBackend
 from ..backends.s3 import S3Backend
+from ..core.zengin import bootstrap
 from ..core.zengin import generator as gen
 from ..core.zengin.records import DiffEntry, DiffRecord, iso_utc, ttl_for
 
@@ -28,47 +28,9 @@ APPROVER = "approver@example.com"
 
 
 def create_table_and_bucket(dynamo: DynamoBackend, s3: S3Backend) -> None:
-    """Seed 003's table (key id + timestamp, GSI StatusIndex, TTL on ``ttl``,
-    pay-per-request) and bucket (versioning, AES-256, 90-day expiry, no public access).
+    """Seed 003's table and bucket, through the same code as ``console zengin init``.
     Idempotent."""
-    try:
-        dynamo.call("describe_table", TableName=dynamo.table)
-    except BackendError as exc:
-        if exc.kind is not ErrorKind.NOT_FOUND:
-            raise
-        dynamo.call(
-            "create_table", TableName=dynamo.table, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("id", "timestamp", "status")],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": "StatusIndex",
-                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
-                              {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"}}])
-        dynamo.client.get_waiter("table_exists").wait(TableName=dynamo.table,
-                                                      WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    ttl = dynamo.call("describe_time_to_live", TableName=dynamo.table)["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        dynamo.call("update_time_to_live", TableName=dynamo.table,
-                    TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True})
-
-    region = dynamo.settings.region
-    try:
-        kw: dict[str, Any] = {"Bucket": s3.bucket}
-        if region != "us-east-1":
-            kw["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.call("create_bucket", **kw)
-    except BackendError as exc:
-        if not exc.message.startswith(("BucketAlreadyOwnedByYou", "BucketAlreadyExists")):
-            raise
-    s3.call("put_bucket_versioning", Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.call("put_bucket_encryption", Bucket=s3.bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    s3.call("put_bucket_lifecycle_configuration", Bucket=s3.bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "expire-diffs-90-days", "Status": "Enabled", "Filter": {"Prefix": "diffs/"},
-        "Expiration": {"Days": 90}, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]})
-    s3.call("put_public_access_block", Bucket=s3.bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    bootstrap.ensure(dynamo, s3)
 
 
 # --------------------------------------------------------------------------- PostgreSQL master

@@ -188,7 +188,28 @@ def _diffs_case(stack, fresh_db, op: str) -> Case:
     return Case(zen.pg, run, preview, changed, zen.settings, cleanup)
 
 
+def drive_zengin_init(stack, fresh_db) -> Case:
+    from console.backends.dynamo import DynamoBackend
+    from console.backends.s3 import S3Backend
+    from console.config import ZenginSettings
+    from console.core.zengin import bootstrap
+    pg = fresh_db("zengin")
+    z = ZenginSettings(env=f"i{uuid.uuid4().hex[:10]}", endpoint_url=stack.moto.url, target=pg.name)
+    dynamo, s3 = DynamoBackend(z), S3Backend(z)
+    settings = Settings(postgres=(pg.target,), zengin=z)
+    plan = bootstrap.build_plan(dynamo, s3, bootstrap.inspect(dynamo, s3))
+
+    def cleanup():
+        if bootstrap.inspect(dynamo, s3).table:
+            dynamo.call("delete_table", TableName=dynamo.table)
+        dynamo.close()
+        s3.close()
+    return Case(pg, lambda s: bootstrap.run_plan(s, dynamo, s3, plan, actor=ACTOR, audit_pg=pg),
+                lambda: plan, lambda: bootstrap.inspect(dynamo, s3).table, settings, cleanup)
+
+
 DRIVERS: dict[str, Callable[..., Case]] = {
+    "zengin.init": drive_zengin_init,
     "diffs.approve": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "approve"),
     "diffs.reject": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "reject"),
     "diffs.execute": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "execute"),
