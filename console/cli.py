@@ -61,6 +61,35 @@ def setup_logging(settings: Settings, log_file: str | None, verbose: bool) -> No
 # --------------------------------------------------------------------------- parser
 
 
+EPILOG = """\
+exit codes:
+  0  success, or clean (no drift, nothing to do)
+  1  error: a backend unreachable, a step failed, bad configuration
+  2  usage error (drift found by `schema check` is also 2 until every command moves to 3)
+  3  findings: a dry run with something to do
+  4  refused: read-only, not confirmed (--yes), four-eyes rule
+
+environment:
+  CONSOLE_CONFIG       configuration file (else ./console.toml, the user config dir,
+                       then $XDG_CONFIG_DIRS/console/console.toml)
+  CONSOLE_CONTEXT      which [contexts.NAME] to use
+  CONSOLE_READ_ONLY    true switches read-only on (it never switches it off)
+  CONSOLE_PG_<TARGET>_DSN, CONSOLE_REDIS_URL, CONSOLE_INFLUX_URL, CONSOLE_INFLUX_PASSWORD,
+  CONSOLE_INFLUX_TOKEN, CONSOLE_ZENGIN_ENV, CONSOLE_ZENGIN_ENDPOINT_URL
+  PG* / service files / .pgpass (libpq), AWS_PROFILE and the AWS credential chain
+
+examples:
+  console                                   open the console
+  console --context prod --write            production context with write access
+  console status --json                     every backend, for a script
+  console schema check --target lambda      exit 0 clean, 2 drift
+  console partitions ensure --dry-run       what maintenance would do
+  console diffs list --status pending
+  console zengin init --yes                 create the DynamoDB table and S3 bucket
+  console completion bash > ~/.local/share/bash-completion/completions/console
+"""
+
+
 def version() -> str:
     """The installed distribution's version (a wheel or an editable install)."""
     from importlib.metadata import PackageNotFoundError
@@ -74,12 +103,19 @@ def version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
 
-    p = argparse.ArgumentParser(prog="console", description="Terminal operations console.")
+    p = argparse.ArgumentParser(prog="console", description="Terminal operations console.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"console {version()}")
     p.add_argument("--config", metavar="PATH", help="configuration file (else $CONSOLE_CONFIG, "
                    "./console.toml, then the user config dir)")
+    p.add_argument("--context", metavar="NAME",
+                   help="which [contexts.NAME] of the configuration to use (else $CONSOLE_CONTEXT, "
+                        "the file's 'context', or its only one)")
     p.add_argument("--read-only", action="store_true", default=None,
                    help="refuse every mutating action (can only tighten the file's setting)")
+    p.add_argument("--write", action="store_true",
+                   help="ask for write access in a production context (which starts read-only); "
+                        "never lifts an explicit read_only")
     p.add_argument("--as", dest="operator", metavar="WHO", help="operator identity recorded in audit records")
     p.add_argument("--refresh", type=float, metavar="SECONDS", help="refresh interval")
     p.add_argument("--log-file", metavar="PATH", help="write a log (secrets scrubbed) to this file")
@@ -87,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("tui", help="open the console (the default)")
+
+    comp = sub.add_parser("completion", help="print a shell completion script (bash, zsh or tcsh)",
+                          epilog="install for bash:  console completion bash > "
+                                 "~/.local/share/bash-completion/completions/console",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("shell", choices=("bash", "zsh", "tcsh"))
 
     demo = sub.add_parser("demo", help="start the embedded demo stack, fill it, open the console")
     demo.add_argument("--data-dir", default=".console-data/demo", metavar="DIR",
@@ -118,12 +160,16 @@ def run_tui(settings: Settings, *, notices: list[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "completion":
+        import shtab
+        print(shtab.complete(parser, shell=args.shell))
+        return EXIT_OK
     if args.command == "demo":
         from .demo.run import run_demo
         return run_demo(args, open_ui=run_tui)
     try:
         settings = load(args.config, read_only=args.read_only, operator=args.operator,
-                        refresh_interval=args.refresh)
+                        refresh_interval=args.refresh, context=args.context, write=args.write)
     except ConfigError as exc:
         print(f"console: configuration error: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -131,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "tui"):
             return run_tui(settings)
+
         handler = getattr(args, "handler", None)
         if handler is not None:
             return handler(settings, args)

@@ -180,6 +180,9 @@ class Settings:
     zengin: ZenginSettings | None = None
     audit_target: str | None = None
     partitions: PartitionSettings = field(default_factory=PartitionSettings)
+    context: str | None = None             # the [contexts.<name>] in use, if the file has contexts
+    contexts: tuple[str, ...] = ()         # every context the file defines
+    production: bool = False               # a production context: starts read-only
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -498,6 +501,10 @@ def find_config(explicit: str | os.PathLike | None, env: Mapping[str, str],
     user = user_config_path()
     if user.is_file():
         return user
+    for folder in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
+        system = Path(folder) / "console" / "console.toml"
+        if folder and system.is_file():
+            return system
     return None
 
 
@@ -556,29 +563,83 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     return s
 
 
-def parse_text(text: str, path: Path | None = None) -> Settings:
+def select_context(data: Mapping[str, Any], name: str | None, path: Path | None
+                   ) -> tuple[dict[str, Any], str | None, tuple[str, ...], bool]:
+    """Several environments in one file (k9s contexts)::
+
+        context = "staging"                 # the default one
+        refresh_interval = 5                # top-level keys are shared by every context
+        [contexts.prod]
+        production = true                   # starts read-only
+        [contexts.prod.postgres.main]
+        dsn = "service=prod_main"
+
+    A key a context sets replaces the top-level key of the same name whole (a context's
+    ``[postgres]`` is its own list of targets). The context is ``name`` (``--context`` or
+    ``$CONSOLE_CONTEXT``), else the file's ``context``, else the only one. Returns the merged
+    table, the context's name, every context's name and whether it is a production one."""
+    data = dict(data)
+    raw = data.pop("contexts", None)
+    default = data.pop("context", None)
+    if raw is None:
+        if name:
+            raise ConfigError(f"no [contexts] in the file, so no context '{name}'", path=path, key="contexts")
+        if default is not None:
+            raise ConfigError("'context' needs [contexts.<name>] tables", path=path, key="context")
+        production = data.pop("production", False)
+        if not isinstance(production, bool):
+            raise ConfigError("must be true or false", path=path, key="production")
+        return data, None, (), production
+    if not isinstance(raw, dict) or not raw or not all(isinstance(v, dict) for v in raw.values()):
+        raise ConfigError("must hold one table per context, e.g. [contexts.prod]", path=path, key="contexts")
+    names = tuple(raw)
+    chosen = name or default or (names[0] if len(names) == 1 else None)
+    if chosen is None:
+        raise ConfigError(f"several contexts ({', '.join(names)}): choose one with --context, "
+                          f"$CONSOLE_CONTEXT or a top-level 'context' key", path=path, key="context")
+    if chosen not in raw:
+        raise ConfigError(f"no context '{chosen}' (known: {', '.join(names)})", path=path, key="context")
+    merged = {**data, **raw[chosen]}
+    production = merged.pop("production", False)
+    if not isinstance(production, bool):
+        raise ConfigError("must be true or false", path=path, key=f"contexts.{chosen}.production")
+    return merged, chosen, names, production
+
+
+def parse_text(text: str, path: Path | None = None, *, context: str | None = None) -> Settings:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from None
-    return _parse(data, path)
+    merged, chosen, names, production = select_context(data, context, path)
+    settings = _parse(merged, path)
+    return dataclasses.replace(settings, context=chosen, contexts=names, production=production,
+                               environment=chosen if chosen and "environment" not in merged else settings.environment)
 
 
 def load(explicit: str | os.PathLike | None = None, *, env: Mapping[str, str] | None = None,
          read_only: bool | None = None, operator: str | None = None,
-         refresh_interval: float | None = None, cwd: Path | None = None) -> Settings:
-    """Load settings: file, then environment, then the given flag values."""
+         refresh_interval: float | None = None, cwd: Path | None = None,
+         context: str | None = None, write: bool = False) -> Settings:
+    """Load settings: file (its context), then environment, then the given flag values. A
+    production context is read-only unless ``write`` (``--write`` on the command line) asks
+    for write access; nothing lifts an explicit ``read_only``."""
     env = os.environ if env is None else env
+    context = context or env.get("CONSOLE_CONTEXT") or None
     path = find_config(explicit, env, cwd)
     if path is None:
+        if context:
+            raise ConfigError(f"context '{context}' asked for, but there is no configuration file")
         settings = Settings()
     else:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
-        settings = parse_text(text, path)
+        settings = parse_text(text, path, context=context)
     settings = _apply_env(settings, env)
+    if settings.production and not write:
+        settings = dataclasses.replace(settings, read_only=True)
     if read_only is not None:
         settings = dataclasses.replace(settings, read_only=read_only or settings.read_only)
     if operator:

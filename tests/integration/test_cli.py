@@ -128,3 +128,18 @@ def test_an_escaping_backend_error_is_one_line(tmp_path, stack, capsys, monkeypa
     parser_rc = cli.main(["--config", str(config(tmp_path, stack)), "status"])
     err = capsys.readouterr().err
     assert parser_rc == 1 and err.strip() == "console: lambda: unreachable: connection refused"
+
+
+def test_version_help_and_completion(capsys):
+    import pytest as _pytest
+    with _pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("console ")
+    with _pytest.raises(SystemExit):
+        main(["--help"])
+    helptext = capsys.readouterr().out
+    for needle in ("exit codes:", "CONSOLE_CONTEXT", "examples:"):
+        assert needle in helptext
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert "complete" in script and "zengin" in script and "--context" in script

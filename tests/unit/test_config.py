@@ -226,3 +226,73 @@ def test_partition_policy_errors(tmp_path, text, key):
     with pytest.raises(C.ConfigError) as info:
         C.load(write(tmp_path, text), env={})
     assert info.value.key == key
+
+
+# --------------------------------------------------------------------------- contexts
+
+CONTEXTS = '''
+context = "staging"
+refresh_interval = 7
+[contexts.staging.postgres.main]
+dsn = "postgresql://console@staging-db/main"
+system = "lambda"
+[contexts.prod]
+production = true
+[contexts.prod.postgres.main]
+dsn = "postgresql://console@prod-db/main"
+system = "lambda"
+[contexts.prod.postgres.logs]
+dsn = "postgresql://console@prod-db/logs"
+system = "accesslog"
+'''
+
+
+def test_contexts_choose_merge_and_mark_production(tmp_path):
+    from console.config import ConfigError, load
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONTEXTS)
+    staging = load(cfg, env={})
+    assert staging.context == "staging" and staging.contexts == ("staging", "prod")
+    assert [t.name for t in staging.postgres] == ["main"] and "staging-db" in staging.postgres[0].dsn
+    assert staging.refresh_interval_s == 7 and not staging.production and not staging.read_only
+    assert staging.environment == "staging"
+
+    prod = load(cfg, env={"CONSOLE_CONTEXT": "prod"})
+    assert prod.context == "prod" and [t.name for t in prod.postgres] == ["main", "logs"]
+    assert prod.production and prod.read_only, "a production context starts read-only"
+    assert not load(cfg, env={}, context="prod", write=True).read_only, "--write asks for write access"
+    # the flag beats the environment
+    assert load(cfg, env={"CONSOLE_CONTEXT": "prod"}, context="staging").context == "staging"
+
+    with pytest.raises(ConfigError, match="no context 'qa'"):
+        load(cfg, env={}, context="qa")
+
+
+def test_write_never_lifts_an_explicit_read_only(tmp_path):
+    from console.config import load
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONTEXTS.replace("production = true", "production = true\nread_only = true"))
+    assert load(cfg, env={}, context="prod", write=True).read_only
+
+
+def test_several_contexts_without_a_default_is_an_error(tmp_path):
+    from console.config import ConfigError, load
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONTEXTS.replace('context = "staging"\n', ""))
+    with pytest.raises(ConfigError, match="several contexts"):
+        load(cfg, env={})
+    plain = tmp_path / "p.toml"
+    plain.write_text('[postgres.a]\ndsn = "postgresql://x@h/a"\nsystem = "pipe"\n')
+    with pytest.raises(ConfigError, match="no \\[contexts\\]"):
+        load(plain, env={}, context="prod")
+
+
+def test_xdg_config_dirs_is_searched_after_the_user_dir(tmp_path, monkeypatch):
+    from console.config import find_config
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home"))
+    site = tmp_path / "site" / "console"
+    site.mkdir(parents=True)
+    (site / "console.toml").write_text("")
+    env = {"XDG_CONFIG_DIRS": f"{tmp_path / 'nothing'}:{tmp_path / 'site'}"}
+    assert find_config(None, env, cwd=tmp_path) == site / "console.toml"
+    assert find_config(None, {"XDG_CONFIG_DIRS": str(tmp_path / "nothing")}, cwd=tmp_path) is None
