@@ -24,37 +24,24 @@ from .config import ConfigError, Settings, load
 log = logging.getLogger("console")
 
 
-class SecretFilter(logging.Filter):
-    """Scrub every configured secret from every log record, whatever formatted it."""
-
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            msg = record.getMessage()
-            for s in self.secrets:
-                msg = msg.replace(s, "***")
-            record.msg, record.args = msg, None
-        return True
-
-
 def setup_logging(settings: Settings, log_file: str | None, verbose: bool) -> None:
+    """``--log-file``: JSON lines (one object per line, ISO 8601 UTC, secrets replaced by ***);
+    ``-v`` adds every backend call (system, target, operation, duration, outcome)."""
+    from .log import JsonFormatter
+
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
     handler: logging.Handler
     if log_file:
-        handler = logging.FileHandler(log_file)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
     else:
         # Never log to the terminal the TUI draws on; headless commands print their own.
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretFilter(settings.secrets()))
+    handler.setFormatter(JsonFormatter(settings.secrets()))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "psycopg.pool"):
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "psycopg.pool", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -187,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendError as exc:
         # Commands report their own failures; one that escapes is still one line, never
         # a traceback (tracebacks can carry DSNs).
+        log.error("%s failed", args.command, extra={"system": exc.backend, "outcome": exc.kind.value,
+                                                   "error": exc.message})
         print(f"console: {exc.backend}: {exc.kind.value}: {exc.message}", file=sys.stderr)
         return EXIT_FAIL
     except psycopg.Error as exc:

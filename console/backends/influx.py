@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from ..config import InfluxSettings
+from ..log import backend_call
 from .base import BackendError, ErrorKind, Health, Stopwatch, probe
 
 
@@ -98,6 +99,11 @@ class InfluxBackend:
 
     def _request(self, method: str, path: str, params: dict[str, str], body: bytes | None = None,
                  headers: dict[str, str] | None = None) -> urllib3.BaseHTTPResponse:
+        with backend_call("influxdb", self.name, f"{method} {path}"):
+            return self._send(method, path, params, body, headers)
+
+    def _send(self, method: str, path: str, params: dict[str, str], body: bytes | None,
+              headers: dict[str, str] | None) -> urllib3.BaseHTTPResponse:
         url = f"{self.settings.url}{path}?{urlencode(params)}" if params else f"{self.settings.url}{path}"
         try:
             resp = self._http.request(method, url, body=body, headers={**self._headers(), **(headers or {})})

@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..config import PostgresTarget
+from ..log import backend_call
 from .base import BackendError, ErrorKind, Health, Stopwatch, probe
 
 APPLICATION_NAME = "console"
@@ -36,6 +37,15 @@ def connect_kwargs(target: PostgresTarget, **overrides: Any) -> dict[str, Any]:
 
 
 _SECRETISH = re.compile(r"(password\s*=\s*)\S+", re.IGNORECASE)
+
+
+def _verb(query: Any) -> str:
+    """The statement's first word (SELECT, INSERT...) for the log: never its parameters."""
+    text = query if isinstance(query, str) else getattr(query, "_obj", None)
+    if not isinstance(text, str):
+        return "statement"
+    words = text.split(None, 1)
+    return words[0].upper()[:16] if words else "statement"
 
 
 def classify(target_name: str, exc: BaseException) -> BackendError:
@@ -107,6 +117,12 @@ class PostgresBackend:
         """A pooled connection (statement_timeout, lock_timeout, application_name set).
         The block runs in a transaction that commits on success."""
         pool = self._get_pool()
+        with backend_call("postgres", self.name, "transaction"):
+            with self._pooled(pool) as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def _pooled(self, pool: ConnectionPool) -> Iterator[psycopg.Connection]:
         try:
             cm = pool.connection()
             conn = cm.__enter__()
@@ -137,13 +153,13 @@ class PostgresBackend:
             raise classify(self.name, exc) from None
 
     def fetch(self, query: Any, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
-        with self.connection() as conn:
+        with backend_call("postgres", self.name, _verb(query)), self._pooled(self._get_pool()) as conn:
             with conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description else []
 
     def execute(self, query: Any, params: Sequence[Any] | dict | None = None) -> int:
-        with self.connection() as conn:
+        with backend_call("postgres", self.name, _verb(query)), self._pooled(self._get_pool()) as conn:
             cur = conn.execute(query, params)
             return cur.rowcount
 

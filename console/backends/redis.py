@@ -6,6 +6,7 @@ from __future__ import annotations
 import redis as redislib
 
 from ..config import RedisSettings
+from ..log import backend_call
 from .base import BackendError, ErrorKind, Health, Stopwatch, probe
 
 
@@ -45,12 +46,13 @@ class RedisBackend:
 
     def call(self, fn, *args, **kwargs):
         """Run ``fn(client, ...)`` mapping redis-py exceptions to BackendError."""
-        try:
-            return fn(self.client, *args, **kwargs)
-        except redislib.RedisError as exc:
-            raise classify(self.name, exc) from None
-        except OSError as exc:
-            raise BackendError(self.name, ErrorKind.UNREACHABLE, str(exc)) from None
+        with backend_call("redis", self.name, getattr(fn, "__name__", "call")):
+            try:
+                return fn(self.client, *args, **kwargs)
+            except redislib.RedisError as exc:
+                raise classify(self.name, exc) from None
+            except OSError as exc:
+                raise BackendError(self.name, ErrorKind.UNREACHABLE, str(exc)) from None
 
     def _health(self) -> tuple[str, float]:
         def go(c: redislib.Redis):

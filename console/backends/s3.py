@@ -6,6 +6,7 @@ from typing import Any
 
 from ..config import ZenginSettings
 from .aws import classify, endpoint_display, make_client
+from ..log import backend_call
 from .base import Health, probe
 
 
@@ -23,10 +24,11 @@ class S3Backend:
         return f"s3://{self.bucket} @ {endpoint_display(self.settings)}"
 
     def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return getattr(self.client, method)(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - classified
-            raise classify(self.name, exc) from None
+        with backend_call("s3", self.bucket, method):
+            try:
+                return getattr(self.client, method)(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - classified
+                raise classify(self.name, exc) from None
 
     def get_bytes(self, key: str) -> bytes:
         body = self.call("get_object", Bucket=self.bucket, Key=key)["Body"]

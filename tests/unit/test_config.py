@@ -177,7 +177,7 @@ def test_duration_parsing():
 def test_log_records_are_scrubbed_of_secrets(tmp_path):
     import logging
 
-    from console.cli import SecretFilter
+    from console.log import JsonFormatter
 
     s = C.load(write(tmp_path, GOOD), env={})
     records: list[str] = []
@@ -187,7 +187,7 @@ def test_log_records_are_scrubbed_of_secrets(tmp_path):
             records.append(self.format(record))
 
     h = Keep()
-    h.addFilter(SecretFilter(s.secrets()))
+    h.setFormatter(JsonFormatter(s.secrets()))
     logger = logging.getLogger("scrub-test")
     logger.addHandler(h)
     logger.propagate = False
