@@ -133,7 +133,8 @@ class ZenginSettings:
     env: str = "dev"
     table_template: str = "zengin-data-diff-{env}"
     bucket_template: str = "{env}-zengin-diff-data"
-    region: str = "ap-northeast-1"
+    region: str = "ap-northeast-1"        # used when the AWS profile/environment names none
+    force_region: bool = False            # true: ``region`` beats the profile's region
     endpoint_url: str | None = None
     target: str = "zengin"
     forbid_self_execution: bool = True
@@ -406,6 +407,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             table_template=zr.str("table", "zengin-data-diff-{env}"),
             bucket_template=zr.str("bucket", "{env}-zengin-diff-data"),
             region=zr.str("region", "ap-northeast-1"),
+            force_region=zr.bool("force_region", False),
             endpoint_url=zr.str("endpoint_url"),
             target=zr.str("target", "zengin"),
             forbid_self_execution=zr.bool("forbid_self_execution", True),

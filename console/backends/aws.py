@@ -61,9 +61,18 @@ def make_client(service: str, settings: ZenginSettings):
         user_agent_extra="console",
     )
     with _session_lock:
-        session = boto3.session.Session(region_name=settings.region)
+        session = boto3.session.Session(region_name=effective_region(settings))
         return session.client(service, endpoint_url=settings.endpoint_url, config=cfg)
 
 
+def effective_region(settings: ZenginSettings) -> str:
+    """The AWS profile's (or ``$AWS_REGION`` / ``$AWS_DEFAULT_REGION``'s) region, as the AWS
+    CLI would use it; the configured ``[zengin] region`` only when they name none, or when
+    ``force_region = true`` says so."""
+    if settings.force_region:
+        return settings.region
+    return boto3.session.Session().region_name or settings.region
+
+
 def endpoint_display(settings: ZenginSettings) -> str:
-    return mask_url(settings.endpoint_url) if settings.endpoint_url else f"aws {settings.region}"
+    return mask_url(settings.endpoint_url) if settings.endpoint_url else f"aws {effective_region(settings)}"

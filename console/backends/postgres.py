@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import psycopg
 from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -26,11 +28,33 @@ def session_options(target: PostgresTarget, *, statement_timeout_ms: int | None 
             " -c idle_in_transaction_session_timeout=60000")
 
 
-def connect_kwargs(target: PostgresTarget, **overrides: Any) -> dict[str, Any]:
+def _user_settings(target: PostgresTarget, env: Mapping[str, str]) -> tuple[str, str]:
+    """The ``options`` and ``application_name`` the user gave libpq: in the DSN, else
+    ``$PGOPTIONS`` / ``$PGAPPNAME`` (libpq would read those itself, but an explicit keyword
+    argument hides them, so they are read here and passed on)."""
+    given: dict[str, Any] = {}
+    if target.dsn:
+        try:
+            given = conninfo_to_dict(target.dsn)
+        except psycopg.ProgrammingError:
+            given = {}
+    options = str(given.get("options") or env.get("PGOPTIONS") or "").strip()
+    app = str(given.get("application_name") or env.get("PGAPPNAME") or "").strip()
+    return options, app
+
+
+def connect_kwargs(target: PostgresTarget, env: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """The user's ``options`` come first and the console's timeouts after them, so the
+    timeouts configured for the console (``statement_timeout``, ``lock_timeout``) always hold
+    while everything else the user set (``search_path``, ``role``...) is kept; the user's
+    ``application_name`` keeps its name with the console's tag appended."""
+    user_options, user_app = _user_settings(target, os.environ if env is None else env)
+    app = f"{user_app} ({APPLICATION_NAME})"[:63] if user_app and user_app != APPLICATION_NAME else APPLICATION_NAME
+    options = overrides.pop("options", None) or session_options(target)
     kw: dict[str, Any] = {
-        "application_name": APPLICATION_NAME,
+        "application_name": app,
         "connect_timeout": target.connect_timeout_s,
-        "options": session_options(target),
+        "options": f"{user_options} {options}".strip(),
     }
     kw.update(overrides)
     return kw
@@ -144,9 +168,9 @@ class PostgresBackend:
                 **overrides: Any) -> psycopg.Connection:
         """A dedicated, unpooled connection (DDL with its own settings, CONCURRENTLY
         statements outside a transaction, long maintenance runs). Caller closes it."""
-        kw = connect_kwargs(self.target, **overrides)
         if statement_timeout_ms is not None:
-            kw["options"] = session_options(self.target, statement_timeout_ms=statement_timeout_ms)
+            overrides["options"] = session_options(self.target, statement_timeout_ms=statement_timeout_ms)
+        kw = connect_kwargs(self.target, **overrides)
         try:
             return psycopg.connect(self.target.conninfo(), autocommit=autocommit, **kw)
         except Exception as exc:  # noqa: BLE001

@@ -296,3 +296,22 @@ def test_xdg_config_dirs_is_searched_after_the_user_dir(tmp_path, monkeypatch):
     env = {"XDG_CONFIG_DIRS": f"{tmp_path / 'nothing'}:{tmp_path / 'site'}"}
     assert find_config(None, env, cwd=tmp_path) == site / "console.toml"
     assert find_config(None, {"XDG_CONFIG_DIRS": str(tmp_path / "nothing")}, cwd=tmp_path) is None
+
+
+def test_the_aws_profile_region_beats_the_configured_one_unless_forced(monkeypatch, tmp_path):
+    from console.backends.aws import effective_region
+    from console.config import ZenginSettings
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    z = ZenginSettings(region="ap-northeast-3")
+    assert effective_region(z) == "ap-northeast-3", "no profile region: the configured one"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert effective_region(z) == "eu-west-1", "the profile's region wins"
+    assert effective_region(ZenginSettings(region="ap-northeast-3", force_region=True)) == "ap-northeast-3"
+    cfg = tmp_path / "aws-config"
+    cfg.write_text("[profile ops]\nregion = us-west-2\n")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(cfg))
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    assert effective_region(z) == "us-west-2"

@@ -100,8 +100,9 @@ def _table_request(dynamo: DynamoBackend) -> dict[str, Any]:
 
 def _bucket_request(s3: S3Backend) -> dict[str, Any]:
     kw: dict[str, Any] = {"Bucket": s3.bucket}
-    if s3.settings.region != "us-east-1":
-        kw["CreateBucketConfiguration"] = {"LocationConstraint": s3.settings.region}
+    region = s3.client.meta.region_name
+    if region != "us-east-1":
+        kw["CreateBucketConfiguration"] = {"LocationConstraint": region}
     return kw
 
 
