@@ -184,6 +184,7 @@ class Settings:
     context: str | None = None             # the [contexts.<name>] in use, if the file has contexts
     contexts: tuple[str, ...] = ()         # every context the file defines
     production: bool = False               # a production context: starts read-only
+    schema_exclude: tuple[str, ...] = ()   # [schema] exclude: drift patterns not reported as drift
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -425,6 +426,14 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
                 tmpl.format(env=zengin.env)
             except (KeyError, IndexError, ValueError) as exc:
                 raise ConfigError(f"bad template: {exc}", path=path, key=f"zengin.{tmpl_key}") from None
+    schema_exclude: tuple[str, ...] = ()
+    sr = root.table("schema")
+    if sr is not None:
+        raw_ex = sr._get("exclude", [])
+        if not isinstance(raw_ex, list) or not all(isinstance(x, str) and x for x in raw_ex):
+            raise sr.err("exclude", "must be an array of patterns, e.g. [\"public.tmp_*\"]")
+        schema_exclude = tuple(raw_ex)
+        sr.finish()
     partitions = PartitionSettings()
     pr = root.table("partitions")
     if pr is not None:
@@ -449,7 +458,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
     settings = Settings(
         source=path, environment=environment, read_only=read_only, operator=operator,
         refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
-        zengin=zengin, audit_target=audit_target, partitions=partitions,
+        zengin=zengin, audit_target=audit_target, partitions=partitions, schema_exclude=schema_exclude,
     )
     if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
         raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",

@@ -29,6 +29,9 @@ def register(sub) -> None:
     chk.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
     chk.add_argument("--dev-url", metavar="URL",
                      help="PostgreSQL server for the scratch database (default: the target's own server)")
+    chk.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                     help="not drift: objects matching this pattern (e.g. 'public.tmp_*', "
+                          "'index:public.idx_scratch_*'); added to [schema] exclude")
     chk.add_argument("--json", action="store_true")
     chk.set_defaults(handler=run_check)
 
@@ -106,7 +109,8 @@ def _check(settings: Settings, name: str, args: argparse.Namespace):
     backend = PostgresBackend(target)
     dev = _dev_backend(args, target.system)
     try:
-        return backend, check_target(backend, target.system, dev=dev)
+        exclude = (*settings.schema_exclude, *getattr(args, "exclude", []))
+        return backend, check_target(backend, target.system, dev=dev, exclude=exclude)
     finally:
         if dev is not None:
             dev.close()
@@ -118,6 +122,8 @@ def _print_report(r) -> None:
         return
     c = r.counts
     head = "clean" if r.clean else f"{c['missing']} missing, {c['drifted']} drifted, {c['unexpected']} unexpected"
+    if r.excluded:
+        head += f" ({len(r.excluded)} excluded)"
     print(f"{r.target} ({r.system}): {head}")
     m = r.migrations
     if m is not None and (m.pending or m.changed):
@@ -133,6 +139,8 @@ def _print_report(r) -> None:
                   f"{_one_line(s.sql)}")
         if not f.steps:
             print("      fix: none automatic (see detail)")
+    for f in r.excluded:
+        print(f"  excluded   {f.kind:<17} {f.object}  ({f.status})")
 
 
 def _one_line(text: str, width: int = 160) -> str:

@@ -47,7 +47,7 @@ def schema_counts(backends: Backends) -> list[Count]:
 
     drift, failed, detail = 0, [], []
     for name, b in backends.postgres.items():
-        r = check_target(b, b.target.system)
+        r = check_target(b, b.target.system, exclude=backends.settings.schema_exclude)
         if r.error:
             failed.append(f"{name}: {r.error}")
         elif r.findings:

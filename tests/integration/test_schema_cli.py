@@ -92,3 +92,29 @@ def test_apply_json_output_is_only_json(tmp_path, fresh_db, capsys):
     assert main(["--config", str(cfg), "schema", "apply", "--yes", "--json"]) == 0
     done = _json.loads(capsys.readouterr().out)
     assert done and all(r["ok"] for r in done)
+
+
+def test_exclude_patterns_from_flag_and_config(tmp_path, fresh_db, capsys):
+    b = fresh_db("lambda")
+    b.execute("CREATE TABLE public.tmp_scratch (id int)")
+    cfg = _config(tmp_path, b)
+    assert main(["--config", str(cfg), "schema", "check"]) == 2
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "schema", "check", "--exclude", "public.tmp_*"]) == 0
+    out = capsys.readouterr().out
+    assert "clean (1 excluded)" in out and "excluded" in out and "public.tmp_scratch" in out
+    # the same from the configuration, and shown as excluded in --json
+    cfg.write_text(cfg.read_text() + '[schema]\nexclude = ["table:public.tmp_*"]\n')
+    assert main(["--config", str(cfg), "schema", "check", "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["clean"] and report["findings"] == []
+    assert report["excluded"] == [{"id": "table:public.tmp_scratch", "status": "unexpected",
+                                   "object": "public.tmp_scratch"}]
+    # a pattern that matches something else does not hide it
+    b.execute("DROP INDEX public.idx_error_logs_error_code")
+    assert main(["--config", str(cfg), "schema", "check"]) == 2
+    capsys.readouterr()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(cfg.read_text().replace('["table:public.tmp_*"]', '"public.x"'))
+    assert main(["--config", str(bad), "schema", "check"]) == 1
+    assert "schema.exclude" in capsys.readouterr().err

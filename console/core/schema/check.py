@@ -4,11 +4,12 @@ line and fix, migration history and ``meta.schema_version``."""
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ...backends.base import BackendError
 from ...backends.postgres import PostgresBackend
@@ -24,6 +25,7 @@ class TargetReport:
     target: str
     system: str
     findings: list[Finding] = field(default_factory=list)
+    excluded: list[Finding] = field(default_factory=list)     # matched an exclude pattern
     migrations: migrate.MigrationStatus | None = None
     schema_version: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
@@ -48,6 +50,7 @@ class TargetReport:
             "target": self.target, "system": self.system, "clean": self.clean,
             "error": self.error, "error_kind": self.error_kind, "counts": self.counts,
             "findings": [f.as_dict() for f in self.findings],
+            "excluded": [{"id": f.id, "status": f.status, "object": f.object} for f in self.excluded],
             "migrations": None if m is None else {
                 "applied": [{"version": a.version, "applied_at": a.applied_at, "applied_by": a.applied_by}
                             for a in m.applied],
@@ -58,9 +61,19 @@ class TargetReport:
         }
 
 
+def excluded_by(f: Finding, patterns: Sequence[str]) -> str | None:
+    """The first pattern that excludes ``f``: shell-style (``*``, ``?``, ``[..]``), matched
+    against the object (``public.tmp_*``) or ``kind:object`` (``index:public.idx_scratch_*``)."""
+    for p in patterns:
+        if fnmatch.fnmatchcase(f.object, p) or fnmatch.fnmatchcase(f.id, p):
+            return p
+    return None
+
+
 def check_target(backend: PostgresBackend, system: str, *, dev: PostgresBackend | None = None,
-                 root: Path | None = None) -> TargetReport:
-    """Never raises a BackendError: a failure is the report's ``error``."""
+                 root: Path | None = None, exclude: Sequence[str] = ()) -> TargetReport:
+    """Never raises a BackendError: a failure is the report's ``error``. Findings matching an
+    ``exclude`` pattern go to ``excluded``: shown, but not drift."""
     report = TargetReport(backend.name, system)
     try:
         t0 = time.perf_counter()
@@ -77,6 +90,8 @@ def check_target(backend: PostgresBackend, system: str, *, dev: PostgresBackend 
         return report
     texts = sources.load(migrate.files_for(system, root))
     found = fixes.attach(compare(expected, live), expected, live, target=backend.name)
-    report.findings = [dataclasses.replace(f, source=sources.locate(f, texts)) for f in found]
+    located = [dataclasses.replace(f, source=sources.locate(f, texts)) for f in found]
+    report.findings = [f for f in located if not excluded_by(f, exclude)]
+    report.excluded = [f for f in located if excluded_by(f, exclude)]
     report.expected, report.live = expected, live
     return report
