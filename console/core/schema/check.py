@@ -25,7 +25,6 @@ class TargetReport:
     target: str
     system: str
     findings: list[Finding] = field(default_factory=list)
-    excluded: list[Finding] = field(default_factory=list)     # matched an exclude pattern
     migrations: migrate.MigrationStatus | None = None
     schema_version: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
@@ -35,6 +34,7 @@ class TargetReport:
     live_ms: float = 0.0
     expected: Snapshot | None = field(default=None, repr=False)
     live: Snapshot | None = field(default=None, repr=False)
+    excluded: list[Finding] = field(default_factory=list)     # matched an exclude pattern
 
     @property
     def clean(self) -> bool:
