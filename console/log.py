@@ -16,7 +16,11 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 log = logging.getLogger("console")
+log.addHandler(logging.NullHandler())      # a library: silent unless the CLI sets up --log-file
 calls = logging.getLogger("console.calls")
+
+# An answer, not a failure: "no such table" while probing, a conditional write that lost.
+_EXPECTED = ("not_found", "conflict")
 
 _FIELDS = ("system", "target", "op", "ms", "outcome", "error", "action", "actor")
 
@@ -65,8 +69,10 @@ def backend_call(system: str, target: str, op: str) -> Iterator[None]:
     except BaseException as exc:
         ms = round((time.perf_counter() - t0) * 1000, 2)
         kind = getattr(getattr(exc, "kind", None), "value", type(exc).__name__)
-        calls.warning("%s %s %s failed", system, target, op,
-                      extra={"system": system, "target": target, "op": op, "ms": ms, "outcome": "error",
+        level = logging.DEBUG if kind in _EXPECTED else logging.WARNING
+        calls.log(level, "%s %s %s failed", system, target, op,
+                      extra={"system": system, "target": target, "op": op, "ms": ms,
+                             "outcome": kind if kind in _EXPECTED else "error",
                              "error": f"{kind}: {getattr(exc, 'message', exc)}"})
         raise
     if calls.isEnabledFor(logging.DEBUG):
