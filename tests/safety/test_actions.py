@@ -188,7 +188,21 @@ def _diffs_case(stack, fresh_db, op: str) -> Case:
     return Case(zen.pg, run, preview, changed, zen.settings, cleanup)
 
 
+def drive_audit_reconcile(stack, fresh_db) -> Case:
+    from types import SimpleNamespace
+    pg = fresh_db("pipe")
+    settings = Settings(postgres=(pg.target,))
+    with pg.connection() as c:
+        stale_id = c.execute("INSERT INTO console.audit_log (at, actor, action, target, outcome) VALUES "
+                             "(now() - interval '1 hour', 'died', 'schema.apply', 'postgres:x', 'pending') "
+                             "RETURNING id").fetchone()[0]
+    state = lambda: pg.fetch("SELECT outcome FROM console.audit_log WHERE id = %s", (stale_id,))[0]["outcome"]  # noqa: E731
+    return Case(pg, lambda s: audit.settle_stale(s, pg, older_than_s=60, principal=ACTOR),
+                lambda: SimpleNamespace(items=audit.pending(pg, 60)), lambda: state() != "pending", settings)
+
+
 DRIVERS: dict[str, Callable[..., Case]] = {
+    "audit.reconcile": drive_audit_reconcile,
     "diffs.approve": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "approve"),
     "diffs.reject": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "reject"),
     "diffs.execute": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "execute"),
