@@ -81,7 +81,7 @@ log = logging.getLogger("console.audit")
 
 PENDING, OK, FAILED, UNKNOWN, REFUSED = "pending", "ok", "failed", "unknown", "refused"
 OUTCOMES = (PENDING, OK, FAILED, UNKNOWN, REFUSED)
-SETTLED = (OK, FAILED, UNKNOWN)
+SETTLED = (OK, FAILED, UNKNOWN, REFUSED)      # REFUSED: a rule refused it after the intent
 
 UNSETTLED_MESSAGE = "done, but its audit record could not be settled"
 
@@ -309,7 +309,8 @@ def begin(settings: Settings, act: Action, *, target: str, principal: Principal 
 
 
 def settle(intent: Intent, outcome: str, detail: dict[str, Any] | None = None, *, conn=None) -> Intent:
-    """Settle a pending intent as ``ok``, ``failed`` or ``unknown``. Sets
+    """Settle a pending intent as ``ok``, ``failed``, ``unknown`` (or ``refused`` when a rule
+    checked after the intent refused it: wrong status, invalid, four-eyes). Sets
     ``intent.settle_error`` (never raises) when the row cannot be updated."""
     if outcome not in SETTLED:
         raise ValueError(f"settle outcome must be one of {SETTLED}")

@@ -307,6 +307,9 @@ def test_static_check_finds_known_writers():
         assert any(k.endswith(known.split("/", 1)[1]) for k in found), (known, sorted(found))
 
 
+WRITE_AHEAD = ("audit.begin(", "audit.performing(")
+
+
 def test_every_writing_core_module_refers_to_audit_guard():
     problems = []
     for rel, hits in _writers().items():
@@ -317,9 +320,9 @@ def test_every_writing_core_module_refers_to_audit_guard():
         package_text = text
         # A module that only builds the statements (a planner) is covered when its package's
         # runner guards: accept audit.guard in the same package.
-        if "audit.guard(" not in text:
+        if not any(w in text for w in ("audit.guard(",) + WRITE_AHEAD):
             package_text = "\n".join(p.read_text(encoding="utf-8") for p in path.parent.glob("*.py")) \
                 if path.parent != CORE else text
-        if "audit.guard(" not in package_text:
+        if not any(w in package_text for w in ("audit.guard(",) + WRITE_AHEAD):
             problems.append(f"{rel}: {hits[:3]}")
     assert not problems, "modules that write without audit.guard:\n" + "\n".join(problems)
