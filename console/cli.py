@@ -54,7 +54,9 @@ exit codes:
   1  error: a backend unreachable, a step failed, bad configuration
   2  usage error (drift found by `schema check` is also 2 until every command moves to 3)
   3  findings: a dry run with something to do
-  4  refused: read-only, not confirmed (--yes), four-eyes rule
+  4  refused: read-only, not confirmed (--yes), four-eyes rule, audit record unavailable
+  5  the outcome of a change is unknown (a timeout): check before retrying
+  6  done, but its audit record could not be settled
 
 environment:
   CONSOLE_CONFIG       configuration file (else ./console.toml, the user config dir,

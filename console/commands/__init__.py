@@ -33,6 +33,18 @@ def print_json(data: Any) -> None:
 
 
 EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
-# The scheme every command moves to: 2 is a usage error only; findings (drift, a dry run with
-# something to do) are 3; a refusal (read-only, not confirmed, four-eyes) is 4.
+# One exit-code scheme for every command (console --help lists it):
+#   0 success / clean; 1 error; 2 usage; 3 findings (drift, a dry run with something to do);
+#   4 refused (read-only, not confirmed, four-eyes, audit unavailable);
+#   5 the outcome of a change is unknown (timeout, lost connection): check, then act;
+#   6 done, but its audit record could not be settled (`console audit reconcile` settles it).
 EXIT_USAGE, EXIT_FINDINGS, EXIT_REFUSED = 2, 3, 4
+EXIT_UNKNOWN = 5
+EXIT_AUDIT_UNSETTLED = 6
+
+
+def say(*parts: object, file=None) -> None:
+    """One line of CLI text output: every part is data made visible (core.text), never a
+    terminal command. ``--json`` output does not go through here."""
+    from ..core.text import visible
+    print(" ".join(visible(p) for p in parts), file=file or sys.stdout)

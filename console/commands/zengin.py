@@ -5,7 +5,7 @@ them, on a stack that has neither (docker compose's moto, a new AWS account).
 
 Without ``--yes`` it only prints what it would do. Exit codes: 0 complete (nothing to do, or
 done); 1 a step failed or a backend is unreachable; 3 a dry run with something to do;
-4 refused (read-only, not confirmed)."""
+4 refused (read-only, not confirmed, audit unavailable); 6 done but its audit record unsettled."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 
 from ..config import Settings
 from ..core import text
-from . import EXIT_FAIL, EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, print_json
+from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, print_json
 
 
 def register(sub) -> None:
@@ -33,7 +33,7 @@ def run_init(settings: Settings, args) -> int:
     from ..backends.dynamo import DynamoBackend
     from ..backends.postgres import PostgresBackend
     from ..backends.s3 import S3Backend
-    from ..core import audit
+    from ..core import audit, identity
     from ..core.zengin import bootstrap
 
     if settings.zengin is None:
@@ -60,10 +60,14 @@ def run_init(settings: Settings, args) -> int:
             return EXIT_FINDINGS if args.dry_run else EXIT_REFUSED
         name = settings.audit_target_name
         audit_pg = PostgresBackend(settings.target(name), max_size=1) if name else None
-        results = bootstrap.run_plan(settings, dynamo, s3, plan, actor=audit.actor_name(settings),
-                                     audit_pg=audit_pg)
+        principal = identity.for_cli(settings, "aws")
+        done = bootstrap.run_plan(settings, dynamo, s3, plan, actor=principal, audit_pg=audit_pg)
+        results = done.results
     except ReadOnlyError:
         print("console: zengin init refused: read-only", file=sys.stderr)
+        return EXIT_REFUSED
+    except identity.IdentityRefused as exc:
+        print(f"console: zengin init refused: {text.visible(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     except BackendError as exc:
         print(f"console: {exc.backend}: {exc.kind.value}: {text.visible(exc.message)}", file=sys.stderr)
@@ -81,4 +85,7 @@ def run_init(settings: Settings, args) -> int:
             mark = "ok  " if r.ok else "FAIL"
             print(f"{mark} {text.visible(r.step.title)}" + (f": {text.visible(r.message)}" if r.message else ""))
         print("zengin init: complete" if ok else "zengin init: stopped at the first failure")
+    if done.intent.unsettled:
+        print(f"WARNING: {audit.UNSETTLED_MESSAGE}: {text.visible(done.intent.settle_error)}", file=sys.stderr)
+        return EXIT_AUDIT_UNSETTLED
     return EXIT_OK if ok else EXIT_FAIL

@@ -184,24 +184,32 @@ def ensure(dynamo: DynamoBackend, s3: S3Backend) -> None:
             raise BackendError(r.step.meta["service"], ErrorKind.ERROR, f"{r.step.title}: {r.message}")
 
 
-def run_plan(settings: Settings, dynamo: DynamoBackend, s3: S3Backend, plan: Plan, *, actor: str,
-             audit_pg: Any, progress: Callable[[int, int, Step], None] | None = None) -> list[StepResult]:
-    """The audited path (``console zengin init``): refused in read-only, refused without an
-    audit target, one audit record for the run."""
+@dataclass
+class InitResult:
+    results: list[StepResult]
+    intent: audit.Intent          # ``intent.unsettled``: done, but the record could not say so
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def run_plan(settings: Settings, dynamo: DynamoBackend, s3: S3Backend, plan: Plan, *, actor: Any,
+             audit_pg: Any, progress: Callable[[int, int, Step], None] | None = None) -> InitResult:
+    """The audited path (``console zengin init``), write-ahead: refused in read-only (the
+    refusal recorded), refused without an audit target or when the intent cannot be written
+    (nothing created then), the intent settled ok/failed after the steps."""
     target = f"aws:{dynamo.table},{s3.bucket}"
     if audit_pg is None:
         raise BackendError("audit", ErrorKind.REFUSED,
                            "zengin init needs an audit target (audit_target or [zengin] target)")
+    intent = audit.begin(settings, INIT, target=target, principal=actor, plan=plan, audit_pg=audit_pg)
     try:
-        audit.guard(settings, INIT)
-    except Exception:
-        with audit_pg.connect() as conn:
-            audit.record(conn, actor=actor, act=INIT, target=target, outcome="refused",
-                         detail={"reason": "read-only"}, read_only=True)
+        results = apply_steps(dynamo, s3, plan, progress)
+    except BaseException as exc:
+        audit.settle(intent, audit.outcome_of(exc), {"error": str(exc)})
         raise
-    results = apply_steps(dynamo, s3, plan, progress)
     ok = all(r.ok for r in results)
-    with audit_pg.connect() as conn:
-        audit.record(conn, actor=actor, act=INIT, target=target, outcome="ok" if ok else "failed",
-                     detail={"steps": [{"title": r.step.title, "ok": r.ok, "message": r.message} for r in results]})
-    return results
+    audit.settle(intent, audit.OK if ok else audit.FAILED,
+                 {"steps": [{"title": r.step.title, "ok": r.ok, "message": r.message} for r in results]})
+    return InitResult(results, intent)
