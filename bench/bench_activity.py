@@ -168,7 +168,8 @@ def _prepare(stack):
         if have < ROWS * 0.9:
             t0 = time.perf_counter()
             fill_postgres({DB: backend}, datetime.now(timezone.utc), request_log_rows=ROWS)
-            backend.execute("ANALYZE request_logs")
+            with backend.connect(autocommit=True, statement_timeout_ms=0) as c:
+                c.execute("ANALYZE request_logs")
             _log(f"filled request_logs with {ROWS:,} rows in {time.perf_counter() - t0:.0f}s")
         backend.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     finally:

@@ -162,7 +162,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_signal(settings: Settings, args: argparse.Namespace) -> int:
     from ..backends.base import BackendError
-    from ..core import audit
+    from ..core import audit, identity
     from ..core.activity import ActivitySource, plan_signal
     from ..core.activity import run_signal as core_run
 
@@ -173,8 +173,13 @@ def run_signal(settings: Settings, args: argparse.Namespace) -> int:
             plan = plan_signal(ActivitySource(backends).sample(args.target), args.pids, args.kind)
         except BackendError as exc:
             return _fail(args.json, exc)
+        try:
+            actor = audit.actor_name(settings)
+        except BackendError as exc:           # a declared name without [identity] allow_declared
+            return _fail(args.json, exc)
         if not args.json:
             print(visible(plan.text(), newlines=True))
+            say(identity.confirmation_note(actor), file=sys.stderr)
         if not plan.sessions:
             if args.json:
                 print_json({"plan": plan.text(), "refused": [{"pid": p, "reason": r} for p, r in plan.refused]})
@@ -194,7 +199,7 @@ def run_signal(settings: Settings, args: argparse.Namespace) -> int:
                 print("console: not confirmed", file=sys.stderr)
                 return EXIT_DRIFT
         try:
-            results = core_run(settings, backend, plan, actor=audit.actor_name(settings))
+            results = core_run(settings, backend, plan, actor=actor)
         except BackendError as exc:
             return _fail(args.json, exc)
     finally:

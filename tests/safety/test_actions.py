@@ -291,6 +291,7 @@ MUTATION = re.compile(
 NOT_ACTIONS = {
     "core/audit.py": "writes the audit record itself",
     "core/schema/expected.py": "builds the expected catalog in a scratch database the console creates and drops",
+    "core/recording.py": "writes the console's own local recording file (SQLite), never a server",
 }
 
 
