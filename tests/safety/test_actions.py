@@ -27,6 +27,7 @@ import console
 from console.backends.base import ReadOnlyError
 from console.config import Settings
 from console.core import audit
+from tests.safety.drivers_activity import drive_cancel, drive_terminate
 
 
 def _import_everything() -> None:
@@ -224,6 +225,8 @@ def drive_audit_reconcile(stack, fresh_db) -> Case:
 DRIVERS: dict[str, Callable[..., Case]] = {
     "zengin.init": drive_zengin_init,
     "audit.reconcile": drive_audit_reconcile,
+    "activity.cancel": drive_cancel,
+    "activity.terminate": drive_terminate,
     "diffs.approve": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "approve"),
     "diffs.reject": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "reject"),
     "diffs.execute": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "execute"),
@@ -309,6 +312,7 @@ MUTATION = re.compile(
 NOT_ACTIONS = {
     "core/audit.py": "writes the audit record itself",
     "core/schema/expected.py": "builds the expected catalog in a scratch database the console creates and drops",
+    "core/recording.py": "writes the console's own local recording file (SQLite), never a server",
 }
 
 

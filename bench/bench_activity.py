@@ -1,0 +1,273 @@
+"""The Activity source against pg_activity, on the same database and load.
+
+Load: lambda's request_logs with 1,000,000 rows (BENCH_ACTIVITY_ROWS), 50 idle sessions and
+5 active ones (``pg_sleep``), all on the bench database. Each tool runs alone for the same
+window at a 2 s interval (one after the other, so that neither steals the other's CPU on
+a small machine):
+
+- the console: a child process running ``ActivitySource.sample`` for the target every 2 s,
+  filtering, sorting and formatting every row to cells with ``core.text`` (what a table
+  refresh does below the screen: the Activity screen itself is not built yet);
+- pg_activity (the pip package, its default options) in a pseudo-terminal, ``--refresh 2``.
+
+Figures (ratios, each against pg_activity measured in the same run):
+
+1. CPU of each process over the window (``/proc/<pid>/stat`` utime+stime, from 3 s after
+   start, so interpreter start-up counts for neither);
+2. database time per refresh: pg_stat_statements ``total_exec_time`` summed over every
+   database during the window (the probe's own statements excluded), divided by the
+   refreshes (window / interval).
+
+``python -m bench activity`` runs it; ``BENCH_ACTIVITY_SECONDS=10`` (or ``--quick`` when
+run as ``python -m bench.bench_activity --quick``) shortens the window."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench import Result
+
+ROWS = int(os.environ.get("BENCH_ACTIVITY_ROWS", "1000000"))
+WINDOW_S = float(os.environ.get("BENCH_ACTIVITY_SECONDS", "60"))
+INTERVAL_S = 2.0
+IDLE, ACTIVE = 50, 5
+DB = "lambda"
+WARMUP_S = 3.0
+
+
+def _log(msg: str) -> None:
+    print(f"  [activity] {msg}", file=sys.stderr, flush=True)
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def console_loop(dsn: str, seconds: float, interval: float) -> None:
+    """The child process: sample, filter, sort and format like a table refresh."""
+    from console.backends.postgres import PostgresBackend
+    from console.config import PostgresTarget
+    from console.core.activity import ActivityFilter, ActivitySource, apply_filter, blocking_chain, sort_rows
+    from console.core.text import cut
+
+    backend = PostgresBackend(PostgresTarget(name=DB, system="lambda", dsn=dsn))
+    src = ActivitySource({DB: backend})
+    src.sample(DB)
+    print("ready", flush=True)
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            t0 = time.monotonic()
+            s = src.sample(DB)
+            rows = sort_rows(apply_filter(s.rows, ActivityFilter(clients_only=True)), "duration_s")
+            cells = [(r.pid, cut(r.datname, 14), cut(r.usename, 12), cut(r.application_name, 16), cut(r.state, 20),
+                      cut(r.wait, 22), r.xact_age_s, r.query_age_s, cut(r.query, 80),
+                      blocking_chain(s.rows, r.pid).blocked_pids) for r in rows]
+            assert cells or not rows
+            time.sleep(max(0.0, interval - (time.monotonic() - t0)))    # the refresh interval
+    finally:
+        backend.close()
+
+
+def _measure(cmd: list[str], seconds: float, *, pty: bool, env: dict | None = None,
+             on_start=lambda: None, on_end=lambda: None) -> float:
+    """CPU seconds of the process over ``seconds``, from its first full refresh on (start-up
+    is not measured: pg_activity's terminal library waits for terminal replies first)."""
+    import pty as ptymod
+
+    master = slave = None
+    kw: dict = {"env": {**os.environ, **(env or {})}}
+    if pty:
+        import fcntl
+        import struct
+        import termios
+        master, slave = ptymod.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+        kw.update(stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    else:
+        kw.update(stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, **kw)
+    drain = None
+    tail = bytearray()
+    seen = [0]
+    if master is not None:
+        def _drain():
+            try:
+                while True:
+                    chunk = os.read(master, 65536)
+                    if not chunk:
+                        break
+                    tail.extend(chunk)
+                    seen[0] += len(chunk)
+                    del tail[:-4000]
+            except OSError:
+                pass
+        drain = threading.Thread(target=_drain, daemon=True)
+        drain.start()
+    try:
+        if master is None:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", "the console child did not start"
+        deadline = time.monotonic() + 60
+        while master is not None and seen[0] < 2000:              # pg_activity's first full screen
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[0]} did not draw its screen ({proc.poll()}): {bytes(tail)[-600:]!r}")
+            time.sleep(0.05)
+        time.sleep(WARMUP_S)                                     # settle: one more refresh, then measure
+        on_start()
+        c0 = _cpu_s(proc.pid)
+        time.sleep(seconds)                                      # the measurement window
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited during the window ({proc.returncode}): {bytes(tail)[-600:]!r}")
+        cpu = _cpu_s(proc.pid) - c0
+        on_end()
+        return cpu
+    finally:
+        if proc.poll() is None:
+            if master is not None:
+                os.write(master, b"q")                           # pg_activity's quit key
+            else:
+                proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for fd in (master, slave):
+            if fd is not None:
+                os.close(fd)
+
+
+def _stmt_ms(conn) -> float:
+    row = conn.execute("SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements "
+                       "WHERE query NOT ILIKE '%pg_stat_statements%'").fetchone()
+    return float(row[0])
+
+
+def _prepare(stack):
+    from datetime import datetime, timezone
+
+    from console.backends.postgres import PostgresBackend
+    from console.config import PostgresTarget, Settings
+    from console.core import migrate
+    from console.demo.data import fill_postgres
+
+    target = PostgresTarget(name=DB, system="lambda", dsn=stack.postgres.dsn(DB))
+    backend = PostgresBackend(target)
+    try:
+        res = migrate.migrate(Settings(postgres=(target,)), backend, "lambda", actor="bench")
+        assert res.failed is None, res.error
+        have = backend.fetch("SELECT coalesce((SELECT reltuples FROM pg_class WHERE oid = "
+                             "to_regclass('public.request_logs')), 0)::bigint AS n")[0]["n"]
+        if have < ROWS * 0.9:
+            t0 = time.perf_counter()
+            fill_postgres({DB: backend}, datetime.now(timezone.utc), request_log_rows=ROWS)
+            with backend.connect(autocommit=True, statement_timeout_ms=0) as c:
+                c.execute("ANALYZE request_logs")
+            _log(f"filled request_logs with {ROWS:,} rows in {time.perf_counter() - t0:.0f}s")
+        backend.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    finally:
+        backend.close()
+    return target
+
+
+def _load(dsn: str):
+    import psycopg
+    conns = [psycopg.connect(dsn, autocommit=True, application_name=f"idle-{i}") for i in range(IDLE)]
+    active = []
+    for i in range(ACTIVE):
+        c = psycopg.connect(dsn, autocommit=True, application_name=f"active-{i}")
+        t = threading.Thread(target=lambda c=c: _sleep_until_killed(c), daemon=True)
+        t.start()
+        active.append((c, t))
+    return conns, active
+
+
+def _sleep_until_killed(conn) -> None:
+    try:
+        conn.execute("SELECT pg_sleep(3600)")
+    except Exception:  # noqa: BLE001 - terminated at the end of the bench
+        pass
+
+
+def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
+    import psycopg
+
+    stack = ctx.stack
+    _prepare(stack)
+    dsn = stack.postgres.dsn(DB)
+    pga = shutil.which("pg_activity") or str(Path(sys.executable).with_name("pg_activity"))
+    if not Path(pga).exists():
+        raise RuntimeError("pg_activity is not installed (pip install pg_activity)")
+    conns, active = _load(dsn)
+    probe = psycopg.connect(dsn, autocommit=True)
+    try:
+        refreshes = window_s / INTERVAL_S
+        root = str(Path(__file__).resolve().parents[1])
+        out = {}
+        for name, cmd, pty, env in (
+            ("console", [sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
+                         f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
+             False, {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}),
+            ("pg_activity", [pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, {"TERM": "xterm-256color",
+                                                                                "COLUMNS": "160", "LINES": "45"}),
+        ):
+            marks: list[float] = []
+
+            def start():
+                probe.execute("SELECT pg_stat_statements_reset()")
+                marks.append(_stmt_ms(probe))
+
+            cpu = _measure(cmd, window_s, pty=pty, env=env, on_start=start,
+                           on_end=lambda: marks.append(_stmt_ms(probe)))
+            db_ms = (marks[1] - marks[0]) / refreshes
+            out[name] = (cpu, db_ms)
+            _log(f"{name}: {cpu:.2f} s CPU in {window_s:g} s, {db_ms:.2f} ms database time per refresh")
+    finally:
+        probe.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'active-%'")
+        for c, t in active:
+            t.join(10)
+            c.close()
+        for c in conns:
+            c.close()
+        probe.close()
+    (ccpu, cdb), (pcpu, pdb) = out["console"], out["pg_activity"]
+    return [
+        Result(f"console Activity source CPU, {window_s:g}s @ {INTERVAL_S:g}s, {IDLE}+{ACTIVE} sessions", ccpu,
+               "pg_activity (defaults, in a pty), same window", pcpu, unit="s CPU"),
+        Result("DB time per Activity refresh (pg_stat_statements)", cdb, "pg_activity per refresh", pdb, unit="ms"),
+    ]
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+
+    ap = argparse.ArgumentParser(prog="python -m bench.bench_activity")
+    ap.add_argument("--quick", action="store_true", help="a 10 s window and 100,000 rows")
+    a = ap.parse_args()
+    if a.quick:
+        ROWS = int(os.environ.get("BENCH_ACTIVITY_ROWS", "100000"))
+    from bench import machine
+    from bench.__main__ import Context
+    from console.demo.stack import Stack
+
+    scratch = Path(tempfile.mkdtemp(prefix="console-bench-"))
+    scratch.chmod(0o755)
+    st = Stack(scratch / "stack", zengin_env="bench").start(with_influx=False)
+    try:
+        st.create_databases()
+        results = run(Context(st, scratch), 10.0 if a.quick else WINDOW_S)
+    finally:
+        st.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(machine())
+    for r in results:
+        print(f"{r.figure}: {r.value:.4g} {r.unit} vs {r.baseline_name}: {r.baseline:.4g} {r.unit} "
+              f"-> {r.ratio:.2f}x")
