@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -155,7 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "demo":
         from .demo.run import run_demo
-        return run_demo(args, open_ui=run_tui)
+        rc = run_demo(args, open_ui=run_tui)
+        # Every server is stopped and said so: leave now. Waiting for the interpreter's exit
+        # would join whatever worker threads the UI or the fill left (a SCAN, a publisher),
+        # which kept the process alive at full CPU for a minute after SIGTERM.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
     try:
         settings = load(args.config, read_only=args.read_only, operator=args.operator,
                         refresh_interval=args.refresh, context=args.context, write=args.write)

@@ -44,8 +44,11 @@ def test_demo_no_ui_serves_and_stops_on_sigterm():
         status = subprocess.run(["bash", "-c", sh], capture_output=True, text=True, timeout=120, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
         proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
         proc.wait(60)
+        gone_after = time.monotonic() - t0
         assert "stack stopped" in proc.stderr.read()
+        assert gone_after < 10, f"console demo took {gone_after:.1f}s to exit after SIGTERM"
         deadline = time.monotonic() + 10
         while any(_open(p) for p in ports) and time.monotonic() < deadline:
             time.sleep(0.2)
