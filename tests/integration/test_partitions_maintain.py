@@ -316,3 +316,86 @@ def test_partition_only_indexes_are_built_on_the_new_partition_not_the_template(
                                        "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]
     assert local_indexes(new) == [f"CREATE UNIQUE INDEX {new}_failed_idx ON public.{new} "
                                   "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]
+
+
+def _row_counts(backend) -> dict[str, int]:
+    """Exact row counts of every user table (partitions counted through their parents), but
+    the audit log, which grows by one record per run by design."""
+    rels = backend.fetch("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                         "AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2")
+    return {f"{r['nspname']}.{r['relname']}": backend.fetch(
+        sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(r["nspname"], r["relname"])))[0]["n"]
+        for r in rels if (r["nspname"], r["relname"]) != ("console", "audit_log")}
+
+
+def _access_logs_with_references(b, gap):
+    """access_logs with a gap month whose rows sit in the default partition, and rows of
+    custom_parameter_values (ON DELETE CASCADE) plus a NO ACTION table referencing them."""
+    spec = SPECS[1]
+    make_partitions(b, spec, [add_months(gap, -1), add_months(gap, 1)])
+    with b.connection() as conn:
+        conn.execute("CREATE TABLE public.log_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                     "log_id bigint NOT NULL, log_at timestamptz NOT NULL, note text, "
+                     "FOREIGN KEY (log_id, log_at) REFERENCES public.access_logs (id, created_at))")
+        app = conn.execute("INSERT INTO public.applications (name, app_id, api_key_hash) "
+                           "VALUES ('a', 'app-1', 'x') RETURNING id").fetchone()[0]
+        spec.insert(conn, utc(gap) + timedelta(days=2), 4)                 # default rows
+        spec.insert(conn, utc(add_months(gap, -1)) + timedelta(days=2), 2)  # in a partition
+        for log_id, created in conn.execute("SELECT id, created_at FROM public.access_logs").fetchall():
+            for k in range(2):
+                conn.execute("INSERT INTO public.custom_parameter_values (access_log_id, application_id, "
+                             "parameter_key, created_at) VALUES (%s, %s, %s, %s)", (log_id, app, f"k{k}", created))
+            conn.execute("INSERT INTO public.log_notes (log_id, log_at, note) VALUES (%s, %s, 'n')",
+                         (log_id, created))
+    return spec
+
+
+def test_moving_default_rows_keeps_rows_of_referencing_tables(fresh_db):
+    """Regression (#14.1): the move's DELETE from the default partition fired ON DELETE
+    CASCADE of custom_parameter_values and lost its rows. Now referencing rows are set aside
+    and put back in the same transaction; a NO ACTION key no longer blocks the month."""
+    b = fresh_db("accesslog")
+    gap = add_months(CUR, -2)
+    spec = _access_logs_with_references(b, gap)
+    before = _row_counts(b)
+    cpv_before = b.fetch("SELECT id, access_log_id, application_id, parameter_key, created_at "
+                         "FROM public.custom_parameter_values ORDER BY id")
+    t = table(b, spec)
+    refs = {fk.table: fk.refs_for(gap) for fk in t.fks}
+    assert refs == {"custom_parameter_values": 8, "log_notes": 4}
+    plan = build_plan([t])
+    step = next(s for s in plan.steps if s.meta.get("month") == f"{gap:%Y-%m}")
+    assert step.meta["moves"] == 4
+    assert "8 row(s) of public.custom_parameter_values (ON DELETE CASCADE) set aside and put back" in step.title
+    assert "SHARE ROW EXCLUSIVE on public.custom_parameter_values" in step.lock
+    assert "SHARE ROW EXCLUSIVE on public.log_notes" in step.lock
+    assert f"ACCESS EXCLUSIVE on public.{spec.table}_default" in step.lock
+
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert _row_counts(b) == before
+    assert b.fetch("SELECT id, access_log_id, application_id, parameter_key, created_at "
+                   "FROM public.custom_parameter_values ORDER BY id") == cpv_before
+    assert spec.name(gap) in children(b, spec)
+    assert table(b, spec).default_row_total == 0
+    assert not build_plan([table(b, spec)])
+
+
+def test_referencing_rows_that_cannot_be_set_aside_refuse_only_that_month(fresh_db):
+    b = fresh_db("accesslog")
+    gap = add_months(CUR, -2)
+    spec = _access_logs_with_references(b, gap)
+    # a trigger on the referencing table would fire on the set-aside DELETE: refuse the month
+    b.execute("CREATE FUNCTION public.no_op() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$")
+    b.execute("CREATE TRIGGER t_notes AFTER DELETE ON public.log_notes FOR EACH ROW EXECUTE FUNCTION public.no_op()")
+    before = _row_counts(b)
+    t = table(b, spec)
+    plan = build_plan([t])
+    assert f"{gap:%Y-%m}" not in [s.meta.get("month") for s in plan.steps]
+    assert "log_notes" in plan.summary and "INSERT or DELETE triggers" in plan.summary
+    assert [s.meta["month"] for s in plan.steps if s.meta["kind"] == "create"]   # the others still go
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert _row_counts(b) == before
+    assert table(b, spec).default_row_total == 4

@@ -61,7 +61,20 @@ SELECT con.confrelid AS parent_oid, rn.nspname AS ref_schema, rc.relname AS ref_
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o) AS columns,
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o) AS ref_columns
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o) AS ref_columns,
+       con.confdeltype::text AS on_delete,
+       -- what setting the referencing rows aside (DELETE, later INSERT) would fire besides
+       CASE WHEN con.conrelid = con.confrelid THEN 'it references its own table'
+            WHEN EXISTS (SELECT 1 FROM pg_constraint c2 WHERE c2.contype = 'f' AND c2.confrelid = con.conrelid)
+              THEN 'it is referenced by foreign keys of its own'
+            WHEN EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = con.conrelid AND NOT tg.tgisinternal
+                           AND tg.tgenabled <> 'D' AND (tg.tgtype & (4 | 8)) <> 0)
+              THEN 'it has INSERT or DELETE triggers'
+       END AS aside_blocker,
+       ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = con.conrelid AND attnum > 0
+              AND NOT attisdropped AND attgenerated = '' ORDER BY attnum) AS ref_columns_all,
+       EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = con.conrelid AND attidentity = 'a'
+               AND NOT attisdropped) AS identity_always
 FROM pg_constraint con
 JOIN pg_class rc ON rc.oid = con.conrelid
 JOIN pg_namespace rn ON rn.oid = rc.relnamespace
@@ -110,9 +123,10 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
                 detach_pending=bool(r["detach_pending"])))
         cur.execute(FKS_SQL, (oids,))
         fks: dict[int, list[ForeignKeyRef]] = {}
-        for parent_oid, ref_schema, ref_name, name, fcols, rcols in cur.fetchall():
+        for parent_oid, ref_schema, ref_name, name, fcols, rcols, on_delete, blocker, allc, ident in cur.fetchall():
             fks.setdefault(parent_oid, []).append(
-                ForeignKeyRef(ref_schema, ref_name, name, tuple(fcols), tuple(rcols)))
+                ForeignKeyRef(ref_schema, ref_name, name, tuple(fcols), tuple(rcols), on_delete=on_delete,
+                              aside_blocker=blocker, ref_columns_all=tuple(allc), ref_identity_always=bool(ident)))
 
         counts: dict[int, tuple[dict | None, str | None]] = {}
         for p in parents:
@@ -120,6 +134,9 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
             if count_default and dflt is not None and p["key_column"]:
                 counts[p["parent_oid"]] = _count_default(conn, backend.name, dflt, p["key_column"], p["key_type"],
                                                          count_timeout_ms)
+                if counts[p["parent_oid"]][0] and fks.get(p["parent_oid"]):
+                    fks[p["parent_oid"]] = [_count_refs(conn, fk, dflt, p["key_column"], p["key_type"],
+                                                        count_timeout_ms) for fk in fks[p["parent_oid"]]]
 
     for p in parents:
         parts = children.get(p["parent_oid"], [])
@@ -153,6 +170,38 @@ def _count_default(conn, target: str, default: Partition, key_column: str, key_t
     return {month_of(m) if m is not None else date.min: int(n) for m, n in rows}, None
 
 
+
+
+def refs_query(fk: ForeignKeyRef, default: Partition, key_column: str, key_type: str | None) -> sql.Composable:
+    """Rows of the referencing table pointing at rows of the default partition, per month."""
+    on = sql.SQL(" AND ").join(sql.SQL("r.{} = d.{}").format(sql.Identifier(c), sql.Identifier(rc))
+                               for c, rc in zip(fk.columns, fk.ref_columns))
+    return sql.SQL("SELECT {m} AS month, count(*) FROM {ref} r JOIN {d} d ON {on} GROUP BY 1").format(
+        m=_qualified_month(key_column, key_type, "d"),
+        ref=sql.Identifier(fk.schema, fk.table), d=sql.Identifier(default.schema, default.name), on=on)
+
+
+def _qualified_month(key_column: str, key_type: str | None, alias: str) -> sql.Composable:
+    col = sql.Identifier(alias, key_column)
+    if key_type == "timestamp with time zone":
+        return sql.SQL("date_trunc('month', {} AT TIME ZONE 'UTC')::date").format(col)
+    return sql.SQL("date_trunc('month', {})::date").format(col)
+
+
+def _count_refs(conn, fk: ForeignKeyRef, default: Partition, key_column: str, key_type: str | None,
+                timeout_ms: int) -> ForeignKeyRef:
+    """The referencing rows a move out of the default partition involves (None: not counted,
+    which the planner treats as a reason not to move)."""
+    from dataclasses import replace
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
+            rows = conn.execute(refs_query(fk, default, key_column, key_type)).fetchall()
+            conn.execute("SET LOCAL statement_timeout = DEFAULT")
+    except Exception:  # noqa: BLE001 - psycopg errors: reported as "not counted"
+        return fk
+    return replace(fk, moving_refs=tuple(sorted((month_of(m) if m is not None else date.min, int(n))
+                                                for m, n in rows)))
 
 
 def count_rows(backend: PostgresBackend, schema: str, name: str, *, timeout_ms: int = 60_000) -> int:

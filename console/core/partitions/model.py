@@ -226,10 +226,30 @@ class ForeignKeyRef:
     name: str                # the constraint
     columns: tuple[str, ...]
     ref_columns: tuple[str, ...]
+    on_delete: str = "a"     # confdeltype: a no action, r restrict, c cascade, n set null, d set default
+    # why the referencing rows cannot be set aside and put back (they would fire more than the
+    # move means to: the referencing table is referenced itself, has INSERT/DELETE triggers,
+    # or is the parent itself); None: they can
+    aside_blocker: str | None = None
+    # referencing rows per month of the default partition's rows (None: not counted)
+    moving_refs: tuple[tuple[date, int], ...] | None = None
+    ref_columns_all: tuple[str, ...] = ()      # the referencing table's insertable columns
+    ref_identity_always: bool = False          # has a GENERATED ALWAYS identity column
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.table}"
+
+    @property
+    def action(self) -> str:
+        return {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
+                "d": "SET DEFAULT"}.get(self.on_delete, self.on_delete)
+
+    def refs_for(self, month: date) -> int | None:
+        """Referencing rows pointing at the default partition's rows of ``month``."""
+        if self.moving_refs is None:
+            return None
+        return dict(self.moving_refs).get(month, 0)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def months_to_create(t: TableInfo) -> list[tuple[date, str]]:
                 why[m] = "gap"
             m = add_months(m, 1)
     # a month touched by an existing (e.g. non-monthly) partition cannot be created whole
-    return sorted((m, w) for m, w in why.items() if t.partition_for_month(m) is None)
+    return sorted((m, w) for m, w in why.items() if t.partition_for_month(m) is None and move_refusal(t, m) is None)
 
 
 def _template(t: TableInfo) -> Partition | None:
@@ -112,42 +112,114 @@ def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) ->
     return out
 
 
+def move_refusal(t: TableInfo, month: date) -> str | None:
+    """Why the default partition's rows of ``month`` are not moved (None: they can be). The
+    move DELETEs them from the default partition, which fires every foreign key referencing
+    the parent: referencing rows are set aside and put back in the same transaction, unless
+    that would fire more than the move means to, or they could not be counted."""
+    if not (t.default_rows or {}).get(month):
+        return None
+    for fk in t.fks:
+        n = fk.refs_for(month)
+        if n is None:
+            return (f"rows of {fk.qualified} referencing the rows to move ({fk.name}, ON DELETE {fk.action}) "
+                    f"could not be counted")
+        if n and fk.aside_blocker:
+            return (f"{n:,} row(s) of {fk.qualified} reference the rows to move ({fk.name}, ON DELETE "
+                    f"{fk.action}) and cannot be set aside and put back: {fk.aside_blocker}")
+    return None
+
+
+def _ref_match(fk, dflt: Partition, key: sql.Identifier, lo_l: str, hi_l: str) -> sql.Composable:
+    """``(r.fk_cols) IN (SELECT d.pk_cols FROM default d WHERE key in [lo, hi))``."""
+    return sql.SQL("({rc}) IN (SELECT {dc} FROM {d} d WHERE d.{k} >= {lo} AND d.{k} < {hi})").format(
+        rc=sql.SQL(", ").join(sql.Identifier("r", c) for c in fk.columns),
+        dc=sql.SQL(", ").join(sql.Identifier("d", c) for c in fk.ref_columns),
+        d=_ident(dflt.schema, dflt.name), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))
+
+
 def create_step(t: TableInfo, month: date, why: str) -> Step:
     name = t.partition_name(month)
     lo, hi = month_start(month), month_start(add_months(month, 1))
     lo_l, hi_l = bound_literal(lo, t.key_type), bound_literal(hi, t.key_type)
     parent, child = _ident(t.schema, t.name), _ident(t.schema, name)
     key = sql.Identifier(t.key_column or "")
-    stmts = [
-        _q(sql.SQL("CREATE TABLE {child} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                   "INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED)").format(child=child, parent=parent)),
-        _q(sql.SQL("ALTER TABLE {child} ADD CONSTRAINT {chk} CHECK ({k} IS NOT NULL AND {k} >= {lo} AND {k} < {hi})")
-           .format(child=child, chk=sql.Identifier(BOUNDS_CHECK), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))),
-    ]
-    moving = (t.default_rows or {}).get(month, 0)
-    if moving and t.default is not None:
+    moving = (t.default_rows or {}).get(month, 0) if t.default is not None else 0
+    stmts: list[str] = []
+    tags: list[str] = []
+
+    def add(stmt: sql.Composable | str, tag: str = "") -> None:
+        stmts.append(stmt if isinstance(stmt, str) else _q(stmt))
+        tags.append(tag)
+
+    refs: list[dict] = []
+    if moving:
+        # Referencing rows first: lock their tables (ATTACH needs SHARE ROW EXCLUSIVE on them
+        # anyway), then set the rows aside, so the DELETE of the move fires no ON DELETE action.
+        for i, fk in enumerate(t.fks):
+            n = fk.refs_for(month) or 0
+            add(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(_ident(fk.schema, fk.table)))
+            match = _ref_match(fk, t.default, key, lo_l, hi_l)
+            if fk.aside_blocker:
+                # none at plan time: make sure none appeared since (else roll back)
+                add(sql.SQL("SELECT count(*) FROM {} r WHERE {}").format(_ident(fk.schema, fk.table), match),
+                    f"guard:{i}")
+                refs.append({"table": fk.qualified, "fk": fk.name, "on_delete": fk.action, "rows": n,
+                             "kept": "guarded"})
+                continue
+            aside = sql.Identifier(f"console_aside_{i}")
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in fk.ref_columns_all)
+            add(sql.SQL("CREATE TEMP TABLE {a} ON COMMIT DROP AS SELECT {cols} FROM {ref} LIMIT 0").format(
+                a=aside, cols=cols, ref=_ident(fk.schema, fk.table)))
+            add(sql.SQL("WITH aside AS (DELETE FROM {ref} r WHERE {m} RETURNING {rcols}) "
+                        "INSERT INTO {a} ({cols}) SELECT {cols} FROM aside").format(
+                ref=_ident(fk.schema, fk.table), m=match, a=aside, cols=cols,
+                rcols=sql.SQL(", ").join(sql.Identifier("r", c) for c in fk.ref_columns_all)), f"aside:{i}")
+            refs.append({"table": fk.qualified, "fk": fk.name, "on_delete": fk.action, "rows": n, "kept": "aside"})
+    add(sql.SQL("CREATE TABLE {child} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                "INCLUDING STORAGE INCLUDING COMMENTS INCLUDING GENERATED)").format(child=child, parent=parent))
+    add(sql.SQL("ALTER TABLE {child} ADD CONSTRAINT {chk} CHECK ({k} IS NOT NULL AND {k} >= {lo} AND {k} < {hi})")
+        .format(child=child, chk=sql.Identifier(BOUNDS_CHECK), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l)))
+    if moving:
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in t.columns)
-        stmts.append(_q(sql.SQL(
+        add(sql.SQL(
             "WITH moved AS (DELETE FROM {dflt} WHERE {k} >= {lo} AND {k} < {hi} RETURNING {cols}) "
             "INSERT INTO {child} ({cols}) SELECT {cols} FROM moved").format(
             dflt=_ident(t.default.schema, t.default.name), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l),
-            cols=cols, child=child)))
-    stmts.extend(_local_index_sql(t, _template(t), name))
-    stmts.append(_q(sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {child} FOR VALUES FROM ({lo}) TO ({hi})")
-                    .format(parent=parent, child=child, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))))
-    stmts.append(_q(sql.SQL("ALTER TABLE {child} DROP CONSTRAINT {chk}").format(
-        child=child, chk=sql.Identifier(BOUNDS_CHECK))))
-    lock = f"SHARE UPDATE EXCLUSIVE on {t.qualified}"
+            cols=cols, child=child), "move")
+    for ix in _local_index_sql(t, _template(t), name):
+        add(ix)
+    add(sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {child} FOR VALUES FROM ({lo}) TO ({hi})")
+        .format(parent=parent, child=child, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l)))
+    add(sql.SQL("ALTER TABLE {child} DROP CONSTRAINT {chk}").format(child=child, chk=sql.Identifier(BOUNDS_CHECK)))
+    if moving:
+        for i, fk in enumerate(t.fks):
+            if fk.aside_blocker:
+                continue
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in fk.ref_columns_all)
+            add(sql.SQL("INSERT INTO {ref} ({cols}){ov} SELECT {cols} FROM {a}").format(
+                ref=_ident(fk.schema, fk.table), cols=cols, a=sql.Identifier(f"console_aside_{i}"),
+                ov=sql.SQL(" OVERRIDING SYSTEM VALUE" if fk.ref_identity_always else "")), f"putback:{i}")
+    locks = [f"SHARE UPDATE EXCLUSIVE on {t.qualified}"]
     if t.default is not None:
-        lock += f"; ACCESS EXCLUSIVE on {t.default.qualified} (scanned at ATTACH)"
+        locks.append(f"ACCESS EXCLUSIVE on {t.default.qualified} (scanned at ATTACH)")
+    locks += [f"SHARE ROW EXCLUSIVE on {fk.qualified} (ATTACH adds the {fk.name} triggers"
+              + (", referencing rows set aside and put back)" if moving and not fk.aside_blocker else ")")
+              for fk in t.fks]
     title = f"create {t.schema}.{name} for {month_label(month)} ({why})"
     if moving:
         title += f", moving {moving:,} row(s) out of {t.default.name}"
-    return Step(title=title, sql=";\n".join(stmts), lock=lock,
+        kept = [f"{r['rows']:,} row(s) of {r['table']} (ON DELETE {r['on_delete']}) set aside and put back"
+                for r in refs if r["rows"] and r["kept"] == "aside"]
+        if kept:
+            title += "; " + "; ".join(kept)
+    return Step(title=title, sql=";\n".join(stmts), lock="; ".join(locks),
                 hazard=Hazard.DATA_MOVE if moving else Hazard.LOCK, transactional=True,
                 target=t.target, group=t.key,
-                meta={"kind": "create", "statements": stmts, "table": t.qualified, "partition": name,
-                      "month": month_label(month), "moves": moving, "why": why})
+                meta={"kind": "create", "statements": stmts, "tags": tags, "table": t.qualified, "partition": name,
+                      "month": month_label(month), "moves": moving, "why": why, "references": refs,
+                      "relations": [t.qualified] + ([t.default.qualified] if t.default else [])
+                      + [fk.qualified for fk in t.fks]})
 
 
 def finalize_step(t: TableInfo, p: Partition) -> Step:
@@ -230,7 +302,11 @@ def notes(t: TableInfo) -> list[str]:
     if t.default_count_error:
         out.append(f"{t.key}: default partition not counted ({t.default_count_error}); its rows are not moved")
     created = {m for m, _ in months_to_create(t)}
-    stay = {m: n for m, n in (t.default_rows or {}).items() if n and m not in created
+    refused = {m: move_refusal(t, m) for m in (t.default_rows or {}) if m != date.min}
+    for m, why in sorted((m, w) for m, w in refused.items() if w):
+        out.append(f"{t.key}: {month_label(m)} not created, its {t.default_rows[m]:,} default-partition row(s) "
+                   f"not moved: {why}")
+    stay = {m: n for m, n in (t.default_rows or {}).items() if n and m not in created and not refused.get(m)
             and (m == date.min or t.partition_for_month(m) is None)}
     if stay:
         out.append(f"{t.key}: {sum(stay.values()):,} default-partition row(s) left in place "

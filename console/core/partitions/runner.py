@@ -117,11 +117,31 @@ def _execute(conn: psycopg.Connection, step: Step, attempt: int) -> tuple[str, i
             conn.execute(s)
         return "done", None
     rows = None
+    tags: list[str] = step.meta.get("tags") or [""] * len(stmts)
+    aside: dict[str, int] = {}
     with conn.transaction():
-        for s in stmts:
+        for s, tag in zip(stmts, tags):
             cur = conn.execute(s)
-            if s.startswith("WITH moved AS"):
+            if tag == "move":
                 rows = cur.rowcount
+            elif tag.startswith("aside:"):
+                aside[tag[6:]] = cur.rowcount
+            elif tag.startswith("guard:"):
+                n = int(cur.fetchone()[0])
+                ref = step.meta["references"][int(tag[6:])]
+                if n:
+                    raise StepFailed(f"{n:,} row(s) of {ref['table']} now reference the rows to move ({ref['fk']}) "
+                                     "and cannot be set aside; rolled back, nothing changed")
+            elif tag.startswith("putback:"):
+                want = aside.get(tag[8:], -1)
+                if cur.rowcount != want:
+                    ref = step.meta["references"][int(tag[8:])]
+                    raise StepFailed(f"put back {cur.rowcount} of {want} row(s) of {ref['table']}; "
+                                     "rolled back, nothing changed")
+    if aside and rows is not None:
+        kept = sum(aside.values())
+        return (f"created and attached, {rows:,} row(s) moved, {kept:,} referencing row(s) set aside and put back",
+                rows)
     if kind == "create":
         return (f"created and attached, {rows:,} row(s) moved" if rows is not None else "created and attached"), rows
     return "done", rows
