@@ -106,9 +106,10 @@ def test_missing_months_gap_and_default_rows_are_fixed_without_losing_a_row(fres
     t = table(b, spec)
     assert t.naming_source.startswith("detected") and t.partition_name(CUR) == spec.name(CUR)
     assert [g.months for g in t.coverage.gaps] == [[gap]]
-    assert t.coverage.missing_ahead == tuple(add_months(CUR, k) for k in range(4))
-    assert t.default_rows == {before_first: 2, gap: 5, ahead: 4}
+    assert t.coverage.missing_ahead == tuple(utc(add_months(CUR, k)) for k in range(4))
+    assert t.default_rows == {utc(before_first): 2, utc(gap): 5, utc(ahead): 4}
     assert "4 month(s) missing ahead" in t.attention()
+    assert t.interval_text == "monthly"
 
     plan = build_plan([t])
     months = [s.meta["month"] for s in plan.steps]
@@ -362,7 +363,7 @@ def test_moving_default_rows_keeps_rows_of_referencing_tables(fresh_db):
     cpv_before = b.fetch("SELECT id, access_log_id, application_id, parameter_key, created_at "
                          "FROM public.custom_parameter_values ORDER BY id")
     t = table(b, spec)
-    refs = {fk.table: fk.refs_for(gap) for fk in t.fks}
+    refs = {fk.table: fk.refs_for(utc(gap)) for fk in t.fks}
     assert refs == {"custom_parameter_values": 8, "log_notes": 4}
     plan = build_plan([t])
     step = next(s for s in plan.steps if s.meta.get("month") == f"{gap:%Y-%m}")

@@ -4,9 +4,9 @@ Per table, in this order (one plan group per table: a failing step stops that ta
 
 1. ``DETACH PARTITION ... FINALIZE`` for every partition left pending by an interrupted
    ``DETACH ... CONCURRENTLY``.
-2. One step (one transaction) per month to create: the months missing from the current
-   month up to ``premake`` ahead, the months of gaps, and the months whose rows sit in the
-   default partition. The new partition is a standalone table ``LIKE`` the parent plus a
+2. One step (one transaction) per interval to create (the table's own interval, told from
+   its children: hourly … yearly, integer ranges): the current one up to ``premake``
+   ahead, those of gaps, and those whose rows sit in the default partition. The new partition is a standalone table ``LIKE`` the parent plus a
    CHECK matching its bounds, the default partition's rows of that month moved into it
    (``DELETE ... RETURNING`` feeding an ``INSERT``), the template partition's own
    (non-inherited) indexes, then ``ATTACH PARTITION`` (SHARE UPDATE EXCLUSIVE on the
@@ -21,15 +21,14 @@ Per table, in this order (one plan group per table: a failing step stops that ta
 
 from __future__ import annotations
 
-from datetime import date, datetime
 
 from psycopg import sql
 
 from ..schema.catalog import split_indexdef
 
 from ..plan import Hazard, Plan, Step
-from .model import IDENTIFIER_MAX_BYTES, Partition, TableInfo, add_months, month_label, month_start, \
-    months_between, retention_cutoff
+from .interval import Slot
+from .model import IDENTIFIER_MAX_BYTES, Partition, TableInfo
 
 ACTION_NAME = "partitions.maintain"
 BOUNDS_CHECK = "console_partition_bounds"
@@ -44,51 +43,72 @@ def _ident(schema: str, name: str) -> sql.Identifier:
     return sql.Identifier(schema, name)
 
 
-def bound_literal(moment: datetime, key_type: str | None) -> str:
+def bound_literal(v, key_type: str | None) -> str:
+    if isinstance(v, int):
+        return str(v)
     if key_type == "date":
-        return moment.date().isoformat()
+        return v.date().isoformat()
     if key_type == "timestamp with time zone":
-        return moment.strftime("%Y-%m-%d %H:%M:%S+00")
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+        return v.strftime("%Y-%m-%d %H:%M:%S+00")
+    return v.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def months_to_create(t: TableInfo) -> list[tuple[date, str]]:
-    """(month, why) for every month the plan creates, ascending."""
-    if not t.supported:
+MAX_CREATE = 400     # never more new partitions than this in one plan per table
+
+
+def slots_to_create(t: TableInfo) -> list[tuple[Slot, str]]:
+    """(slot, why) for every interval the plan creates, ascending: the current one up to
+    ``premake`` ahead, the whole intervals of gaps, and those whose rows sit in the default
+    partition (not past retention, not further ahead than MAX_AHEAD_FOR_DEFAULT_ROWS)."""
+    if not t.supported or t.interval is None:
         return []
-    why: dict[date, str] = {}
+    iv = t.interval
+    why: dict = {}
     cov = t.coverage
-    for m in cov.missing_ahead:
-        why[m] = "ahead" if m > t.now_month else "current month"
-    cutoff = retention_cutoff(t.now_month, t.policy.retention)
+    cutoff = t.retention_cutoff
+
+    def kept(s) -> bool:
+        return cutoff is None or iv.upper(s) > cutoff
+
+    for s in cov.missing_ahead:
+        why[s] = "ahead" if s != t.now_slot else "current"
     for g in cov.gaps:
-        for m in g.months:
-            if cutoff is None or month_start(add_months(m, 1)) > cutoff:
-                why.setdefault(m, "gap")
-    for m, n in (t.default_rows or {}).items():
-        if m == date.min or n <= 0 or t.partition_for_month(m) is not None:
+        for s in g.slots:
+            if kept(s):
+                why.setdefault(s, "gap")
+    for s, n in (t.default_rows or {}).items():
+        if s is None or n <= 0 or t.partition_for_slot(s) is not None or not kept(s):
             continue
-        if cutoff is not None and month_start(add_months(m, 1)) <= cutoff:
+        if t.now_slot is not None and iv.between(t.now_slot, s) > MAX_AHEAD_FOR_DEFAULT_ROWS:
             continue
-        if months_between(t.now_month, m) > MAX_AHEAD_FOR_DEFAULT_ROWS:
-            continue
-        why.setdefault(m, "default rows")
-    # keep the set contiguous: months between a new partition and the existing ones are
+        why.setdefault(s, "default rows")
+    # keep the set contiguous: intervals between a new partition and the existing ones are
     # gaps too (else a second run would find them)
-    known = set(why) | set(cov.covered_months)
-    if why and known:
-        m, last = min(known), max(known)
-        while m < last:
-            if m not in known and (cutoff is None or month_start(add_months(m, 1)) > cutoff):
-                why[m] = "gap"
-            m = add_months(m, 1)
-    # a month touched by an existing (e.g. non-monthly) partition cannot be created whole
-    return sorted((m, w) for m, w in why.items() if t.partition_for_month(m) is None and move_refusal(t, m) is None)
+    ranged = [p for p in t.partitions if p.lower is not None and p.upper is not None]
+    if why:
+        lo = min([*why, *(iv.floor(p.lower) for p in ranged)])
+        hi = max([*why, *(iv.floor(p.lower) for p in ranged)])
+        s, n = lo, 0
+        while s < hi and n < MAX_CREATE * 4:
+            if s not in why and kept(s) and t.partition_for_slot(s) is None:
+                why[s] = "gap"
+            s, n = iv.add(s, 1), n + 1
+    # an interval touched by an existing partition cannot be created whole
+    out = sorted((s, w) for s, w in why.items() if t.partition_for_slot(s) is None and move_refusal(t, s) is None)
+    return out[:MAX_CREATE]
+
+
+def months_to_create(t: TableInfo) -> list[tuple[Slot, str]]:
+    """Kept for callers that speak months: see :func:`slots_to_create`."""
+    return slots_to_create(t)
 
 
 def _template(t: TableInfo) -> Partition | None:
-    monthly = [p for p in t.partitions if p.monthly]
-    return monthly[-1] if monthly else (t.partitions[-1] if t.partitions else None)
+    """The newest sibling: its local indexes, reloptions, owner and grants are copied."""
+    iv = t.interval
+    aligned = [p for p in t.partitions if iv is not None and p.lower is not None and p.upper is not None
+               and iv.aligned(p.lower, p.upper)]
+    return aligned[-1] if aligned else (t.partitions[-1] if t.partitions else None)
 
 
 def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) -> list[str]:
@@ -112,7 +132,7 @@ def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) ->
     return out
 
 
-def move_refusal(t: TableInfo, month: date) -> str | None:
+def move_refusal(t: TableInfo, month: Slot) -> str | None:
     """Why the default partition's rows of ``month`` are not moved (None: they can be). The
     move DELETEs them from the default partition, which fires every foreign key referencing
     the parent: referencing rows are set aside and put back in the same transaction, unless
@@ -138,9 +158,9 @@ def _ref_match(fk, dflt: Partition, key: sql.Identifier, lo_l: str, hi_l: str) -
         d=_ident(dflt.schema, dflt.name), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))
 
 
-def create_step(t: TableInfo, month: date, why: str) -> Step:
+def create_step(t: TableInfo, month: Slot, why: str) -> Step:
     name = t.partition_name(month)
-    lo, hi = month_start(month), month_start(add_months(month, 1))
+    lo, hi = month, t.interval.upper(month)
     lo_l, hi_l = bound_literal(lo, t.key_type), bound_literal(hi, t.key_type)
     parent, child = _ident(t.schema, t.name), _ident(t.schema, name)
     key = sql.Identifier(t.key_column or "")
@@ -206,7 +226,7 @@ def create_step(t: TableInfo, month: date, why: str) -> Step:
     locks += [f"SHARE ROW EXCLUSIVE on {fk.qualified} (ATTACH adds the {fk.name} triggers"
               + (", referencing rows set aside and put back)" if moving and not fk.aside_blocker else ")")
               for fk in t.fks]
-    title = f"create {t.schema}.{name} for {month_label(month)} ({why})"
+    title = f"create {t.schema}.{name} for {t.slot_label(month)} ({why})"
     if moving:
         title += f", moving {moving:,} row(s) out of {t.default.name}"
         kept = [f"{r['rows']:,} row(s) of {r['table']} (ON DELETE {r['on_delete']}) set aside and put back"
@@ -217,7 +237,7 @@ def create_step(t: TableInfo, month: date, why: str) -> Step:
                 hazard=Hazard.DATA_MOVE if moving else Hazard.LOCK, transactional=True,
                 target=t.target, group=t.key,
                 meta={"kind": "create", "statements": stmts, "tags": tags, "table": t.qualified, "partition": name,
-                      "month": month_label(month), "moves": moving, "why": why, "references": refs,
+                      "month": t.slot_label(month), "moves": moving, "why": why, "references": refs,
                       "relations": [t.qualified] + ([t.default.qualified] if t.default else [])
                       + [fk.qualified for fk in t.fks]})
 
@@ -254,7 +274,7 @@ def retention_steps(t: TableInfo) -> list[Step]:
         d = _q(sql.SQL("ALTER TABLE {} DETACH PARTITION {}{}").format(
             _ident(t.schema, t.name), _ident(p.schema, p.name), sql.SQL(" CONCURRENTLY" if concurrent else "")))
         steps.append(Step(
-            title=f"detach {p.qualified} (past {pol.retention}-month retention)"
+            title=f"detach {p.qualified} (past retention: {_retention_text(t)})"
                   + (" concurrently" if concurrent else ""),
             sql=d, lock=(f"SHARE UPDATE EXCLUSIVE on {t.qualified}" if concurrent
                          else f"ACCESS EXCLUSIVE on {t.qualified}"),
@@ -279,6 +299,13 @@ def retention_steps(t: TableInfo) -> list[Step]:
     return steps
 
 
+def _retention_text(t: TableInfo) -> str:
+    if t.partman is not None and t.policy.take_over_partman and t.partman.retention:
+        return f"pg_partman retention {t.partman.retention}"
+    unit = t.interval.unit if t.interval and t.interval.is_time else "interval"
+    return f"{t.policy.retention} {unit}(s)"
+
+
 def _size(n: int) -> str:
     from .model import human_bytes
     return human_bytes(n)
@@ -288,7 +315,7 @@ def table_steps(t: TableInfo) -> list[Step]:
     steps = [finalize_step(t, p) for p in t.pending_detach]
     if not t.supported:
         return steps
-    steps += [create_step(t, m, why) for m, why in months_to_create(t)]
+    steps += [create_step(t, m, why) for m, why in slots_to_create(t)]
     steps += retention_steps(t)
     return steps
 
@@ -297,21 +324,21 @@ def notes(t: TableInfo) -> list[str]:
     """What the plan sees but does not change (said in the summary)."""
     out = []
     if not t.supported:
-        out.append(f"{t.key}: {t.key_def} is not a single time-column RANGE key; not maintained")
+        out.append(f"{t.key}: not maintained: {t.not_maintained}")
         return out
     if t.default_count_error:
         out.append(f"{t.key}: default partition not counted ({t.default_count_error}); its rows are not moved")
-    created = {m for m, _ in months_to_create(t)}
-    refused = {m: move_refusal(t, m) for m in (t.default_rows or {}) if m != date.min}
+    created = {m for m, _ in slots_to_create(t)}
+    refused = {m: move_refusal(t, m) for m in (t.default_rows or {}) if m is not None}
     for m, why in sorted((m, w) for m, w in refused.items() if w):
-        out.append(f"{t.key}: {month_label(m)} not created, its {t.default_rows[m]:,} default-partition row(s) "
+        out.append(f"{t.key}: {t.slot_label(m)} not created, its {t.default_rows[m]:,} default-partition row(s) "
                    f"not moved: {why}")
     stay = {m: n for m, n in (t.default_rows or {}).items() if n and m not in created and not refused.get(m)
-            and (m == date.min or t.partition_for_month(m) is None)}
+            and (m is None or t.partition_for_slot(m) is None)}
     if stay:
         out.append(f"{t.key}: {sum(stay.values()):,} default-partition row(s) left in place "
                    f"(past retention, too far ahead or NULL key): "
-                   + ", ".join("NULL" if m == date.min else month_label(m) for m in sorted(stay)))
+                   + ", ".join(t.slot_label(m) for m in sorted(stay, key=lambda m: (m is not None, m or 0))))
     if t.coverage.overlaps:
         out.append(f"{t.key}: overlapping partitions " + ", ".join(f"{a}/{b}" for a, b in t.coverage.overlaps))
     return out
