@@ -227,8 +227,9 @@ def test_lock_held_elsewhere_times_out_retries_and_reports(fresh_db):
         holder.release()
     first = report.results[0]
     assert not first.ok and first.attempts == 3 and first.message.startswith("lock_timeout")
-    assert "held by pid" in first.message
-    assert report.results[1].skipped
+    assert "held by pid" in first.message and "on pipeline_runs_default" in first.message   # not only the parent
+    # the next month does not depend on this one: tried too (and blocked by the same lock)
+    assert not report.results[1].skipped and report.results[1].message.startswith("lock_timeout")
     assert spec.name(CUR) not in children(b, spec)                 # rolled back, nothing half-made
     assert not b.fetch("SELECT 1 FROM pg_class WHERE relname = %s", (spec.name(CUR),))
 
@@ -276,9 +277,13 @@ def test_pending_detach_is_detected_and_finalized(fresh_db):
     # no default partition: retention detaches CONCURRENTLY, outside a transaction
     detach = [s for s in plan.steps if s.meta["kind"] == "detach"]
     assert detach and all("CONCURRENTLY" in s.sql and not s.transactional for s in detach)
+    # #14.4: finalized AND the retention action applied in the same run (it used to be left
+    # as an orphan table with its rows, and every later run said "nothing to do")
+    assert kinds[:2] == ["finalize", "drop"] and plan.steps[1].meta["partition"] == victim
     report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
     assert report.ok, report.as_dict()
     assert victim not in children(b, spec)
+    assert not b.fetch("SELECT 1 FROM pg_class WHERE relname = %s", (victim,))
     assert not build_plan([table(b, spec, policies={"*": Policy(retention=3)})])
 
 
@@ -400,3 +405,24 @@ def test_referencing_rows_that_cannot_be_set_aside_refuse_only_that_month(fresh_
     assert report.ok, report.as_dict()
     assert _row_counts(b) == before
     assert table(b, spec).default_row_total == 4
+
+
+def test_a_second_run_on_the_same_table_waits_then_skips_it(fresh_db):
+    """#14.8: runs are serialised per table by an advisory lock; the second one waits at
+    most lock_timeout, then skips that table with a message (no "relation already exists")."""
+    from console.core.partitions.runner import ADVISORY_CLASS
+    spec = SPECS[0]
+    b = fresh_db(spec.system)
+    plan = build_plan([table(b, spec, policies={"*": Policy(premake=1)})])
+    other = psycopg.connect(b.target.dsn, autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
+                      (ADVISORY_CLASS, f"console.partitions:public.{spec.table}"))
+        report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    finally:
+        other.close()
+    assert all(r.skipped and "another partition maintenance run" in r.message for r in report.results)
+    assert spec.name(CUR) not in children(b, spec)
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert spec.name(CUR) in children(b, spec)

@@ -238,17 +238,27 @@ def create_step(t: TableInfo, month: Slot, why: str) -> Step:
                 target=t.target, group=t.key,
                 meta={"kind": "create", "statements": stmts, "tags": tags, "table": t.qualified, "partition": name,
                       "month": t.slot_label(month), "moves": moving, "why": why, "references": refs,
+                      "chain": f"{t.key}:{name}",
                       "relations": [t.qualified] + ([t.default.qualified] if t.default else [])
                       + [fk.qualified for fk in t.fks]})
+
+
+def _chain(t: TableInfo, p: Partition) -> str:
+    """Steps of one chain depend on each other (check → detach → drop of one partition);
+    a failing step stops its chain only, never the other steps of the table."""
+    return f"{t.key}:{p.name}"
 
 
 def finalize_step(t: TableInfo, p: Partition) -> Step:
     s = _q(sql.SQL("ALTER TABLE {} DETACH PARTITION {} FINALIZE").format(
         _ident(t.schema, t.name), _ident(p.schema, p.name)))
+    locks = [f"SHARE UPDATE EXCLUSIVE on {t.qualified}", f"ACCESS EXCLUSIVE on {p.qualified}"]
+    locks += [f"SHARE ROW EXCLUSIVE on {fk.qualified} (its {fk.name} triggers are removed)" for fk in t.fks]
     return Step(title=f"finish the interrupted detach of {p.qualified}", sql=s,
-                lock=f"SHARE UPDATE EXCLUSIVE on {t.qualified}", hazard=Hazard.LOCK, transactional=False,
+                lock="; ".join(locks), hazard=Hazard.LOCK, transactional=False,
                 target=t.target, group=t.key,
-                meta={"kind": "finalize", "statements": [s], "table": t.qualified, "partition": p.name})
+                meta={"kind": "finalize", "statements": [s], "table": t.qualified, "partition": p.name,
+                      "chain": _chain(t, p), "relations": [t.qualified, p.qualified] + [fk.qualified for fk in t.fks]})
 
 
 def fk_check_sql(t: TableInfo, p: Partition, fk) -> str:
@@ -258,44 +268,72 @@ def fk_check_sql(t: TableInfo, p: Partition, fk) -> str:
                       "LIMIT 1001) x").format(ref=_ident(fk.schema, fk.table), part=_ident(p.schema, p.name), cond=cond))
 
 
+def _past(t: TableInfo, p: Partition) -> bool:
+    return t.retention_cutoff is not None and p.upper is not None and p.upper <= t.retention_cutoff
+
+
+def _after_detach(t: TableInfo, p: Partition, detached_from: str) -> list[Step]:
+    """The retention action on a detached partition: move to retention_schema, drop, or keep."""
+    pol = t.policy
+    meta = {"table": t.qualified, "partition": p.name, "chain": _chain(t, p), "relations": [p.qualified]}
+    if pol.retention_schema:
+        stmts = [_q(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pol.retention_schema))),
+                 _q(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                     _ident(p.schema, p.name), sql.Identifier(pol.retention_schema)))]
+        return [Step(title=f"move detached {p.name} to schema {pol.retention_schema}", sql=";\n".join(stmts),
+                     lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.LOCK, target=t.target,
+                     group=t.key, meta={"kind": "set_schema", "statements": stmts, **meta})]
+    if pol.retention_keep_table:
+        return []
+    s = _q(sql.SQL("DROP TABLE {}").format(_ident(p.schema, p.name)))
+    rows = f"~{p.est_rows:,} rows, " if p.est_rows is not None else ""
+    return [Step(title=f"drop {p.qualified} ({rows}{_size(p.size_bytes)}{detached_from})", sql=s,
+                 lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.DESTRUCTIVE,
+                 target=t.target, group=t.key, meta={"kind": "drop", "statements": [s], **meta})]
+
+
+def pending_steps(t: TableInfo) -> list[Step]:
+    """An interrupted DETACH … CONCURRENTLY: finalize it, then (past retention) apply the
+    retention action in the same run, so retention does not silently stop."""
+    steps: list[Step] = []
+    for p in t.pending_detach:
+        steps.append(finalize_step(t, p))
+        if t.supported and _past(t, p):
+            steps += _after_detach(t, p, ", past retention, its detach was interrupted")
+    return steps
+
+
 def retention_steps(t: TableInfo) -> list[Step]:
     steps: list[Step] = []
-    pol = t.policy
     by_name = {p.name: p for p in t.partitions}
     concurrent = t.server_version >= 140000 and t.default is None
     for name in t.coverage.past_retention:
         p = by_name[name]
+        chain = _chain(t, p)
         for fk in t.fks:
             s = fk_check_sql(t, p, fk)
             steps.append(Step(title=f"check that no row of {fk.qualified} references {p.qualified} ({fk.name})",
                               sql=s, lock=f"ACCESS SHARE on {fk.qualified}", target=t.target, group=t.key,
                               meta={"kind": "fk_check", "statements": [s], "table": t.qualified,
-                                    "partition": p.name, "fk": fk.name, "ref": fk.qualified}))
+                                    "partition": p.name, "fk": fk.name, "ref": fk.qualified, "chain": chain,
+                                    "relations": [fk.qualified]}))
         d = _q(sql.SQL("ALTER TABLE {} DETACH PARTITION {}{}").format(
             _ident(t.schema, t.name), _ident(p.schema, p.name), sql.SQL(" CONCURRENTLY" if concurrent else "")))
+        locks = [f"SHARE UPDATE EXCLUSIVE on {t.qualified}" if concurrent else f"ACCESS EXCLUSIVE on {t.qualified}",
+                 f"ACCESS EXCLUSIVE on {p.qualified}"]
+        if t.default is not None:
+            locks.append(f"ACCESS EXCLUSIVE on {t.default.qualified} (its partition constraint changes)")
+        locks += [f"SHARE ROW EXCLUSIVE on {fk.qualified} (its {fk.name} triggers are removed)" for fk in t.fks]
         steps.append(Step(
             title=f"detach {p.qualified} (past retention: {_retention_text(t)})"
                   + (" concurrently" if concurrent else ""),
-            sql=d, lock=(f"SHARE UPDATE EXCLUSIVE on {t.qualified}" if concurrent
-                         else f"ACCESS EXCLUSIVE on {t.qualified}"),
+            sql=d, lock="; ".join(locks),
             hazard=Hazard.LOCK, transactional=not concurrent, target=t.target, group=t.key,
             meta={"kind": "detach", "statements": [d], "table": t.qualified, "partition": p.name,
-                  "concurrent": concurrent, "parent": [t.schema, t.name], "schema": p.schema}))
-        if pol.retention_schema:
-            stmts = [_q(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pol.retention_schema))),
-                     _q(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                         _ident(p.schema, p.name), sql.Identifier(pol.retention_schema)))]
-            steps.append(Step(title=f"move detached {p.name} to schema {pol.retention_schema}", sql=";\n".join(stmts),
-                              lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.LOCK, target=t.target,
-                              group=t.key, meta={"kind": "set_schema", "statements": stmts,
-                                                 "table": t.qualified, "partition": p.name}))
-        elif not pol.retention_keep_table:
-            s = _q(sql.SQL("DROP TABLE {}").format(_ident(p.schema, p.name)))
-            rows = f"~{p.est_rows:,} rows, " if p.est_rows is not None else ""
-            steps.append(Step(title=f"drop {p.qualified} ({rows}{_size(p.size_bytes)})", sql=s,
-                              lock=f"ACCESS EXCLUSIVE on {p.qualified}", hazard=Hazard.DESTRUCTIVE,
-                              target=t.target, group=t.key,
-                              meta={"kind": "drop", "statements": [s], "table": t.qualified, "partition": p.name}))
+                  "concurrent": concurrent, "parent": [t.schema, t.name], "schema": p.schema, "chain": chain,
+                  "relations": [t.qualified, p.qualified] + ([t.default.qualified] if t.default else [])
+                  + [fk.qualified for fk in t.fks]}))
+        steps += _after_detach(t, p, "")
     return steps
 
 
@@ -312,7 +350,9 @@ def _size(n: int) -> str:
 
 
 def table_steps(t: TableInfo) -> list[Step]:
-    steps = [finalize_step(t, p) for p in t.pending_detach]
+    if t.managed_by and not t.policy.take_over_partman:
+        return []           # pg_partman's: left to it
+    steps = pending_steps(t)
     if not t.supported:
         return steps
     steps += [create_step(t, m, why) for m, why in slots_to_create(t)]

@@ -1,6 +1,7 @@
 """Run a partition plan: every DDL step under a bounded ``lock_timeout``, retried a few
-times when it cannot get its lock, one plan group (table) stopped by its first failing
-step while the other tables go on, and exactly one audit record per target per run."""
+times when it cannot get its lock; one run per table at a time (a session advisory lock);
+a failing step stops only the steps that depend on it (its chain: check → detach → drop of
+one partition), never the other steps of its table; one audit record per target per run."""
 
 from __future__ import annotations
 
@@ -17,16 +18,18 @@ from ...backends.postgres import PostgresBackend, classify
 from ...config import Settings
 from .. import audit
 from ..plan import Plan, Step, StepResult
+from ..text import visible
 from .planner import ACTION_NAME
 
 MAINTAIN = audit.action(ACTION_NAME, "create, attach, detach and drop monthly partitions; "
                                      "move default-partition rows into their month")
 
 BLOCKERS_SQL = """
-SELECT DISTINCT a.pid, l.mode, a.application_name, a.state,
+SELECT DISTINCT a.pid, l.mode, l.relation::regclass::text AS rel, a.application_name, a.state,
        round(extract(epoch FROM now() - a.xact_start))::int AS xact_s
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.granted AND l.relation = ANY(%s::regclass[]) AND a.pid <> pg_backend_pid()
+WHERE l.granted AND l.relation = ANY(ARRAY(SELECT to_regclass(r) FROM unnest(%s::text[]) r))
+  AND a.pid <> pg_backend_pid()
 ORDER BY xact_s DESC NULLS LAST LIMIT 5
 """
 
@@ -65,9 +68,11 @@ class StepFailed(Exception):
 
 
 def _relations(step: Step) -> list[str]:
-    rels = []
-    if step.meta.get("table"):
-        rels.append(step.meta["table"])
+    """Every relation the step locks (parent, default partition, partitions, referencing
+    tables): "who holds the lock" looks at all of them."""
+    rels = list(step.meta.get("relations") or [])
+    if step.meta.get("table") and step.meta["table"] not in rels:
+        rels.insert(0, step.meta["table"])
     return rels
 
 
@@ -82,8 +87,8 @@ def _blockers(conn: psycopg.Connection, step: Step) -> str:
         return ""
     if not rows:
         return ""
-    return "; held by " + ", ".join(f"pid {pid} ({mode}, {app or '?'}, {state}, in transaction {s}s)"
-                                    for pid, mode, app, state, s in rows)
+    return "; held by " + ", ".join(f"pid {pid} ({mode} on {visible(rel)}, {visible(app or '?')}, {state}, "
+                                    f"in transaction {s}s)" for pid, mode, rel, app, state, s in rows)
 
 
 def _is_pending(conn: psycopg.Connection, step: Step) -> bool:
@@ -178,24 +183,66 @@ def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Pla
             continue
         try:
             conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(int(lock_ms))))
+            failed_chains: set[str] = set()
+            locked: dict[str, str | None] = {}      # group -> None (held) or why it was skipped
+            keys: dict[str, str] = {}
             for i, step in items:
                 if progress:
                     progress(i, total, step, None)
-                if step.group in report.failed_groups:
+                if step.group not in locked:
+                    locked[step.group] = _lock_group(conn, step, lock_ms)
+                    keys[step.group] = _lock_key(step)
+                chain = step.meta.get("chain")
+                if locked[step.group] is not None:
+                    res = StepResult(step, ok=False, skipped=True, attempts=0, message=locked[step.group])
+                    report.failed_groups.setdefault(step.group, locked[step.group])
+                elif chain and chain in failed_chains:
                     res = StepResult(step, ok=False, skipped=True, attempts=0,
-                                     message=f"skipped: an earlier step of {step.group} failed")
+                                     message="skipped: the step it depends on failed")
                 else:
                     res = _run_step(conn, step, opts, lock_ms, sleep)
                     if not res.ok:
-                        report.failed_groups[step.group] = res.message
+                        report.failed_groups.setdefault(step.group, res.message)
+                        if chain:
+                            failed_chains.add(chain)
                 results[i] = res
                 if progress:
                     progress(i, total, step, res)
+            for group, why in locked.items():
+                if why is None:
+                    _unlock_group(conn, keys[group])
             _audit(backend, conn, actor, [results[i] for i, _ in items], report, settings)
         finally:
             conn.close()
     report.results = [results[i] for i in range(total)]
     return report
+
+
+ADVISORY_CLASS = 0x70617274          # "part": pg_advisory_lock(class, hashtext(table))
+
+
+def _lock_group(conn: psycopg.Connection, step: Step, lock_ms: int) -> str | None:
+    """One run per table at a time: a session advisory lock on the table, waited for at
+    most ``lock_timeout``; None when held, else why the table is skipped."""
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (ADVISORY_CLASS, _lock_key(step)))
+        return None
+    except pgerrors.LockNotAvailable:
+        return (f"skipped: another partition maintenance run is working on {step.meta.get('table') or step.group} "
+                f"(waited {lock_ms} ms for it)")
+
+
+def _lock_key(step: Step) -> str:
+    """The table as the database knows it (two consoles naming the target differently
+    still meet on the same lock)."""
+    return "console.partitions:" + (step.meta.get("table") or step.group)
+
+
+def _unlock_group(conn: psycopg.Connection, key: str) -> None:
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (ADVISORY_CLASS, key))
+    except psycopg.Error:
+        pass      # the session ends right after; its advisory locks go with it
 
 
 def _run_step(conn: psycopg.Connection, step: Step, opts: RunOptions, lock_ms: int,
