@@ -140,7 +140,7 @@ class Interval:
 
     def label(self, slot: Slot) -> str:
         if self.unit == "int":
-            return f"{int(slot):,}"
+            return f"{int(slot):,} … {int(slot) + self.step - 1:,}"
         loc = slot.astimezone(self.tz)
         if self.unit == "hour":
             return f"{loc:%Y-%m-%d %H:00}"
