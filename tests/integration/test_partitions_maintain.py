@@ -426,3 +426,39 @@ def test_a_second_run_on_the_same_table_waits_then_skips_it(fresh_db):
     report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
     assert report.ok, report.as_dict()
     assert spec.name(CUR) in children(b, spec)
+
+
+def test_new_partitions_copy_reloptions_owner_grants_and_name_local_indexes_after_themselves(fresh_db):
+    """#14.9: the newest sibling's storage parameters, owner and grants are copied; a local
+    index named after the template's month is named after the new month."""
+    spec = SPECS[0]
+    b = fresh_db(spec.system)
+    make_partitions(b, spec, [CUR])
+    tpl = spec.name(CUR)
+    suffix = f"{CUR:%Y}m{CUR:%m}"
+    with b.connection() as conn:
+        conn.execute("DROP ROLE IF EXISTS console_reader")
+        conn.execute("CREATE ROLE console_reader")
+        conn.execute(sql.SQL("ALTER TABLE {} SET (fillfactor = 70, autovacuum_enabled = false)").format(
+            sql.Identifier("public", tpl)))
+        conn.execute(sql.SQL("GRANT SELECT ON {} TO console_reader").format(sql.Identifier("public", tpl)))
+        conn.execute(sql.SQL("CREATE INDEX {} ON {} (status_code)").format(
+            sql.Identifier(f"rl_status_{suffix}"), sql.Identifier("public", tpl)))
+    try:
+        plan = build_plan([table(b, spec, policies={"*": Policy(premake=1)})])
+        report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+        assert report.ok, report.as_dict()
+        nxt = add_months(CUR, 1)
+        new = spec.name(nxt)
+        row = b.fetch("SELECT reloptions, pg_get_userbyid(relowner) AS owner, "
+                      "has_table_privilege('console_reader', oid, 'SELECT') AS can FROM pg_class WHERE relname = %s",
+                      (new,))[0]
+        tpl_owner = b.fetch("SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = %s", (tpl,))[0]["o"]
+        assert sorted(row["reloptions"]) == ["autovacuum_enabled=false", "fillfactor=70"]
+        assert row["owner"] == tpl_owner and row["can"]
+        assert b.fetch("SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexname = %s",
+                       (new, f"rl_status_{nxt:%Y}m{nxt:%m}"))
+    finally:
+        for r in b.fetch("SELECT relname FROM pg_class WHERE relacl::text LIKE '%%console_reader%%'"):
+            b.execute(sql.SQL("REVOKE ALL ON {} FROM console_reader").format(sql.Identifier("public", r["relname"])))
+        b.execute("DROP ROLE IF EXISTS console_reader")

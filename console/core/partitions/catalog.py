@@ -49,6 +49,7 @@ SELECT i.inhparent AS parent_oid, cn.nspname AS schema, c.relname AS name,
             (SELECT sum(pg_total_relation_size(t.relid))::bigint FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
             ELSE pg_total_relation_size(c.oid) END AS size_bytes,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS sub_key,
+       c.reloptions::text[] AS reloptions, pg_get_userbyid(c.relowner) AS owner, c.relacl::text[] AS acl,
        {pending} AS detach_pending,
        -- the definition only of indexes not inherited from a parent index (the template for
        -- new partitions); pg_get_indexdef on every inherited index costs more than the rest
@@ -187,7 +188,8 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
                 est_rows=None if r["reltuples"] is None or r["reltuples"] < 0 else int(r["reltuples"]),
                 size_bytes=int(r["size_bytes"] or 0),
                 indexes=tuple(IndexInfo(n, d or "", bool(inh)) for n, d, inh in (r["indexes"] or [])),
-                detach_pending=bool(r["detach_pending"]), sub_partitioned=r["sub_key"]))
+                detach_pending=bool(r["detach_pending"]), sub_partitioned=r["sub_key"],
+                reloptions=tuple(r["reloptions"] or ()), owner=r["owner"], acl=tuple(r["acl"] or ())))
         cur.execute(FKS_SQL, (oids,))
         fks: dict[int, list[ForeignKeyRef]] = {}
         for parent_oid, ref_schema, ref_name, name, fcols, rcols, on_delete, blocker, allc, ident in cur.fetchall():

@@ -256,6 +256,9 @@ class Partition:
     indexes: tuple[IndexInfo, ...] = ()
     detach_pending: bool = False
     sub_partitioned: str | None = None  # pg_get_partkeydef of a partitioned child, e.g. "LIST (region)"
+    reloptions: tuple[str, ...] = ()    # storage parameters ("fillfactor=70"), copied to new siblings
+    owner: str | None = None
+    acl: tuple[str, ...] = ()           # relacl items, copied to new siblings as GRANTs
 
     @property
     def qualified(self) -> str:

@@ -126,7 +126,7 @@ def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) ->
         unique, _old_name, table, body = split_indexdef(ix.definition)
         if not table:
             continue
-        name = ix.name.replace(template.name, new_name) if template.name in ix.name else f"{new_name}_{ix.name}"
+        name = _index_name(t, template, ix.name, new_name)
         name = name.encode()[:IDENTIFIER_MAX_BYTES].decode("utf-8", errors="ignore")
         out.append(f"CREATE {'UNIQUE ' if unique else ''}INDEX {_q(sql.Identifier(name))} ON {new_q} {body}")
     return out
@@ -156,6 +156,67 @@ def _ref_match(fk, dflt: Partition, key: sql.Identifier, lo_l: str, hi_l: str) -
         rc=sql.SQL(", ").join(sql.Identifier("r", c) for c in fk.columns),
         dc=sql.SQL(", ").join(sql.Identifier("d", c) for c in fk.ref_columns),
         d=_ident(dflt.schema, dflt.name), k=key, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l))
+
+
+def _index_name(t: TableInfo, template: Partition, old: str, new_name: str) -> str:
+    """A local index's name for the new partition: the template partition's name, or its
+    suffix (``_y2026m11``, ``2026_11``), replaced by the new one; else prefixed."""
+    if template.name in old:
+        return old.replace(template.name, new_name)
+    if template.name.startswith(t.name) and new_name.startswith(t.name):
+        old_sfx, new_sfx = template.name[len(t.name):].lstrip("_"), new_name[len(t.name):].lstrip("_")
+        for o, n in ((old_sfx, new_sfx), (old_sfx.lstrip("py"), new_sfx.lstrip("py"))):
+            if len(o) >= 4 and o in old:
+                return old.replace(o, n)
+    return f"{new_name}_{old}"
+
+
+_PRIVS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
+          "t": "TRIGGER", "m": "MAINTAIN"}
+
+
+def _grants_sql(acl: tuple[str, ...], child: sql.Composable) -> list[str]:
+    """``relacl`` items (``alice=arw*d/owner``) as GRANT statements on the new partition."""
+    out = []
+    for item in acl:
+        grantee, _, rest = item.partition("=")
+        privs = rest.split("/", 1)[0]
+        plain, with_opt = [], []
+        i = 0
+        while i < len(privs):
+            p = _PRIVS.get(privs[i])
+            opt = i + 1 < len(privs) and privs[i + 1] == "*"
+            if p:
+                (with_opt if opt else plain).append(p)
+            i += 2 if opt else 1
+        who = sql.SQL("PUBLIC") if not grantee else sql.Identifier(grantee.strip('"'))
+        for privs_, suffix in ((plain, ""), (with_opt, " WITH GRANT OPTION")):
+            if privs_:
+                out.append(_q(sql.SQL("GRANT {} ON {} TO {}{}").format(
+                    sql.SQL(", ").join(sql.SQL(x) for x in privs_), child, who, sql.SQL(suffix))))
+    return out
+
+
+def _properties_sql(template: Partition | None, child: sql.Composable) -> list[str]:
+    """The newest sibling's storage parameters, owner and grants, as pg_partman copies them."""
+    if template is None:
+        return []
+    out = []
+    opts = [o.split("=", 1) for o in template.reloptions if "=" in o]
+    if opts:
+        out.append(_q(sql.SQL("ALTER TABLE {} SET ({})").format(child, sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.SQL(".".join(_safe_key(p) for p in k.split("."))), sql.Literal(v))
+            for k, v in opts))))
+    if template.owner:
+        out.append(_q(sql.SQL("ALTER TABLE {} OWNER TO {}").format(child, sql.Identifier(template.owner))))
+    out += _grants_sql(template.acl, child)
+    return out
+
+
+def _safe_key(k: str) -> str:
+    if not k.replace("_", "").isalnum():
+        raise ValueError(f"unexpected storage parameter {k!r}")
+    return k
 
 
 def create_step(t: TableInfo, month: Slot, why: str) -> Step:
@@ -209,6 +270,8 @@ def create_step(t: TableInfo, month: Slot, why: str) -> Step:
             cols=cols, child=child), "move")
     for ix in _local_index_sql(t, _template(t), name):
         add(ix)
+    for stmt in _properties_sql(_template(t), child):
+        add(stmt)
     add(sql.SQL("ALTER TABLE {parent} ATTACH PARTITION {child} FOR VALUES FROM ({lo}) TO ({hi})")
         .format(parent=parent, child=child, lo=sql.Literal(lo_l), hi=sql.Literal(hi_l)))
     add(sql.SQL("ALTER TABLE {child} DROP CONSTRAINT {chk}").format(child=child, chk=sql.Identifier(BOUNDS_CHECK)))
