@@ -79,7 +79,7 @@ class Interval:
         """The slot containing ``x``."""
         if self.unit == "int":
             return self.anchor + ((int(x) - self.anchor) // self.step) * self.step
-        loc = x.astimezone(self.tz)
+        loc = x.astimezone(self.tz) if self.tz_name != "UTC" or x.tzinfo is not UTC else x
         if self.unit == "hour":
             d = datetime(loc.year, loc.month, loc.day, loc.hour)
         elif self.unit == "day":
@@ -96,6 +96,8 @@ class Interval:
         return self._utc(d)
 
     def _utc(self, naive_local: datetime) -> datetime:
+        if self.tz_name == "UTC":
+            return naive_local.replace(tzinfo=UTC)
         return naive_local.replace(tzinfo=self.tz).astimezone(UTC)
 
     def from_local(self, naive_local: datetime) -> datetime:
@@ -105,6 +107,12 @@ class Interval:
     def add(self, slot: Slot, n: int) -> Slot:
         if self.unit == "int":
             return int(slot) + n * self.step
+        if self.tz_name == "UTC":           # the common case, without zone conversions
+            if self.unit in ("hour", "day", "week"):
+                return slot + timedelta(hours=n) if self.unit == "hour" else \
+                    slot + timedelta(days=n * (7 if self.unit == "week" else 1))
+            d = _add_months(slot.date().replace(day=1), n * {"month": 1, "quarter": 3, "year": 12}[self.unit])
+            return datetime(d.year, d.month, 1, tzinfo=UTC)
         loc = slot.astimezone(self.tz).replace(tzinfo=None)
         if self.unit == "hour":
             # whole hours in UTC (a local wall clock repeats or skips at DST changes)

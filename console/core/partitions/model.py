@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timezone
 
 from .interval import MONTHLY_UTC, NAMINGS, Interval, Slot, detect_interval, fallback_naming
@@ -163,9 +164,9 @@ def partition_name(naming: str, table: str, month: date) -> str:
 def detect_naming_for(interval: Interval, table: str, children: list[tuple[str, Slot]]) -> tuple[str, str]:
     """(naming, how it was found) from existing children ``(name, slot)``."""
     best, hits = None, 0
-    children = children[-24:]      # the newest ones say enough, and keep this O(1)
+    children = [(name, interval.fields(s)) for name, s in children[-24:]]   # the newest say enough
     for cand in NAMINGS[interval.unit]:
-        n = sum(1 for name, s in children if format_name(cand, table, interval.fields(s)) == name)
+        n = sum(1 for name, f in children if format_name(cand, table, f) == name)
         if n > hits:
             best, hits = cand, n
     if best:
@@ -420,14 +421,38 @@ class TableInfo:
         slot = month_start(when) if isinstance(when, date) and not isinstance(when, datetime) else when
         return format_name(self.naming, self.name, iv.fields(slot))
 
+    @cached_property
+    def _by_slot(self) -> tuple[dict, tuple[Partition, ...]]:
+        """Partitions that are exactly one interval, by slot; and the others."""
+        iv, exact, other = self.interval, {}, []
+        for p in self.partitions:
+            if not p.understood or (p.lower is None and p.upper is None):
+                continue
+            if iv is not None and p.lower is not None and p.upper is not None and iv.aligned(p.lower, p.upper):
+                exact[p.lower] = p
+            else:
+                other.append(p)
+        return exact, tuple(other)
+
+    @cached_property
+    def template(self) -> Partition | None:
+        """The newest sibling that is exactly one interval (else the newest): new children
+        copy its local indexes, reloptions, owner and grants."""
+        exact, _ = self._by_slot
+        if exact:
+            return exact[max(exact)]
+        return self.partitions[-1] if self.partitions else None
+
     def partition_for_slot(self, slot: Slot) -> Partition | None:
         """An existing partition overlapping the slot (so it cannot be created whole)."""
         if self.interval is None:
             return None
+        exact, other = self._by_slot
+        if slot in exact:
+            return exact[slot]
         lo, hi = slot, self.interval.upper(slot)
-        for p in self.partitions:
-            if p.understood and (p.lower is None or p.lower < hi) and (p.upper is None or p.upper > lo) \
-                    and (p.lower is not None or p.upper is not None):
+        for p in other:
+            if (p.lower is None or p.lower < hi) and (p.upper is None or p.upper > lo):
                 return p
         return None
 

@@ -86,8 +86,8 @@ def slots_to_create(t: TableInfo) -> list[tuple[Slot, str]]:
     # gaps too (else a second run would find them)
     ranged = [p for p in t.partitions if p.lower is not None and p.upper is not None]
     if why:
-        lo = min([*why, *(iv.floor(p.lower) for p in ranged)])
-        hi = max([*why, *(iv.floor(p.lower) for p in ranged)])
+        starts = [*why, *(iv.floor(ranged[0].lower), iv.floor(ranged[-1].lower))] if ranged else list(why)
+        lo, hi = min(starts), max(starts)
         s, n = lo, 0
         while s < hi and n < MAX_CREATE * 4:
             if s not in why and kept(s) and t.partition_for_slot(s) is None:
@@ -105,10 +105,7 @@ def months_to_create(t: TableInfo) -> list[tuple[Slot, str]]:
 
 def _template(t: TableInfo) -> Partition | None:
     """The newest sibling: its local indexes, reloptions, owner and grants are copied."""
-    iv = t.interval
-    aligned = [p for p in t.partitions if iv is not None and p.lower is not None and p.upper is not None
-               and iv.aligned(p.lower, p.upper)]
-    return aligned[-1] if aligned else (t.partitions[-1] if t.partitions else None)
+    return t.template
 
 
 def _local_index_sql(t: TableInfo, template: Partition | None, new_name: str) -> list[str]:
