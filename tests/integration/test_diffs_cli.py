@@ -23,10 +23,11 @@ from .test_diffs_helpers import NOW, SOURCE, bank, branch, make_zen, ref, update
 A, B = "approver-1", "executor-2"
 
 
-def write_config(tmp_path, zen, operator: str | None = None) -> str:
+def write_config(tmp_path, zen, operator: str | None = None, allow_declared: bool = True) -> str:
     z = zen.settings.zengin
-    path = tmp_path / "c.toml"
+    path = tmp_path / ("c.toml" if allow_declared else "strict.toml")
     path.write_text((f'operator = "{operator}"\n' if operator else "")
+                    + ("[identity]\nallow_declared = true\n" if allow_declared else "")
                     + f'[postgres.{zen.pg.target.name}]\ndsn = "{zen.pg.target.dsn}"\nsystem = "zengin"\n'
                     + f'[zengin]\nenv = "{z.env}"\nendpoint_url = "{z.endpoint_url}"\ntarget = "{zen.pg.target.name}"\n')
     return str(path)
