@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+from . import EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
 
 
 def register(sub) -> None:
@@ -138,9 +138,10 @@ def _match(t, tables: list[str] | None) -> bool:
 def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..backends.base import ReadOnlyError
+    from ..backends.base import BackendError, ReadOnlyError
     from ..core import audit
     from ..core.partitions import with_policy
+    from ..core.text import visible
 
     if not settings.postgres:
         print("no PostgreSQL target configured", file=sys.stderr)
@@ -185,7 +186,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
         try:
             report = svc.run(plan, actor=audit.actor_name(settings),
                              progress=None if args.json else _printer())
-        except ReadOnlyError as exc:
+        except (ReadOnlyError, BackendError) as exc:      # read-only, or the intent could not be written
             if args.json:
                 print_json({**result, "error": exc.message, "kind": exc.kind.value})
             else:
@@ -201,6 +202,10 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{done}/{len(report.results)} step(s) done" + ("" if report.ok else
               f"; failed: {', '.join(f'{k} ({v})' for k, v in report.failed_groups.items())}"))
     _errors(d.errors)
+    for target, why in report.audit_errors.items():
+        print(f"{visible(target)}: {audit.UNSETTLED_MESSAGE}: {visible(why)}", file=sys.stderr)
+    if report.audit_errors:
+        return EXIT_AUDIT_UNSETTLED
     return EXIT_OK if report.ok and not d.errors else EXIT_FAIL
 
 

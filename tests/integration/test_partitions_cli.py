@@ -59,6 +59,7 @@ def test_ensure_refused_in_read_only_and_exit_code(tmp_path, fresh_db, capsys):
     assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "refused" and out["plan"]
-    assert not lam.fetch("SELECT 1 FROM console.audit_log WHERE action = 'partitions.maintain'")
+    assert lam.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
+        [{"outcome": "refused"}]       # an audited refusal, nothing else
     # a dry run is allowed read-only
     assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--dry-run"]) == 0

@@ -291,9 +291,13 @@ def test_read_only_refuses_at_the_core(fresh_db):
     b = fresh_db("lambda")
     plan = build_plan(discover_target(b, now=NOW))
     assert plan
+    before = children(b, SPECS[0])
     with pytest.raises(ReadOnlyError):
         run_plan(settings(b, read_only=True), {b.name: b}, plan, actor="pytest")
-    assert not b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'partitions.maintain'")
+    assert children(b, SPECS[0]) == before
+    # the refusal is audited (write-ahead API): a refused record, nothing else
+    assert b.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
+        [{"outcome": "refused"}]
 
 
 def test_partition_only_indexes_are_built_on_the_new_partition_not_the_template(fresh_db):

@@ -47,13 +47,15 @@ class RunReport:
     results: list[StepResult] = field(default_factory=list)
     failed_groups: dict[str, str] = field(default_factory=dict)   # table key -> why
     audit_ids: dict[str, int] = field(default_factory=dict)       # target -> audit row id
+    audit_errors: dict[str, str] = field(default_factory=dict)    # target -> why its record is unsettled
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "failed_tables": self.failed_groups,
+        return {"ok": self.ok, "failed_tables": self.failed_groups, "audit_ids": self.audit_ids,
+                "audit_errors": self.audit_errors,
                 "steps": [{"title": r.step.title, "target": r.step.target, "table": r.step.meta.get("table"),
                            "kind": r.step.meta.get("kind"), "ok": r.ok, "skipped": r.skipped,
                            "message": r.message, "rows": r.rows, "attempts": r.attempts,
@@ -152,11 +154,13 @@ def _execute(conn: psycopg.Connection, step: Step, attempt: int) -> tuple[str, i
     return "done", rows
 
 
-def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Plan, *, actor: str,
+def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Plan, *, actor=None,
              options: RunOptions | None = None, progress: Progress | None = None,
              sleep: Callable[[float], None] = time.sleep) -> RunReport:
-    """Execute ``plan``. Refused in read-only mode (before anything runs)."""
-    audit.guard(settings, MAINTAIN)
+    """Execute ``plan`` under the write-ahead audit: one intent per target, written before
+    any step runs (read-only: an audited refusal, ReadOnlyError; an intent that cannot be
+    written: AuditUnavailable, nothing changed on any target), settled after its steps
+    (an unsettled record is reported in ``audit_errors``, never swallowed)."""
     opts = options or RunOptions()
     report = RunReport()
     total = len(plan.steps)
@@ -164,12 +168,14 @@ def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Pla
     for i, s in enumerate(plan.steps):
         by_target.setdefault(s.target, []).append((i, s))
     results: dict[int, StepResult] = {}
+    intents = _begin_all(settings, backends, plan, by_target, actor)
     for target, items in by_target.items():
         backend = backends.get(target)
         if backend is None:
             for i, s in items:
                 results[i] = StepResult(s, ok=False, message=f"no backend named {target}", attempts=0)
             continue
+        intent = intents[target]
         lock_ms = opts.lock_timeout_ms if opts.lock_timeout_ms is not None else backend.target.lock_timeout_ms
         try:
             conn = backend.connect(autocommit=True, statement_timeout_ms=opts.statement_timeout_ms)
@@ -179,7 +185,7 @@ def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Pla
                 report.failed_groups.setdefault(s.group, f"{exc.kind.value}: {exc.message}")
                 if progress:
                     progress(i, total, s, results[i])
-            _audit(backend, None, actor, [results[i] for i, _ in items], report, settings)
+            _settle(backend, intent, [results[i] for i, _ in items], report, time.sleep)
             continue
         try:
             conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(int(lock_ms))))
@@ -189,6 +195,14 @@ def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Pla
             for i, step in items:
                 if progress:
                     progress(i, total, step, None)
+                if conn.closed or conn.broken:
+                    res = StepResult(step, ok=False, skipped=True, attempts=0,
+                                     message="not run: the connection to the server was lost")
+                    report.failed_groups.setdefault(step.group, res.message)
+                    results[i] = res
+                    if progress:
+                        progress(i, total, step, res)
+                    continue
                 if step.group not in locked:
                     locked[step.group] = _lock_group(conn, step, lock_ms)
                     keys[step.group] = _lock_key(step)
@@ -209,13 +223,60 @@ def run_plan(settings: Settings, backends: dict[str, PostgresBackend], plan: Pla
                 if progress:
                     progress(i, total, step, res)
             for group, why in locked.items():
-                if why is None:
+                if why is None and not (conn.closed or conn.broken):
                     _unlock_group(conn, keys[group])
-            _audit(backend, conn, actor, [results[i] for i, _ in items], report, settings)
         finally:
             conn.close()
+        _settle(backend, intent, [results[i] for i, _ in items], report, time.sleep)
     report.results = [results[i] for i in range(total)]
     return report
+
+
+def _begin_all(settings: Settings, backends: dict[str, PostgresBackend], plan: Plan,
+               by_target: dict[str, list[tuple[int, Step]]], actor) -> dict[str, audit.Intent | None]:
+    """Every target's intent before any step runs anywhere: if one cannot be written, the
+    ones already written are settled ``refused`` and the run is refused (nothing changed)."""
+    intents: dict[str, audit.Intent | None] = {}
+    for target, items in by_target.items():
+        backend = backends.get(target)
+        if backend is None:
+            intents[target] = None
+            continue
+        steps = [s for _, s in items]
+        try:
+            intents[target] = audit.begin(
+                settings, MAINTAIN, target=f"postgres:{backend.name}", principal=actor, audit_pg=backend,
+                plan_digest=audit.digest(Plan(plan.action, plan.summary, tuple(steps))),
+                detail={"summary": plan.summary.splitlines()[0], "steps": [s.title for s in steps]})
+        except BaseException:
+            for done in intents.values():
+                if done is not None:
+                    audit.settle(done, audit.REFUSED, {"reason": "another target's intent could not be written"})
+            raise
+    return intents
+
+
+def _settle(backend: PostgresBackend, intent: audit.Intent | None, results: list[StepResult], report: RunReport,
+            sleep: Callable[[float], None], attempts: int = 10, pause_s: float = 0.5) -> None:
+    """Settle this target's intent with the step results. The server may be restarting (the
+    run's connection died with it): the steps already applied still need their record, so
+    the settle is retried for a few seconds; an unsettled record is reported, not dropped."""
+    if intent is None:
+        return
+    ok = all(r.ok for r in results)
+    detail = {"steps": [{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message,
+                         "attempts": r.attempts, "rows": r.rows} for r in results]}
+    intent.conn = None
+    intent.backend = backend
+    for k in range(attempts):
+        audit.settle(intent, audit.OK if ok else audit.FAILED, detail)
+        if not intent.unsettled:
+            break
+        if k < attempts - 1:
+            sleep(pause_s)
+    report.audit_ids[backend.name] = intent.id
+    if intent.unsettled:
+        report.audit_errors[backend.name] = intent.settle_error or "unsettled"
 
 
 ADVISORY_CLASS = 0x70617274          # "part": pg_advisory_lock(class, hashtext(table))
@@ -271,41 +332,6 @@ def _run_step(conn: psycopg.Connection, step: Step, opts: RunOptions, lock_ms: i
             err = classify(step.target, exc)
             return StepResult(step, ok=False, attempts=attempt, message=f"{err.kind.value}: {err.message}",
                               elapsed_ms=(time.perf_counter() - started) * 1000)
-
-
-def _audit(backend: PostgresBackend, conn: psycopg.Connection | None, actor: str, results: list[StepResult],
-           report: RunReport, settings: Settings) -> None:
-    """One audit row for this target's part of the run."""
-    ok = all(r.ok for r in results)
-    detail = {"steps": [{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message,
-                         "attempts": r.attempts, "rows": r.rows} for r in results]}
-    # The run's connection may have died with the server (a restart mid-run): the steps
-    # already applied still need their record, on a new connection once it is back.
-    own = conn is None or conn.closed or conn.broken
-    try:
-        if own:
-            conn = _connect_for_audit(backend)
-        has = conn.execute("SELECT to_regclass('console.audit_log') IS NOT NULL").fetchone()[0]
-        if has:
-            report.audit_ids[backend.name] = audit.record(
-                conn, actor=actor, act=MAINTAIN, target=f"postgres:{backend.name}",
-                outcome="ok" if ok else "failed", detail=detail, read_only=settings.read_only)
-    except (BackendError, psycopg.Error):
-        pass
-    finally:
-        if own and conn is not None:
-            conn.close()
-
-
-def _connect_for_audit(backend: PostgresBackend, attempts: int = 10, pause_s: float = 0.5) -> psycopg.Connection:
-    for i in range(attempts):
-        try:
-            return backend.connect(autocommit=True)
-        except BackendError:
-            if i == attempts - 1:
-                raise
-            time.sleep(pause_s)
-    raise AssertionError("unreachable")
 
 
 def refused_message() -> str:
