@@ -4,7 +4,6 @@ row lost, retention, lock timeouts retried and reported, idempotence, pending de
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone

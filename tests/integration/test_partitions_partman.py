@@ -14,7 +14,7 @@ import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import psycopg

@@ -14,8 +14,9 @@ from psycopg import sql
 from ...backends.base import BackendError
 from ...backends.postgres import PostgresBackend, classify
 from .interval import Interval, offset_zone
-from .model import INT_TYPES, Discovery, ForeignKeyRef, IndexInfo, PartmanConfig, Partition, Policy, TableInfo, \
-    make_table, parse_bound, policy_for, tell_interval
+from .build import INT_TYPES, make_table, tell_interval
+from .model import Discovery, ForeignKeyRef, IndexInfo, PartmanConfig, Partition, Policy, TableInfo, \
+    parse_bound, policy_for
 
 DEFAULT_COUNT_TIMEOUT_MS = 2000
 
@@ -203,7 +204,8 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
             parts = children.get(p["parent_oid"], [])
             live = [c for c in parts if not c.is_default and not c.detach_pending]
             first = min((c.lower for c in live if isinstance(c.lower, datetime)), default=None)
-            zones = tuple(z for z in (timezone_name, db_tz, "UTC", first and offset_zone(first)) if z)
+            zones = tuple(z for z in (timezone_name, db_tz, "UTC", first and offset_zone(first)) if z) if live \
+                else (timezone_name or "UTC",)      # nothing to tell from: the configured zone, else UTC
             pm = partman.get(f"{p['schema']}.{p['name']}")
             iv, why = tell_interval(live, strategy=p["strategy"], key_column=p["key_column"], key_type=p["key_type"],
                                     zones=zones, name=p["name"], partman=pm)

@@ -12,7 +12,8 @@ from ...backends.postgres import PostgresBackend
 from ...config import Settings
 from ..plan import Plan
 from . import catalog
-from .model import Discovery, Policy, TableInfo, make_table
+from .build import make_table
+from .model import Discovery, Policy, TableInfo
 from .planner import build_plan
 from .runner import Progress, RunOptions, RunReport, run_plan
 
