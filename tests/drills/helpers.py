@@ -20,8 +20,7 @@ def stack_settings(stack, pg: dict[str, tuple[str, str]] | None = None, *, refre
                    redis_url: str | None = None, influx: bool = True, zengin: bool = True,
                    extra: str = "", read_only: bool = False) -> Settings:
     """A config for the test stack. ``pg`` maps target name -> (dsn, system)."""
-    # no declared operator: the actor is the verified session_user (declared names need allow_declared)
-    lines = [f"refresh_interval = {refresh}",
+    lines = [f"refresh_interval = {refresh}", 'operator = "drill-operator"',
              f"read_only = {'true' if read_only else 'false'}", extra, ""]
     for name, (dsn, system) in (pg or {}).items():
         lines += [f'[postgres."{name}"]', f'dsn = "{dsn}"', f'system = "{system}"',
