@@ -1,6 +1,9 @@
 """Partitions: listing + planning 4 tables x 120 monthly partitions, against a naive
 catalog walk (one round trip per partition for its bound, size, rows and indexes), both
-on the same embedded PostgreSQL in the same run."""
+on the same embedded PostgreSQL in the same run; and moving a 300,000-row default
+partition into its months, against pg_partman's ``partition_data_proc`` on the same
+PostgreSQL 15 (Debian's, bench/pg15.py) in the same run (skipped, with the reason, where
+there is none)."""
 
 from __future__ import annotations
 
@@ -87,8 +90,87 @@ def run(ctx) -> list[Result]:
     finally:
         backend.close()
         ctx.stack.postgres.drop_database(DB)
-    return [
+    out = [
         Result("partitions: list + plan 4 tables x 120 partitions (s)", ours,
                "naive catalog walk, 1 query per partition (no plan)", base),
         Result("partitions: plan only, 4 x 120 (s)", plan_only, "list + plan", ours),
     ]
+    out += _move_vs_partman(now)
+    return out
+
+
+MOVE_ROWS = 300_000
+MOVE_MONTHS = 3
+
+
+def _move_setup(dsn: str, now: datetime) -> None:
+    import psycopg
+    cur = month_of(now)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE public.events (id bigserial NOT NULL, at timestamptz NOT NULL, v text, "
+                  "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)")
+        c.execute("CREATE INDEX ON public.events (v)")
+        c.execute("CREATE TABLE public.events_default PARTITION OF public.events DEFAULT")
+        for k in range(0, 4):       # the current month and premake 3 exist: only the move is left
+            m = add_months(cur, k)
+            n = add_months(m, 1)
+            c.execute(sql.SQL("CREATE TABLE {} PARTITION OF public.events FOR VALUES FROM ({}) TO ({})").format(
+                sql.Identifier(f"events_p{m.year:04d}_{m.month:02d}"),
+                sql.Literal(datetime(m.year, m.month, 1, tzinfo=timezone.utc)),
+                sql.Literal(datetime(n.year, n.month, 1, tzinfo=timezone.utc))))
+        first = add_months(cur, -MOVE_MONTHS)
+        start = datetime(first.year, first.month, 1, tzinfo=timezone.utc)
+        end = datetime(cur.year, cur.month, 1, tzinfo=timezone.utc)
+        c.execute("INSERT INTO public.events (at, v) SELECT %s::timestamptz + (%s::timestamptz - %s::timestamptz) "
+                  "* (g::float8 / %s), 'v' || (g %% 97) FROM generate_series(0, %s - 1) g",
+                  (start, end, start, MOVE_ROWS, MOVE_ROWS))
+        c.execute("VACUUM ANALYZE public.events")
+
+
+def _move_vs_partman(now: datetime) -> list[Result]:
+    import psycopg
+
+    from bench.pg15 import Pg15, missing
+    from console.config import Settings
+    from console.core.partitions import Policy, RunOptions, run_plan
+
+    why = missing()
+    if why:
+        print(f"  skipped the default-partition move against pg_partman: {why}")
+        return []
+    server = Pg15().start()
+    try:
+        pm_dsn, co_dsn = server.create_database("bench_pm"), server.create_database("bench_co")
+        _move_setup(pm_dsn, now)
+        _move_setup(co_dsn, now)
+        with psycopg.connect(pm_dsn, autocommit=True) as c:
+            c.execute("CREATE SCHEMA partman")
+            c.execute("CREATE EXTENSION pg_partman SCHEMA partman")
+            c.execute("INSERT INTO partman.part_config (parent_table, control, partition_type, partition_interval, "
+                      "premake, datetime_string, jobmon) VALUES ('public.events', 'at', 'native', '1 mon', 3, "
+                      "'YYYY_MM', false)")
+            t0 = time.perf_counter()
+            c.execute("CALL partman.partition_data_proc('public.events', p_wait := 0, p_quiet := true)")
+            theirs = time.perf_counter() - t0
+            left = c.execute("SELECT count(*) FROM ONLY public.events_default").fetchone()[0]
+            assert left == 0, left
+        from pathlib import Path
+        with psycopg.connect(co_dsn, autocommit=True) as c:     # the audit log: no record, no change
+            for f in sorted((Path(__file__).resolve().parents[1] / "sql" / "common").glob("*.sql")):
+                c.execute(f.read_text(encoding="utf-8"))
+        backend = PostgresBackend(PostgresTarget(name="bench_co", system="lambda", dsn=co_dsn))
+        try:
+            t0 = time.perf_counter()
+            tables = discover_target(backend, now=now, default_policy=Policy(premake=3), count_timeout_ms=600_000)
+            plan = build_plan(tables)
+            report = run_plan(Settings(postgres=(backend.target,)), {backend.name: backend}, plan, actor="bench",
+                              options=RunOptions(lock_timeout_ms=5000))
+            ours = time.perf_counter() - t0
+            assert report.ok and sum(r.rows or 0 for r in report.results) == MOVE_ROWS, report.as_dict()
+        finally:
+            backend.close()
+    finally:
+        server.stop()
+    return [Result(f"partitions: move {MOVE_ROWS:,} default-partition rows into {MOVE_MONTHS} months "
+                   "(discover + plan + run, s)", ours, "pg_partman 4.7 partition_data_proc, same PostgreSQL 15",
+                   theirs)]

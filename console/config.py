@@ -158,6 +158,7 @@ class PartitionPolicySettings:
     retention_keep_table: bool = False
     retention_schema: str | None = None
     naming: str | None = None
+    take_over_partman: bool = False        # maintain a table pg_partman's part_config has
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class PartitionSettings:
     tables: dict[str, PartitionPolicySettings] = field(default_factory=dict)  # "target.schema.table" ...
     lock_timeout_ms: int | None = None     # None: the target's lock_timeout
     attempts: int = 3
+    timezone: str | None = None            # zone of new time boundaries (default: the children's)
 
 
 @dataclass(frozen=True)
@@ -459,7 +461,8 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             raise pr.err("lock_timeout", "must be at least 1 ms (0 would mean no timeout at all)")
         partitions = PartitionSettings(defaults=defaults, tables=tables,
                                        lock_timeout_ms=lock,
-                                       attempts=pr.int("attempts", 3, minimum=1))
+                                       attempts=pr.int("attempts", 3, minimum=1),
+                                       timezone=pr.str("timezone"))
         pr.finish()
     identity = IdentitySettings()
     idr = root.table("identity")
@@ -488,14 +491,15 @@ def _partition_policy(r: "_Reader", base: PartitionPolicySettings, *, allow_nami
     if retention is not None and (isinstance(retention, bool) or not isinstance(retention, int) or retention < 0):
         raise r.err("retention", "must be a whole number of months >= 0")
     naming = r.str("naming") if allow_naming else None
-    if naming is not None and not all(p in naming for p in ("{YYYY}", "{MM}")):
-        raise r.err("naming", "must contain {YYYY} and {MM}, e.g. '{table}_y{YYYY}m{MM}'")
+    if naming is not None and not any(p in naming for p in ("{YYYY}", "{IYYY}", "{N}")):
+        raise r.err("naming", "must contain {YYYY} (or {IYYY}, {N}), e.g. '{table}_y{YYYY}m{MM}'")
     return PartitionPolicySettings(
         premake=r.int("premake", base.premake),
         retention=retention,
         retention_keep_table=r.bool("retention_keep_table", base.retention_keep_table),
         retention_schema=r.str("retention_schema", base.retention_schema),
         naming=naming,
+        take_over_partman=r.bool("take_over_partman", base.take_over_partman),
     )
 
 

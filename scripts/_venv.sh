@@ -1,5 +1,5 @@
 # Shared by scripts/demo and scripts/test: a project virtual environment with the package
-# installed, and Debian's influxd when we are root and none is on PATH.
+# installed, and Debian's influxd and postgresql-15-partman when we are root and they are missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -51,5 +51,24 @@ ensure_influxd() {
         if command -v service >/dev/null 2>&1; then service influxdb stop >/dev/null 2>&1 || true; fi
     else
         echo "note: no influxd on PATH and not root: InfluxDB parts are skipped" >&2
+    fi
+}
+
+ensure_partman() {
+    # Debian's PostgreSQL 15 with pg_partman 4.x: the parity tests maintain the same tables
+    # with pg_partman and with the console (tests/integration/test_partitions_partman.py).
+    if ls /usr/share/postgresql/15/extension/pg_partman*.control >/dev/null 2>&1 \
+            && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+        return 0
+    fi
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing Debian's postgresql-15-partman (pg_partman parity tests)" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            postgresql-15 postgresql-15-partman >/dev/null
+        # the package may create and start a cluster on :5432; the tests run their own
+        if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster 15 main stop >/dev/null 2>&1 || true; fi
+    else
+        echo "note: no pg_partman for PostgreSQL 15 and not root: the parity tests are skipped" >&2
     fi
 }

@@ -74,3 +74,27 @@ def fresh_db(stack, request):
     for b in made:
         b.close()
         stack.postgres.drop_database(b.target.name)
+
+
+# --------------------------------------------------------------------------- pg_partman
+
+
+@pytest.fixture(scope="session")
+def partman_pg():
+    """A PostgreSQL 15 with pg_partman 4.x (Debian's binaries, bench/pg15.py), started once
+    per session on a free loopback port in a temp dir (initdb/pg_ctl as the unprivileged
+    ``postgres`` user when we are root) and stopped at the end: ``create_database(name)``,
+    ``dsn(name)``, ``drop_database(name)``. Outside CI a machine without it skips with the
+    reason; in CI (CI=true) it fails."""
+    from bench.pg15 import Pg15, missing
+
+    why = missing()
+    if why:
+        if IN_CI:
+            pytest.fail(f"pg_partman parity tests need {why}")
+        pytest.skip(why)
+    server = Pg15().start()
+    try:
+        yield server
+    finally:
+        server.stop()

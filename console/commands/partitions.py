@@ -5,14 +5,12 @@ Exit codes: 0 ok; 1 a target could not be read, a step failed, or refused (read-
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 import argparse
 import sys
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+from . import EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
 
 
 def register(sub) -> None:
@@ -55,34 +53,49 @@ def _service(settings: Settings, targets: list[str] | None):
     return PartitionService.from_settings(settings, backends, owns_backends=True)
 
 
-def table_dict(t) -> dict[str, Any]:
-    from ..core.partitions import month_label
+def _jv(v):
+    """A slot or bound as JSON: ISO instant or int."""
+    return v if v is None or isinstance(v, int) else v.isoformat()
 
+
+def table_dict(t) -> dict[str, Any]:
     c = t.coverage
     return {
         "target": t.target, "table": t.qualified, "key": t.key_def, "strategy": t.strategy,
+        "interval": t.interval_text, "interval_source": t.interval_source,
+        "timezone": t.interval.tz_name if t.interval and t.interval.is_time else None,
+        "maintained": t.supported, "not_maintained": t.not_maintained, "managed_by": t.managed_by,
+        "sub_partitioned": t.sub_partitioned,
         "partitions": len(t.partitions), "naming": t.naming, "naming_source": t.naming_source,
-        "first": c.first, "last": c.last, "horizon_months": c.horizon, "current_covered": c.current_covered,
-        "missing_ahead": [month_label(m) for m in c.missing_ahead],
-        "gaps": [[g.lower, g.upper] for g in c.gaps], "overlaps": [list(o) for o in c.overlaps],
+        "first": _jv(c.first), "last": _jv(c.last), "range": t.range_text, "horizon": c.horizon,
+        "horizon_months": c.horizon, "current_covered": c.current_covered,
+        "missing_ahead": [t.slot_label(m) for m in c.missing_ahead],
+        "gaps": [[_jv(g.lower), _jv(g.upper)] for g in c.gaps], "overlaps": [list(o) for o in c.overlaps],
         "default_partition": t.default.qualified if t.default else None,
         "default_rows": None if t.default_rows is None else {
-            ("NULL" if m.year == 1 else month_label(m)): n for m, n in sorted(t.default_rows.items())},
+            t.slot_label(m): n for m, n in sorted(t.default_rows.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))},
         "default_count_error": t.default_count_error,
+        "referencing": [{"table": fk.qualified, "constraint": fk.name, "on_delete": fk.action,
+                         "rows_referencing_default": None if fk.moving_refs is None else sum(n for _, n in fk.moving_refs),
+                         "set_aside_blocked": fk.aside_blocker} for fk in t.fks],
         "past_retention": list(c.past_retention), "pending_detach": [p.name for p in t.pending_detach],
         "policy": {"premake": t.policy.premake, "retention": t.policy.retention,
                    "retention_keep_table": t.policy.retention_keep_table,
                    "retention_schema": t.policy.retention_schema},
+        "partman": None if t.partman is None else {
+            "interval": t.partman.interval, "premake": t.partman.premake, "retention": t.partman.retention,
+            "retention_keep_table": t.partman.retention_keep_table, "taken_over": t.policy.take_over_partman},
         "size_bytes": t.total_size, "est_rows": t.est_rows, "attention": t.attention(),
-        "children": [{"name": p.name, "lower": p.lower, "upper": p.upper, "bound": p.bound,
-                      "est_rows": p.est_rows, "size_bytes": p.size_bytes,
-                      "indexes": [i.name for i in p.indexes],
+        "children": [{"name": p.name, "lower": _jv(p.lower), "upper": _jv(p.upper), "bound": p.bound,
+                      "bounds": t.bounds_text(p), "est_rows": p.est_rows, "size_bytes": p.size_bytes,
+                      "sub_partitioned": p.sub_partitioned, "indexes": [i.name for i in p.indexes],
                       "past_retention": p.name in c.past_retention} for p in t.partitions],
     }
 
 
 def run_list(settings: Settings, args: argparse.Namespace) -> int:
     from ..core.partitions import human_bytes
+    from ..core.text import visible
 
     if not settings.postgres:
         print("no PostgreSQL target configured", file=sys.stderr)
@@ -97,21 +110,24 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_FAIL if d.errors else EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    out = Table(title=f"partitioned tables · env {settings.environment}")
-    for c in ("target", "table", "key", "parts", "range", "ahead", "gaps", "default rows", "past ret.", "size",
-              "attention"):
-        out.add_column(c)
+    out = Table(title=f"partitioned tables · env {visible(settings.environment)}")
+    for c in ("target", "table", "key", "interval", "parts", "range", "ahead", "gaps", "default rows", "past ret.",
+              "size", "attention"):
+        out.add_column(c, overflow="fold")
     for t in d.tables:
         c = t.coverage
-        rng = f"{c.first:%Y-%m} → {c.last:%Y-%m}" if c.first and c.last else "—"
         dr = "?" if t.default_rows is None else f"{t.default_row_total:,}"
-        out.add_row(escape(t.target), escape(t.qualified), escape(t.key_def), str(len(t.partitions)), rng, str(c.horizon),
-                    str(sum(len(g.months) for g in c.gaps)), dr, str(len(c.past_retention)),
-                    human_bytes(t.total_size), escape(", ".join(t.attention()) or "ok"))
-    Console().print(out)
+        out.add_row(*(Text(visible(v)) for v in (
+            t.target, t.qualified, t.key_def, t.interval_text + (" · pg_partman" if t.managed_by else ""),
+            str(len(t.partitions)), t.range_text, str(c.horizon), str(sum(len(g.slots) for g in c.gaps)), dr,
+            str(len(c.past_retention)), human_bytes(t.total_size), ", ".join(t.attention()) or "ok")))
+    # piped (cron, CI, less): never cut to 80 columns
+    tty = sys.stdout.isatty()
+    Console(width=None if tty else 100_000, soft_wrap=not tty).print(out)
     for name, err in d.errors.items():
-        print(f"{name}: {err}", file=sys.stderr)
+        print(f"{visible(name)}: {visible(err)}", file=sys.stderr)
     return EXIT_FAIL if d.errors else EXIT_OK
 
 
@@ -122,9 +138,10 @@ def _match(t, tables: list[str] | None) -> bool:
 def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..backends.base import ReadOnlyError
+    from ..backends.base import BackendError, ReadOnlyError
     from ..core import audit
     from ..core.partitions import with_policy
+    from ..core.text import visible
 
     if not settings.postgres:
         print("no PostgreSQL target configured", file=sys.stderr)
@@ -169,7 +186,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
         try:
             report = svc.run(plan, actor=audit.actor_name(settings),
                              progress=None if args.json else _printer())
-        except ReadOnlyError as exc:
+        except (ReadOnlyError, BackendError) as exc:      # read-only, or the intent could not be written
             if args.json:
                 print_json({**result, "error": exc.message, "kind": exc.kind.value})
             else:
@@ -185,6 +202,10 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{done}/{len(report.results)} step(s) done" + ("" if report.ok else
               f"; failed: {', '.join(f'{k} ({v})' for k, v in report.failed_groups.items())}"))
     _errors(d.errors)
+    for target, why in report.audit_errors.items():
+        print(f"{visible(target)}: {audit.UNSETTLED_MESSAGE}: {visible(why)}", file=sys.stderr)
+    if report.audit_errors:
+        return EXIT_AUDIT_UNSETTLED
     return EXIT_OK if report.ok and not d.errors else EXIT_FAIL
 
 

@@ -59,6 +59,22 @@ def test_ensure_refused_in_read_only_and_exit_code(tmp_path, fresh_db, capsys):
     assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "refused" and out["plan"]
-    assert not lam.fetch("SELECT 1 FROM console.audit_log WHERE action = 'partitions.maintain'")
+    assert lam.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
+        [{"outcome": "refused"}]       # an audited refusal, nothing else
     # a dry run is allowed read-only
     assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--dry-run"]) == 0
+
+
+def test_list_piped_is_never_cut_and_shows_interval_and_range(tmp_path, fresh_db, capsys):
+    """#14.10: without a terminal the table was cut to 80 columns (`acc…`); the range showed
+    the exclusive end month as if it were covered."""
+    acc = fresh_db("accesslog")
+    make_partitions(acc, SPECS[1], [add_months(CUR, k) for k in range(-2, 1)])
+    cfg = _config(tmp_path, acc)
+    assert main(["--config", cfg, "partitions", "list"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "public.access_logs" in line)
+    assert "…" not in row.replace(" … ", "")          # nothing elided (the range's own "…" aside)
+    first, last = add_months(CUR, -2), CUR
+    assert f"{first:%Y-%m} … {last:%Y-%m}" in row and "monthly" in row
+    assert "3 month(s) missing ahead" in row

@@ -4,7 +4,6 @@ row lost, retention, lock timeouts retried and reported, idempotence, pending de
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -106,9 +105,10 @@ def test_missing_months_gap_and_default_rows_are_fixed_without_losing_a_row(fres
     t = table(b, spec)
     assert t.naming_source.startswith("detected") and t.partition_name(CUR) == spec.name(CUR)
     assert [g.months for g in t.coverage.gaps] == [[gap]]
-    assert t.coverage.missing_ahead == tuple(add_months(CUR, k) for k in range(4))
-    assert t.default_rows == {before_first: 2, gap: 5, ahead: 4}
+    assert t.coverage.missing_ahead == tuple(utc(add_months(CUR, k)) for k in range(4))
+    assert t.default_rows == {utc(before_first): 2, utc(gap): 5, utc(ahead): 4}
     assert "4 month(s) missing ahead" in t.attention()
+    assert t.interval_text == "monthly"
 
     plan = build_plan([t])
     months = [s.meta["month"] for s in plan.steps]
@@ -226,8 +226,9 @@ def test_lock_held_elsewhere_times_out_retries_and_reports(fresh_db):
         holder.release()
     first = report.results[0]
     assert not first.ok and first.attempts == 3 and first.message.startswith("lock_timeout")
-    assert "held by pid" in first.message
-    assert report.results[1].skipped
+    assert "held by pid" in first.message and "on pipeline_runs_default" in first.message   # not only the parent
+    # the next month does not depend on this one: tried too (and blocked by the same lock)
+    assert not report.results[1].skipped and report.results[1].message.startswith("lock_timeout")
     assert spec.name(CUR) not in children(b, spec)                 # rolled back, nothing half-made
     assert not b.fetch("SELECT 1 FROM pg_class WHERE relname = %s", (spec.name(CUR),))
 
@@ -275,9 +276,13 @@ def test_pending_detach_is_detected_and_finalized(fresh_db):
     # no default partition: retention detaches CONCURRENTLY, outside a transaction
     detach = [s for s in plan.steps if s.meta["kind"] == "detach"]
     assert detach and all("CONCURRENTLY" in s.sql and not s.transactional for s in detach)
+    # #14.4: finalized AND the retention action applied in the same run (it used to be left
+    # as an orphan table with its rows, and every later run said "nothing to do")
+    assert kinds[:2] == ["finalize", "drop"] and plan.steps[1].meta["partition"] == victim
     report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
     assert report.ok, report.as_dict()
     assert victim not in children(b, spec)
+    assert not b.fetch("SELECT 1 FROM pg_class WHERE relname = %s", (victim,))
     assert not build_plan([table(b, spec, policies={"*": Policy(retention=3)})])
 
 
@@ -285,9 +290,13 @@ def test_read_only_refuses_at_the_core(fresh_db):
     b = fresh_db("lambda")
     plan = build_plan(discover_target(b, now=NOW))
     assert plan
+    before = children(b, SPECS[0])
     with pytest.raises(ReadOnlyError):
         run_plan(settings(b, read_only=True), {b.name: b}, plan, actor="pytest")
-    assert not b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'partitions.maintain'")
+    assert children(b, SPECS[0]) == before
+    # the refusal is audited (write-ahead API): a refused record, nothing else
+    assert b.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
+        [{"outcome": "refused"}]
 
 
 def test_partition_only_indexes_are_built_on_the_new_partition_not_the_template(fresh_db):
@@ -316,3 +325,143 @@ def test_partition_only_indexes_are_built_on_the_new_partition_not_the_template(
                                        "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]
     assert local_indexes(new) == [f"CREATE UNIQUE INDEX {new}_failed_idx ON public.{new} "
                                   "USING btree (id, started_at) WHERE ((status)::text = 'failed'::text)"]
+
+
+def _row_counts(backend) -> dict[str, int]:
+    """Exact row counts of every user table (partitions counted through their parents), but
+    the audit log, which grows by one record per run by design."""
+    rels = backend.fetch("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                         "AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2")
+    return {f"{r['nspname']}.{r['relname']}": backend.fetch(
+        sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(r["nspname"], r["relname"])))[0]["n"]
+        for r in rels if (r["nspname"], r["relname"]) != ("console", "audit_log")}
+
+
+def _access_logs_with_references(b, gap):
+    """access_logs with a gap month whose rows sit in the default partition, and rows of
+    custom_parameter_values (ON DELETE CASCADE) plus a NO ACTION table referencing them."""
+    spec = SPECS[1]
+    make_partitions(b, spec, [add_months(gap, -1), add_months(gap, 1)])
+    with b.connection() as conn:
+        conn.execute("CREATE TABLE public.log_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                     "log_id bigint NOT NULL, log_at timestamptz NOT NULL, note text, "
+                     "FOREIGN KEY (log_id, log_at) REFERENCES public.access_logs (id, created_at))")
+        app = conn.execute("INSERT INTO public.applications (name, app_id, api_key_hash) "
+                           "VALUES ('a', 'app-1', 'x') RETURNING id").fetchone()[0]
+        spec.insert(conn, utc(gap) + timedelta(days=2), 4)                 # default rows
+        spec.insert(conn, utc(add_months(gap, -1)) + timedelta(days=2), 2)  # in a partition
+        for log_id, created in conn.execute("SELECT id, created_at FROM public.access_logs").fetchall():
+            for k in range(2):
+                conn.execute("INSERT INTO public.custom_parameter_values (access_log_id, application_id, "
+                             "parameter_key, created_at) VALUES (%s, %s, %s, %s)", (log_id, app, f"k{k}", created))
+            conn.execute("INSERT INTO public.log_notes (log_id, log_at, note) VALUES (%s, %s, 'n')",
+                         (log_id, created))
+    return spec
+
+
+def test_moving_default_rows_keeps_rows_of_referencing_tables(fresh_db):
+    """Regression (#14.1): the move's DELETE from the default partition fired ON DELETE
+    CASCADE of custom_parameter_values and lost its rows. Now referencing rows are set aside
+    and put back in the same transaction; a NO ACTION key no longer blocks the month."""
+    b = fresh_db("accesslog")
+    gap = add_months(CUR, -2)
+    spec = _access_logs_with_references(b, gap)
+    before = _row_counts(b)
+    cpv_before = b.fetch("SELECT id, access_log_id, application_id, parameter_key, created_at "
+                         "FROM public.custom_parameter_values ORDER BY id")
+    t = table(b, spec)
+    refs = {fk.table: fk.refs_for(utc(gap)) for fk in t.fks}
+    assert refs == {"custom_parameter_values": 8, "log_notes": 4}
+    plan = build_plan([t])
+    step = next(s for s in plan.steps if s.meta.get("month") == f"{gap:%Y-%m}")
+    assert step.meta["moves"] == 4
+    assert "8 row(s) of public.custom_parameter_values (ON DELETE CASCADE) set aside and put back" in step.title
+    assert "SHARE ROW EXCLUSIVE on public.custom_parameter_values" in step.lock
+    assert "SHARE ROW EXCLUSIVE on public.log_notes" in step.lock
+    assert f"ACCESS EXCLUSIVE on public.{spec.table}_default" in step.lock
+
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert _row_counts(b) == before
+    assert b.fetch("SELECT id, access_log_id, application_id, parameter_key, created_at "
+                   "FROM public.custom_parameter_values ORDER BY id") == cpv_before
+    assert spec.name(gap) in children(b, spec)
+    assert table(b, spec).default_row_total == 0
+    assert not build_plan([table(b, spec)])
+
+
+def test_referencing_rows_that_cannot_be_set_aside_refuse_only_that_month(fresh_db):
+    b = fresh_db("accesslog")
+    gap = add_months(CUR, -2)
+    spec = _access_logs_with_references(b, gap)
+    # a trigger on the referencing table would fire on the set-aside DELETE: refuse the month
+    b.execute("CREATE FUNCTION public.no_op() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$")
+    b.execute("CREATE TRIGGER t_notes AFTER DELETE ON public.log_notes FOR EACH ROW EXECUTE FUNCTION public.no_op()")
+    before = _row_counts(b)
+    t = table(b, spec)
+    plan = build_plan([t])
+    assert f"{gap:%Y-%m}" not in [s.meta.get("month") for s in plan.steps]
+    assert "log_notes" in plan.summary and "INSERT or DELETE triggers" in plan.summary
+    assert [s.meta["month"] for s in plan.steps if s.meta["kind"] == "create"]   # the others still go
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert _row_counts(b) == before
+    assert table(b, spec).default_row_total == 4
+
+
+def test_a_second_run_on_the_same_table_waits_then_skips_it(fresh_db):
+    """#14.8: runs are serialised per table by an advisory lock; the second one waits at
+    most lock_timeout, then skips that table with a message (no "relation already exists")."""
+    from console.core.partitions.runner import ADVISORY_CLASS
+    spec = SPECS[0]
+    b = fresh_db(spec.system)
+    plan = build_plan([table(b, spec, policies={"*": Policy(premake=1)})])
+    other = psycopg.connect(b.target.dsn, autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
+                      (ADVISORY_CLASS, f"console.partitions:public.{spec.table}"))
+        report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    finally:
+        other.close()
+    assert all(r.skipped and "another partition maintenance run" in r.message for r in report.results)
+    assert spec.name(CUR) not in children(b, spec)
+    report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+    assert report.ok, report.as_dict()
+    assert spec.name(CUR) in children(b, spec)
+
+
+def test_new_partitions_copy_reloptions_owner_grants_and_name_local_indexes_after_themselves(fresh_db):
+    """#14.9: the newest sibling's storage parameters, owner and grants are copied; a local
+    index named after the template's month is named after the new month."""
+    spec = SPECS[0]
+    b = fresh_db(spec.system)
+    make_partitions(b, spec, [CUR])
+    tpl = spec.name(CUR)
+    suffix = f"{CUR:%Y}m{CUR:%m}"
+    with b.connection() as conn:
+        conn.execute("DROP ROLE IF EXISTS console_reader")
+        conn.execute("CREATE ROLE console_reader")
+        conn.execute(sql.SQL("ALTER TABLE {} SET (fillfactor = 70, autovacuum_enabled = false)").format(
+            sql.Identifier("public", tpl)))
+        conn.execute(sql.SQL("GRANT SELECT ON {} TO console_reader").format(sql.Identifier("public", tpl)))
+        conn.execute(sql.SQL("CREATE INDEX {} ON {} (status_code)").format(
+            sql.Identifier(f"rl_status_{suffix}"), sql.Identifier("public", tpl)))
+    try:
+        plan = build_plan([table(b, spec, policies={"*": Policy(premake=1)})])
+        report = run_plan(settings(b), {b.name: b}, plan, actor="pytest", options=FAST)
+        assert report.ok, report.as_dict()
+        nxt = add_months(CUR, 1)
+        new = spec.name(nxt)
+        row = b.fetch("SELECT reloptions, pg_get_userbyid(relowner) AS owner, "
+                      "has_table_privilege('console_reader', oid, 'SELECT') AS can FROM pg_class WHERE relname = %s",
+                      (new,))[0]
+        tpl_owner = b.fetch("SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = %s", (tpl,))[0]["o"]
+        assert sorted(row["reloptions"]) == ["autovacuum_enabled=false", "fillfactor=70"]
+        assert row["owner"] == tpl_owner and row["can"]
+        assert b.fetch("SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexname = %s",
+                       (new, f"rl_status_{nxt:%Y}m{nxt:%m}"))
+    finally:
+        for r in b.fetch("SELECT relname FROM pg_class WHERE relacl::text LIKE '%%console_reader%%'"):
+            b.execute(sql.SQL("REVOKE ALL ON {} FROM console_reader").format(sql.Identifier("public", r["relname"])))
+        b.execute("DROP ROLE IF EXISTS console_reader")

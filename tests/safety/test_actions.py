@@ -360,7 +360,6 @@ def test_every_writing_core_module_refers_to_audit_guard():
 # strict xfail, so the marker must go the day they are converted.
 NOT_CONVERTED = {
     "diffs.execute": "core/zengin/executor.py still writes its record after the claim (owner: zengin)",
-    "partitions.maintain": "core/partitions/runner.py still writes its record after the DDL (owner: partitions)",
 }
 
 RAISE_ON_INSERT = """

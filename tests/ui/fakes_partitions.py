@@ -47,7 +47,9 @@ def tables():
                                         [k for k in range(-13, 2) if k != -6]) + [_default("access_logs")],
                     default_rows={add_months(CUR, -6): 7_801}, columns=("id", "created_at"),
                     fks=(ForeignKeyRef("public", "custom_parameter_values", "custom_parameter_values_access_log_id_fkey",
-                                       ("access_log_id", "created_at"), ("id", "created_at")),))
+                                       ("access_log_id", "created_at"), ("id", "created_at"), on_delete="c",
+                                       moving_refs=((add_months(CUR, -6), 15_602),),
+                                       ref_columns_all=("id", "access_log_id", "created_at")),))
     t3 = make_table(target="pipe", schema="public", name="pipeline_runs", now=NOW, key_column="started_at",
                     key_def="RANGE (started_at)",
                     partitions=_monthly("pipeline_runs", "pipeline_runs_y{y:04d}m{m:02d}", range(-6, 4))

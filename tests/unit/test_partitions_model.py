@@ -50,7 +50,7 @@ def test_coverage_gaps_horizon_retention_newest_kept():
                    policy=Policy(retention=2))
     c = t.coverage
     assert [g.months for g in c.gaps] == [[add_months(cur, -3)]]
-    assert c.horizon == 1 and c.missing_ahead == (add_months(cur, 2), add_months(cur, 3))
+    assert c.horizon == 1 and c.missing_ahead == (month_start(add_months(cur, 2)), month_start(add_months(cur, 3)))
     assert c.past_retention == ("t_-5", "t_-4")
     # the gap month is past retention: not filled
     assert [s.meta["month"] for s in build_plan([t]).steps if s.meta["kind"] == "create"] == ["2027-01", "2027-02"]

@@ -1,11 +1,15 @@
-"""Partition sets as data, and the pure rules over them: UTC months, bounds parsing,
-naming conventions, coverage (horizon, gaps, overlaps) and retention. No I/O here."""
+"""Partition sets as data, and the pure rules over them: bounds parsing, the interval a set
+uses (interval.py), naming conventions, coverage (horizon, gaps, overlaps) and retention
+counted in that interval. No I/O here."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timezone
+
+from .interval import MONTHLY_UTC, NAMINGS, Interval, Slot, fallback_naming
 
 IDENTIFIER_MAX_BYTES = 63
 
@@ -41,15 +45,21 @@ def month_label(month: date) -> str:
 # ------------------------------------------------------------------ bounds
 
 _RANGE = re.compile(r"^FOR VALUES FROM \((.*)\) TO \((.*)\)$", re.S)
+_INT = re.compile(r"^'?(-?\d+)'?$")
 
 
-def parse_bound_value(text: str) -> datetime | None:
+def parse_bound_value(text: str, *, integer: bool = False) -> Slot | None:
     """One literal of a range bound as pg_get_expr prints it (session TimeZone UTC,
-    DateStyle ISO): ``'2025-01-01 00:00:00+00'``, ``'2025-01-01'``, ``MINVALUE``.
-    Returns a UTC datetime, or None for MINVALUE/MAXVALUE (open ends)."""
+    DateStyle ISO): ``'2025-01-01 00:00:00+00'``, ``'2025-01-01'``, ``1000``, ``MINVALUE``.
+    Returns a UTC datetime (or an int for integer keys), None for MINVALUE/MAXVALUE."""
     t = text.strip()
     if t.upper() in ("MINVALUE", "MAXVALUE"):
         return None
+    if integer:
+        m = _INT.match(t)
+        if not m:
+            raise ValueError(f"unsupported integer partition bound {text!r}")
+        return int(m.group(1))
     if t.startswith("'") and t.endswith("'"):
         t = t[1:-1]
     t = t.replace(" ", "T", 1)
@@ -66,7 +76,7 @@ def parse_bound_value(text: str) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
-def parse_bound(expr: str) -> tuple[bool, datetime | None, datetime | None, bool]:
+def parse_bound(expr: str, *, integer: bool = False) -> tuple[bool, Slot | None, Slot | None, bool]:
     """``pg_get_expr(relpartbound)`` -> (is_default, lower, upper, understood).
     Multi-column or LIST/HASH bounds are not understood (left alone, shown as text)."""
     expr = (expr or "").strip()
@@ -76,21 +86,43 @@ def parse_bound(expr: str) -> tuple[bool, datetime | None, datetime | None, bool
     if not m or "," in m.group(1) or "," in m.group(2):
         return False, None, None, False
     try:
-        return False, parse_bound_value(m.group(1)), parse_bound_value(m.group(2)), True
+        return (False, parse_bound_value(m.group(1), integer=integer),
+                parse_bound_value(m.group(2), integer=integer), True)
     except ValueError:
         return False, None, None, False
 
 
-def is_month_aligned(lower: datetime | None, upper: datetime | None) -> bool:
-    if lower is None or upper is None:
+def bound_display(p: "Partition", interval: Interval | None = None) -> str:
+    """The bounds as a DBA reads them: ``2026-11 (…2026-12-01, exclusive)``, integer values,
+    LIST values, DEFAULT."""
+    if p.is_default:
+        return "DEFAULT"
+    if not p.understood or (p.lower is None and p.upper is None and not p.bound.startswith("FOR VALUES FROM")):
+        b = p.bound
+        return b[len("FOR VALUES "):] if b.startswith("FOR VALUES ") else b
+    if interval is not None and p.lower is not None and p.upper is not None and interval.aligned(p.lower, p.upper):
+        return interval.label(p.lower)
+    return f"{_val(p.lower, 'MINVALUE')} … {_val(p.upper, 'MAXVALUE')} (exclusive)"
+
+
+def _val(v, open_end: str) -> str:
+    if v is None:
+        return open_end
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:%Y-%m-%d %H:%M} UTC"
+
+
+def is_month_aligned(lower, upper) -> bool:
+    if not isinstance(lower, datetime) or not isinstance(upper, datetime):
         return False
     m = month_of(lower)
     return lower == month_start(m) and upper == month_start(add_months(m, 1))
 
 
-def months_in(lower: datetime | None, upper: datetime | None) -> list[date]:
-    """The months a range [lower, upper) touches (open ends are not enumerated)."""
-    if lower is None or upper is None or upper <= lower:
+def months_in(lower, upper) -> list[date]:
+    """The UTC months a time range [lower, upper) touches (open ends are not enumerated)."""
+    if not isinstance(lower, datetime) or not isinstance(upper, datetime) or upper <= lower:
         return []
     out, m = [], month_of(lower)
     while month_start(m) < upper:
@@ -101,16 +133,9 @@ def months_in(lower: datetime | None, upper: datetime | None) -> list[date]:
 
 # ------------------------------------------------------------------ naming
 
-# Placeholders: {table} {YYYY} {MM}. Tried in this order when detecting.
-CANDIDATE_NAMINGS = (
-    "{table}_y{YYYY}m{MM}",      # request_logs_y2025m01, pipeline_runs_y2024m03
-    "{table}_{YYYY}_{MM}",       # access_logs_2024_01, learning_sessions_2025_01
-    "{table}_p{YYYY}_{MM}",      # pg_partman 4 monthly
-    "{table}_p{YYYY}{MM}01",     # pg_partman 5 (_pYYYYMMDD)
-    "{table}_p{YYYY}{MM}",
-    "{table}_{YYYY}{MM}",
-    "{table}_{YYYY}m{MM}",
-)
+# Placeholders: {table} {YYYY} {MM} {DD} {HH} {MI} {IYYY} {IW} {Q} {N}; per interval, tried in
+# order when detecting (interval.NAMINGS).
+CANDIDATE_NAMINGS = NAMINGS["month"]
 # The seeds' conventions (sql/README.md), used when a table has no monthly child yet.
 KNOWN_NAMINGS = {
     "request_logs": "{table}_y{YYYY}m{MM}",
@@ -121,29 +146,39 @@ KNOWN_NAMINGS = {
 FALLBACK_NAMING = "{table}_p{YYYY}_{MM}"
 
 
-def partition_name(naming: str, table: str, month: date) -> str:
-    """The child's name for ``month``, kept within PostgreSQL's 63-byte identifier limit by
-    shortening the table part (never the month suffix), as pg_partman does."""
-    suffix = naming.replace("{table}", "\x00").format(YYYY=f"{month.year:04d}", MM=f"{month.month:02d}")
+def format_name(naming: str, table: str, fields: dict[str, str]) -> str:
+    """The child's name, kept within PostgreSQL's 63-byte identifier limit by shortening
+    the table part (never the suffix), as pg_partman does."""
+    suffix = naming.replace("{table}", "\x00").format(**fields)
     head, _, tail = suffix.partition("\x00")
     room = IDENTIFIER_MAX_BYTES - len(head.encode()) - len(tail.encode())
     t = table.encode()[:max(room, 0)].decode("utf-8", errors="ignore")
     return f"{head}{t}{tail}"
 
 
-def detect_naming(table: str, children: list[tuple[str, date]]) -> tuple[str, str]:
-    """(naming, how it was found) from existing monthly children ``(name, month)``."""
+def partition_name(naming: str, table: str, month: date) -> str:
+    """The monthly child's name for ``month`` (see :func:`format_name`)."""
+    return format_name(naming, table, MONTHLY_UTC.fields(month_start(month)))
+
+
+def detect_naming_for(interval: Interval, table: str, children: list[tuple[str, Slot]]) -> tuple[str, str]:
+    """(naming, how it was found) from existing children ``(name, slot)``."""
     best, hits = None, 0
-    children = children[-24:]      # the newest two years say enough, and keep this O(1)
-    for cand in CANDIDATE_NAMINGS:
-        n = sum(1 for name, m in children if partition_name(cand, table, m) == name)
+    children = [(name, interval.fields(s)) for name, s in children[-24:]]   # the newest say enough
+    for cand in NAMINGS[interval.unit]:
+        n = sum(1 for name, f in children if format_name(cand, table, f) == name)
         if n > hits:
             best, hits = cand, n
     if best:
-        return best, f"detected from {hits} of {len(children)} monthly partitions"
-    if table in KNOWN_NAMINGS:
-        return KNOWN_NAMINGS[table], "the seeds' convention (no monthly partition to detect from)"
-    return FALLBACK_NAMING, "default (no monthly partition to detect from)"
+        return best, f"detected from {hits} of {len(children)} partitions"
+    if interval.unit == "month" and table in KNOWN_NAMINGS:
+        return KNOWN_NAMINGS[table], "the seeds' convention (no partition to detect from)"
+    return fallback_naming(interval.unit), "pg_partman's naming (no partition name to detect from)"
+
+
+def detect_naming(table: str, children: list[tuple[str, date]]) -> tuple[str, str]:
+    """Monthly children ``(name, month)`` (kept for callers that speak months)."""
+    return detect_naming_for(MONTHLY_UTC, table, [(n, month_start(m)) for n, m in children])
 
 
 # ------------------------------------------------------------------ policy
@@ -151,22 +186,24 @@ def detect_naming(table: str, children: list[tuple[str, date]]) -> tuple[str, st
 
 @dataclass(frozen=True)
 class Policy:
-    """pg_partman's part_config, per table. ``retention`` in months (None: keep all):
-    partitions wholly older than the current month minus ``retention`` months go."""
+    """pg_partman's part_config, per table, counted in the table's own interval:
+    ``premake`` intervals ahead of the current one; ``retention`` intervals (None: keep
+    all): partitions wholly older than the current interval minus ``retention`` go."""
 
     premake: int = 3
     retention: int | None = None
     retention_keep_table: bool = False      # detach only, keep the table
     retention_schema: str | None = None     # move detached partitions into this schema
     naming: str | None = None               # override, e.g. "{table}_y{YYYY}m{MM}"
+    take_over_partman: bool = False         # maintain a pg_partman table (following part_config)
 
     def __post_init__(self) -> None:
         if self.premake < 0:
             raise ValueError("premake must be >= 0")
         if self.retention is not None and self.retention < 0:
-            raise ValueError("retention must be >= 0 months")
-        if self.naming is not None and not all(p in self.naming for p in ("{YYYY}", "{MM}")):
-            raise ValueError("naming must contain {YYYY} and {MM}")
+            raise ValueError("retention must be >= 0 intervals")
+        if self.naming is not None and not re.search(r"\{(YYYY|IYYY|N)\}", self.naming):
+            raise ValueError("naming must contain {YYYY} (or {IYYY}, {N}) and the interval's other fields")
 
 
 def policy_for(policies: dict[str, Policy] | None, target: str, schema: str, table: str,
@@ -178,6 +215,22 @@ def policy_for(policies: dict[str, Policy] | None, target: str, schema: str, tab
         if key in policies:
             return policies[key]
     return default or Policy()
+
+
+@dataclass(frozen=True)
+class PartmanConfig:
+    """One row of pg_partman's ``part_config`` (4.x and 5.x share these columns)."""
+
+    interval: str                       # partition_interval as stored, e.g. "1 mon", "1 day", "1000"
+    premake: int
+    retention: str | None               # an interval ("3 months") or, for id sets, a number
+    retention_keep_table: bool
+    retention_schema: str | None
+    automatic_maintenance: bool = True
+    infinite_time_partitions: bool = False
+    datetime_string: str | None = None
+    sub_partitioned: bool = False
+    retention_cutoff: "Slot | None" = None   # computed by the server: now() - retention
 
 
 # ------------------------------------------------------------------ catalog facts
@@ -195,14 +248,18 @@ class Partition:
     schema: str
     name: str
     bound: str                          # pg_get_expr(relpartbound) text
-    lower: datetime | None = None
-    upper: datetime | None = None
+    lower: Slot | None = None           # UTC datetime or int; None: MINVALUE or not a range
+    upper: Slot | None = None
     is_default: bool = False
     understood: bool = True
-    est_rows: int | None = None         # reltuples; None when never analysed
-    size_bytes: int = 0
+    est_rows: int | None = None         # reltuples (summed over leaves); None when never analysed
+    size_bytes: int = 0                 # summed over leaves for a sub-partitioned child
     indexes: tuple[IndexInfo, ...] = ()
     detach_pending: bool = False
+    sub_partitioned: str | None = None  # pg_get_partkeydef of a partitioned child, e.g. "LIST (region)"
+    reloptions: tuple[str, ...] = ()    # storage parameters ("fillfactor=70"), copied to new siblings
+    owner: str | None = None
+    acl: tuple[str, ...] = ()           # relacl items, copied to new siblings as GRANTs
 
     @property
     def qualified(self) -> str:
@@ -226,16 +283,37 @@ class ForeignKeyRef:
     name: str                # the constraint
     columns: tuple[str, ...]
     ref_columns: tuple[str, ...]
+    on_delete: str = "a"     # confdeltype: a no action, r restrict, c cascade, n set null, d set default
+    # why the referencing rows cannot be set aside and put back (they would fire more than the
+    # move means to: the referencing table is referenced itself, has INSERT/DELETE triggers,
+    # or is the parent itself); None: they can
+    aside_blocker: str | None = None
+    # referencing rows per month of the default partition's rows (None: not counted)
+    moving_refs: tuple[tuple[date, int], ...] | None = None
+    ref_columns_all: tuple[str, ...] = ()      # the referencing table's insertable columns
+    ref_identity_always: bool = False          # has a GENERATED ALWAYS identity column
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.table}"
 
+    @property
+    def action(self) -> str:
+        return {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
+                "d": "SET DEFAULT"}.get(self.on_delete, self.on_delete)
+
+    def refs_for(self, month: date) -> int | None:
+        """Referencing rows pointing at the default partition's rows of ``month``."""
+        if self.moving_refs is None:
+            return None
+        return dict(self.moving_refs).get(month, 0)
+
 
 @dataclass(frozen=True)
 class Gap:
-    lower: datetime
-    upper: datetime
+    lower: Slot
+    upper: Slot
+    slots: tuple[Slot, ...] = ()        # the whole intervals inside it
 
     @property
     def months(self) -> list[date]:
@@ -244,11 +322,11 @@ class Gap:
 
 @dataclass(frozen=True)
 class Coverage:
-    first: datetime | None              # lowest lower bound
-    last: datetime | None               # highest upper bound
-    horizon: int                        # months fully covered after the current month
+    first: Slot | None                  # lowest lower bound
+    last: Slot | None                   # highest upper bound
+    horizon: int                        # intervals fully covered after the current one
     current_covered: bool
-    missing_ahead: tuple[date, ...]     # current .. current+premake without a partition
+    missing_ahead: tuple[Slot, ...]     # current .. current+premake without a partition
     gaps: tuple[Gap, ...]
     overlaps: tuple[tuple[str, str], ...]
     past_retention: tuple[str, ...]     # partition names past retention (newest never)
@@ -266,7 +344,7 @@ class TableInfo:
     key_type: str | None                 # format_type of that column
     partitions: tuple[Partition, ...]    # every attached non-default child, by lower bound
     default: Partition | None
-    default_rows: dict[date, int] | None  # exact count per UTC month (None: not counted)
+    default_rows: dict | None            # exact count per interval slot (None key: NULL key; None: not counted)
     default_count_error: str | None
     columns: tuple[str, ...]
     fks: tuple[ForeignKeyRef, ...]
@@ -277,6 +355,14 @@ class TableInfo:
     coverage: Coverage
     server_version: int = 180000
     pending_detach: tuple[Partition, ...] = ()
+    interval: Interval | None = None     # None: cannot be told (then not maintained)
+    interval_source: str = ""
+    now_slot: Slot | None = None         # the current interval (int sets: the one holding the max key)
+    not_maintained: str | None = None    # why the console leaves this table alone
+    managed_by: str | None = None        # "pg_partman" where part_config has the table
+    partman: PartmanConfig | None = None
+    retention_cutoff: Slot | None = None  # partitions whose upper bound is <= this are past retention
+    sub_partitioned: str | None = None   # the children's own partition key, when they are partitioned
 
     @property
     def qualified(self) -> str:
@@ -301,18 +387,79 @@ class TableInfo:
 
     @property
     def supported(self) -> bool:
-        """Monthly maintenance applies: a single-column RANGE key on a time type."""
-        return (self.strategy == "range" and self.key_column is not None
-                and (self.key_type or "").split("(")[0] in ("timestamp with time zone", "timestamp without time zone",
-                                                             "date"))
+        """The console maintains this table (see ``not_maintained`` for why not)."""
+        return self.not_maintained is None
 
-    def partition_name(self, month: date) -> str:
-        return partition_name(self.naming, self.name, month)
+    @property
+    def interval_text(self) -> str:
+        return self.interval.word if self.interval else "unknown"
+
+    @property
+    def range_text(self) -> str:
+        """Covered range as a DBA reads it: first interval … last interval (inclusive)."""
+        c, iv = self.coverage, self.interval
+        if c.first is None or c.last is None:
+            return "—"
+        if iv is not None:
+            try:
+                return f"{iv.label(iv.floor(c.first))} … {iv.label(iv.add(iv.floor(c.last), -1))}"
+            except (TypeError, ValueError, OverflowError):
+                pass
+        return f"{_val(c.first, 'MINVALUE')} … {_val(c.last, 'MAXVALUE')} (exclusive)"
+
+    def bounds_text(self, p: Partition) -> str:
+        return bound_display(p, self.interval)
+
+    def slot_label(self, slot: Slot | None) -> str:
+        if slot is None:
+            return "NULL"
+        return self.interval.label(slot) if self.interval else str(slot)
+
+    def partition_name(self, when) -> str:
+        """The new child's name for a slot (or, for monthly callers, a month ``date``)."""
+        iv = self.interval or MONTHLY_UTC
+        slot = month_start(when) if isinstance(when, date) and not isinstance(when, datetime) else when
+        return format_name(self.naming, self.name, iv.fields(slot))
+
+    @cached_property
+    def _by_slot(self) -> tuple[dict, tuple[Partition, ...]]:
+        """Partitions that are exactly one interval, by slot; and the others."""
+        iv, exact, other = self.interval, {}, []
+        for p in self.partitions:
+            if not p.understood or (p.lower is None and p.upper is None):
+                continue
+            if iv is not None and p.lower is not None and p.upper is not None and iv.aligned(p.lower, p.upper):
+                exact[p.lower] = p
+            else:
+                other.append(p)
+        return exact, tuple(other)
+
+    @cached_property
+    def template(self) -> Partition | None:
+        """The newest sibling that is exactly one interval (else the newest): new children
+        copy its local indexes, reloptions, owner and grants."""
+        exact, _ = self._by_slot
+        if exact:
+            return exact[max(exact)]
+        return self.partitions[-1] if self.partitions else None
+
+    def partition_for_slot(self, slot: Slot) -> Partition | None:
+        """An existing partition overlapping the slot (so it cannot be created whole)."""
+        if self.interval is None:
+            return None
+        exact, other = self._by_slot
+        if slot in exact:
+            return exact[slot]
+        lo, hi = slot, self.interval.upper(slot)
+        for p in other:
+            if (p.lower is None or p.lower < hi) and (p.upper is None or p.upper > lo):
+                return p
+        return None
 
     def partition_for_month(self, month: date) -> Partition | None:
         lo, hi = month_start(month), month_start(add_months(month, 1))
         for p in self.partitions:
-            if p.lower is not None and p.upper is not None and p.lower < hi and p.upper > lo:
+            if isinstance(p.lower, datetime) and isinstance(p.upper, datetime) and p.lower < hi and p.upper > lo:
                 return p
         return None
 
@@ -320,10 +467,13 @@ class TableInfo:
         """What needs a DBA, in words (empty when all is well)."""
         c = self.coverage
         out = []
+        if self.not_maintained:
+            out.append(f"not maintained: {self.not_maintained}")
+        unit = f"{self.interval.unit}(s)" if self.interval else "interval(s)"
         if c.missing_ahead:
-            out.append(f"{len(c.missing_ahead)} month(s) missing ahead")
+            out.append(f"{len(c.missing_ahead)} {unit} missing ahead")
         if c.gaps:
-            out.append(f"{sum(len(g.months) for g in c.gaps)} month(s) in gaps")
+            out.append(f"{sum(len(g.slots) for g in c.gaps)} {unit} in gaps")
         if c.overlaps:
             out.append(f"{len(c.overlaps)} overlap(s)")
         if self.default_row_total:
@@ -336,93 +486,11 @@ class TableInfo:
 
 
 def retention_cutoff(now_month: date, retention: int | None) -> datetime | None:
-    """Partitions whose upper bound is at or before this instant are past retention: the
-    current month and the ``retention`` months before it are kept."""
+    """Monthly form: partitions whose upper bound is at or before this instant are past
+    retention (the current month and the ``retention`` months before it are kept)."""
     if retention is None:
         return None
     return month_start(add_months(now_month, -retention))
-
-
-def compute_coverage(partitions: list[Partition] | tuple[Partition, ...], now_month: date,
-                     policy: Policy) -> Coverage:
-    ranged = sorted((p for p in partitions if p.understood and not p.is_default
-                     and (p.lower is not None or p.upper is not None)),
-                    key=lambda p: (p.lower or datetime.min.replace(tzinfo=timezone.utc)))
-    covered: set[date] = set()
-    for p in ranged:
-        covered.update(months_in(p.lower, p.upper))
-    gaps: list[Gap] = []
-    overlaps: list[tuple[str, str]] = []
-    for a, b in zip(ranged, ranged[1:]):
-        if a.upper is None or b.lower is None:
-            continue
-        if a.upper < b.lower:
-            gaps.append(Gap(a.upper, b.lower))
-        elif a.upper > b.lower:
-            overlaps.append((a.name, b.name))
-
-    def covers(month: date) -> bool:
-        lo, hi = month_start(month), month_start(add_months(month, 1))
-        return any((p.lower is None or p.lower <= lo) and (p.upper is None or p.upper >= hi) for p in ranged) \
-            or _covered_by_union(ranged, lo, hi)
-
-    current_covered = covers(now_month)
-    horizon = 0
-    while horizon < 240 and covers(add_months(now_month, horizon + 1)):
-        horizon += 1
-    missing = tuple(m for m in (add_months(now_month, k) for k in range(policy.premake + 1)) if not covers(m))
-    past: list[str] = []
-    cutoff = retention_cutoff(now_month, policy.retention)
-    if cutoff is not None and ranged:
-        newest = max(ranged, key=lambda p: (p.upper is None, p.upper or p.lower))
-        past = [p.name for p in ranged if p is not newest and p.upper is not None and p.upper <= cutoff]
-    first = ranged[0].lower if ranged else None
-    last = max((p.upper for p in ranged if p.upper is not None), default=None)
-    return Coverage(first=first, last=last, horizon=horizon, current_covered=current_covered,
-                    missing_ahead=missing, gaps=tuple(gaps), overlaps=tuple(overlaps),
-                    past_retention=tuple(past), covered_months=frozenset(covered))
-
-
-def _covered_by_union(ranged: list[Partition], lo: datetime, hi: datetime) -> bool:
-    """A month covered by several adjacent partitions (e.g. weekly children)."""
-    point = lo
-    for p in ranged:
-        if p.lower is not None and p.lower > point:
-            continue
-        if p.upper is None:
-            return True
-        if p.upper > point:
-            point = p.upper
-            if point >= hi:
-                return True
-    return False
-
-
-def make_table(*, target: str, schema: str, name: str, partitions: list[Partition], now: datetime | date,
-               policy: Policy | None = None, strategy: str = "range", key_def: str = "",
-               key_column: str | None = None, key_type: str | None = "timestamp with time zone",
-               default_rows: dict[date, int] | None = None, default_count_error: str | None = None,
-               columns: tuple[str, ...] = (), fks: tuple[ForeignKeyRef, ...] = (),
-               server_version: int = 180000) -> TableInfo:
-    """Build a TableInfo from catalog facts: detects the naming, computes coverage and
-    retention. Used by discovery and by the UI's fixed fakes alike."""
-    policy = policy or Policy()
-    now_month = month_of(now)
-    default = next((p for p in partitions if p.is_default), None)
-    pending = tuple(p for p in partitions if p.detach_pending)
-    children = sorted((p for p in partitions if not p.is_default and not p.detach_pending),
-                      key=lambda p: (p.lower is not None, p.lower or datetime.min.replace(tzinfo=timezone.utc), p.name))
-    if policy.naming:
-        naming, source = policy.naming, "configured"
-    else:
-        naming, source = detect_naming(name, [(p.name, p.month) for p in children if p.monthly])
-    cov = compute_coverage(children, now_month, policy)
-    return TableInfo(target=target, schema=schema, name=name, strategy=strategy,
-                     key_def=key_def or f"RANGE ({key_column})", key_column=key_column, key_type=key_type,
-                     partitions=tuple(children), default=default, default_rows=default_rows,
-                     default_count_error=default_count_error, columns=columns, fks=fks, naming=naming,
-                     naming_source=source, policy=policy, now_month=now_month, coverage=cov,
-                     server_version=server_version, pending_detach=pending)
 
 
 @dataclass

@@ -12,7 +12,8 @@ from ...backends.postgres import PostgresBackend
 from ...config import Settings
 from ..plan import Plan
 from . import catalog
-from .model import Discovery, Policy, TableInfo, make_table
+from .build import make_table
+from .model import Discovery, Policy, TableInfo
 from .planner import build_plan
 from .runner import Progress, RunOptions, RunReport, run_plan
 
@@ -26,6 +27,7 @@ class PartitionService:
     options: RunOptions = field(default_factory=RunOptions)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     owns_backends: bool = False
+    timezone: str | None = None      # [partitions] timezone: the zone new time boundaries use
 
     @classmethod
     def from_settings(cls, settings: Settings, backends: dict[str, PostgresBackend], **kw) -> "PartitionService":
@@ -34,11 +36,13 @@ class PartitionService:
 
         def policy(p) -> Policy:
             return Policy(premake=p.premake, retention=p.retention, retention_keep_table=p.retention_keep_table,
-                          retention_schema=p.retention_schema, naming=p.naming)
+                          retention_schema=p.retention_schema, naming=p.naming,
+                          take_over_partman=getattr(p, "take_over_partman", False))
 
         return cls(settings, backends, policies={k: policy(v) for k, v in ps.tables.items()},
                    default_policy=policy(ps.defaults),
-                   options=RunOptions(lock_timeout_ms=ps.lock_timeout_ms, attempts=ps.attempts), **kw)
+                   options=RunOptions(lock_timeout_ms=ps.lock_timeout_ms, attempts=ps.attempts),
+                   timezone=getattr(ps, "timezone", None), **kw)
 
     @property
     def read_only(self) -> bool:
@@ -47,7 +51,7 @@ class PartitionService:
     def discover(self, *, targets: list[str] | None = None) -> Discovery:
         chosen = {n: b for n, b in self.backends.items() if not targets or n in targets}
         return catalog.discover(chosen, now=self.clock(), policies=self.policies,
-                                default_policy=self.default_policy)
+                                default_policy=self.default_policy, timezone_name=self.timezone)
 
     def plan(self, tables: list[TableInfo]) -> Plan:
         return build_plan(tables)
@@ -78,8 +82,14 @@ def with_policy(tables: list[TableInfo], *, premake: int | None = None, retentio
             continue
         parts = list(t.partitions) + list(t.pending_detach) + ([t.default] if t.default else [])
         out.append(make_table(target=t.target, schema=t.schema, name=t.name, partitions=parts,
-                              now=t.now_month, policy=replace(pol, naming=t.naming), strategy=t.strategy,
+                              now=_now_of(t), policy=replace(pol, naming=t.naming), strategy=t.strategy,
                               key_def=t.key_def, key_column=t.key_column, key_type=t.key_type,
                               default_rows=t.default_rows, default_count_error=t.default_count_error,
-                              columns=t.columns, fks=t.fks, server_version=t.server_version))
+                              columns=t.columns, fks=t.fks, server_version=t.server_version,
+                              interval=t.interval, interval_source=t.interval_source,
+                              max_key=t.now_slot if isinstance(t.now_slot, int) else None, partman=t.partman))
     return out
+
+
+def _now_of(t: TableInfo):
+    return t.now_slot if isinstance(t.now_slot, datetime) else t.now_month

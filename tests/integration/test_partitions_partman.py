@@ -1,0 +1,318 @@
+"""Parity with the real pg_partman (4.x, Debian's postgresql-15-partman on PostgreSQL 15).
+
+The same starting state is built in two databases; one is maintained by pg_partman
+(``partition_data_proc`` for default rows, ``partition_gap_fill``, ``run_maintenance``), the
+other by the console (discover → plan → run). Where both maintain a table, the partition sets
+(names and bounds) must be equal; the console must lose no row of any table; a second
+console run must have nothing to do. Sets pg_partman does not maintain (LIST,
+sub-partitioned) must be left alone by the console too, and an interrupted detach must be
+finished with retention applied."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from console.backends.postgres import PostgresBackend
+from console.config import PostgresTarget, Settings
+from console.core.partitions import Policy, RunOptions, build_plan, discover_target, run_plan
+from console.core.partitions.interval import Interval
+
+pytestmark = pytest.mark.partman
+
+NOW = datetime.now(timezone.utc)
+FAST = RunOptions(lock_timeout_ms=2000, attempts=2, retry_pause_s=0.05)
+_n = itertools.count(1)
+
+BASE = ("CREATE TABLE public.events (id bigserial NOT NULL, at timestamptz NOT NULL, v text, "
+        "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)")
+
+
+@dataclass
+class State:
+    name: str
+    setup: Callable[[psycopg.Connection], None]
+    interval: str                 # part_config.partition_interval
+    datetime_string: str | None   # part_config.datetime_string
+    premake: int = 3
+    retention: str | None = None  # part_config.retention
+    policy_retention: int | None = None
+    timezone: str = "UTC"
+    default_rows: bool = False
+
+
+def _iv(unit: str, tz: str = "UTC") -> Interval:
+    return Interval(unit, tz_name=tz)
+
+
+def _children(conn, iv: Interval, name_fmt: str, ks, table: str = "events") -> None:
+    now_slot = iv.floor(NOW)
+    for k in ks:
+        lo = iv.add(now_slot, k)
+        hi = iv.upper(lo)
+        fields = iv.fields(lo)
+        conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+            sql.Identifier("public", name_fmt.format(table=table, **fields)), sql.Identifier("public", table),
+            sql.Literal(lo), sql.Literal(hi)))
+
+
+def _rows(conn, at: datetime, n: int) -> None:
+    for i in range(n):
+        conn.execute("INSERT INTO public.events (at, v) VALUES (%s, %s)", (at + timedelta(seconds=i), f"r{i}"))
+
+
+def monthly_gap_default_refs(conn) -> None:
+    iv = _iv("month")
+    conn.execute(BASE)
+    conn.execute("CREATE TABLE public.events_default PARTITION OF public.events DEFAULT")
+    _children(conn, iv, "{table}_p{YYYY}_{MM}", [k for k in range(-5, 2) if k != -2])
+    cur = iv.floor(NOW)
+    for k in (-5, -4, -3, -1, 0):
+        _rows(conn, iv.add(cur, k) + timedelta(days=2), 3)
+    _rows(conn, iv.add(cur, -2) + timedelta(days=5), 4)          # gap month: in the default partition
+    conn.execute("CREATE TABLE public.event_tags (id serial PRIMARY KEY, event_id bigint NOT NULL, "
+                 "event_at timestamptz NOT NULL, tag text, FOREIGN KEY (event_id, event_at) "
+                 "REFERENCES public.events (id, at) ON DELETE CASCADE)")
+    conn.execute("INSERT INTO public.event_tags (event_id, event_at, tag) "
+                 "SELECT id, at, 't' || g FROM public.events, generate_series(1, 2) g")
+
+
+def monthly_retention(conn) -> None:
+    conn.execute(BASE)
+    conn.execute("CREATE TABLE public.events_default PARTITION OF public.events DEFAULT")
+    _children(conn, _iv("month"), "{table}_p{YYYY}_{MM}", range(-7, 1))
+    _rows(conn, NOW, 2)
+    _rows(conn, _iv("month").add(_iv("month").floor(NOW), -2) + timedelta(days=1), 3)   # kept: within retention
+
+
+def daily(conn) -> None:
+    conn.execute(BASE)
+    _children(conn, _iv("day"), "{table}_p{YYYY}_{MM}_{DD}", range(-3, 2))
+    _rows(conn, NOW, 2)
+
+
+def weekly(conn) -> None:
+    conn.execute(BASE)
+    _children(conn, _iv("week"), "{table}_p{IYYY}w{IW}", range(-2, 2))
+    _rows(conn, NOW, 2)
+
+
+def yearly(conn) -> None:
+    conn.execute(BASE)
+    _children(conn, _iv("year"), "{table}_p{YYYY}", range(-2, 1))
+    _rows(conn, NOW, 2)
+
+
+def tokyo(conn) -> None:
+    """Monthly children aligned to Asia/Tokyo midnights (the database's TimeZone)."""
+    conn.execute("SET TimeZone = 'Asia/Tokyo'")
+    conn.execute(BASE)
+    _children(conn, _iv("month", "Asia/Tokyo"), "{table}_p{YYYY}_{MM}", range(-2, 1))
+    _rows(conn, NOW, 2)
+
+
+def integer(conn) -> None:
+    conn.execute("CREATE TABLE public.events (id bigint NOT NULL PRIMARY KEY, v text) PARTITION BY RANGE (id)")
+    for lo in (0, 1000, 2000):
+        conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF public.events FOR VALUES FROM ({}) TO ({})").format(
+            sql.Identifier("public", f"events_p{lo}"), sql.Literal(lo), sql.Literal(lo + 1000)))
+    conn.execute("INSERT INTO public.events SELECT g, 'x' FROM generate_series(1, 1500) g")
+
+
+STATES = [
+    # (no retention here: pg_partman's DROP fails on a partition a foreign key depends on)
+    State("monthly_gap_default_refs", monthly_gap_default_refs, "1 mon", "YYYY_MM", default_rows=True),
+    State("monthly_retention", monthly_retention, "1 mon", "YYYY_MM", retention="3 months", policy_retention=3),
+    State("daily", daily, "1 day", "YYYY_MM_DD", premake=4),
+    State("weekly", weekly, "1 week", 'IYYY"w"IW', premake=3),
+    State("yearly", yearly, "1 year", "YYYY", premake=2),
+    State("tokyo", tokyo, "1 mon", "YYYY_MM", premake=3, timezone="Asia/Tokyo"),
+    State("integer", integer, "1000", None, premake=3),
+]
+
+
+SQL_COMMON = sorted((Path(__file__).resolve().parents[2] / "sql" / "common").glob("*.sql"))
+
+
+def with_audit_table(b: PostgresBackend) -> None:
+    """The console's own schema (sql/common: the audit log): no audit record, no change."""
+    with psycopg.connect(b.target.dsn, autocommit=True) as c:
+        for f in SQL_COMMON:
+            c.execute(f.read_text(encoding="utf-8"))
+
+
+def _db(partman_pg, label: str, tz: str) -> PostgresBackend:
+    name = f"pm_{label}_{next(_n)}_{os.getpid()}"
+    partman_pg.create_database(name)
+    with psycopg.connect(partman_pg.dsn(), autocommit=True) as c:
+        c.execute(sql.SQL("ALTER DATABASE {} SET TimeZone = {}").format(sql.Identifier(name), sql.Literal(tz)))
+    return PostgresBackend(PostgresTarget(name=name, system="lambda", dsn=partman_pg.dsn(name)))
+
+
+@pytest.fixture
+def pair(partman_pg):
+    made: list[PostgresBackend] = []
+
+    def make(state: State) -> tuple[PostgresBackend, PostgresBackend]:
+        out = []
+        for side in ("pm", "co"):
+            b = _db(partman_pg, f"{state.name}_{side}", state.timezone)
+            made.append(b)
+            with psycopg.connect(b.target.dsn, autocommit=True) as c:
+                with c.transaction():
+                    state.setup(c)
+                c.execute("ANALYZE")
+            out.append(b)
+        with_audit_table(out[1])
+        return out[0], out[1]
+
+    yield make
+    for b in made:
+        b.close()
+        partman_pg.drop_database(b.target.name)
+
+
+def partition_set(b: PostgresBackend) -> set[tuple[str, str]]:
+    with psycopg.connect(b.target.dsn, autocommit=True) as c:
+        c.execute("SET TimeZone = 'UTC'")
+        return {(n, e) for n, e in c.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.events'::regclass").fetchall()}
+
+
+def row_counts(b: PostgresBackend) -> dict[str, int]:
+    with psycopg.connect(b.target.dsn, autocommit=True) as c:
+        rels = c.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = 'public'").fetchall()
+        return {f"{s}.{t}": c.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(s, t))).fetchone()[0]
+                for s, t in rels}
+
+
+def run_partman(b: PostgresBackend, st: State) -> None:
+    with psycopg.connect(b.target.dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA partman")
+        c.execute("CREATE EXTENSION pg_partman SCHEMA partman")
+        c.execute("INSERT INTO partman.part_config (parent_table, control, partition_type, partition_interval, "
+                  "premake, datetime_string, retention, retention_keep_table, jobmon, infinite_time_partitions) "
+                  "VALUES ('public.events', %s, 'native', %s, %s, %s, %s, false, false, false)",
+                  ("id" if st.name == "integer" else "at", st.interval, st.premake, st.datetime_string, st.retention))
+        if st.default_rows:
+            c.execute("CALL partman.partition_data_proc('public.events', p_wait := 0, p_quiet := true)")
+        c.execute("SELECT partman.partition_gap_fill('public.events')")
+        c.execute("SELECT partman.run_maintenance('public.events', p_jobmon := false)")
+
+
+def run_console(b: PostgresBackend, st: State, **policy) -> tuple[list, object]:
+    pol = Policy(premake=st.premake, retention=st.policy_retention, **policy)
+    tables = discover_target(b, now=NOW, default_policy=pol)
+    plan = build_plan(tables)
+    report = run_plan(Settings(postgres=(b.target,)), {b.name: b}, plan, actor="pytest", options=FAST)
+    return tables, report
+
+
+@pytest.mark.parametrize("st", STATES, ids=[s.name for s in STATES])
+def test_same_partition_set_as_pg_partman_and_no_row_lost(pair, st):
+    pm, co = pair(st)
+    assert partition_set(pm) == partition_set(co)            # the same starting state
+    before = row_counts(co)
+
+    run_partman(pm, st)
+    tables, report = run_console(co, st)
+    t = next(x for x in tables if x.name == "events")
+    assert t.supported, t.not_maintained
+    assert report.ok, report.as_dict()
+
+    assert partition_set(co) == partition_set(pm)
+    assert row_counts(co) == before                           # no lost row anywhere
+    # idempotent: a second console run has nothing to do, and pg_partman agrees
+    again = discover_target(co, now=NOW, default_policy=Policy(premake=st.premake, retention=st.policy_retention))
+    assert not build_plan(again), build_plan(again).text()
+    run_partman_again(pm)
+    assert partition_set(co) == partition_set(pm)
+
+
+def run_partman_again(b: PostgresBackend) -> None:
+    with psycopg.connect(b.target.dsn, autocommit=True) as c:
+        c.execute("SELECT partman.run_maintenance('public.events', p_jobmon := false)")
+
+
+def test_interval_told_and_named_like_pg_partman(pair):
+    """What the console tells from each state (the screen shows it as is)."""
+    expect = {"daily": "daily", "weekly": "weekly", "yearly": "yearly", "tokyo": "monthly (Asia/Tokyo)",
+              "integer": "integer, step 1,000"}
+    for st in STATES[2:]:
+        _, co = pair(st)
+        t = next(x for x in discover_target(co, now=NOW) if x.name == "events")
+        assert t.interval_text == expect[st.name], (st.name, t.interval_source)
+        assert t.naming_source.startswith("detected"), t.naming_source
+
+
+def test_partman_tables_are_left_to_it_unless_taken_over(pair):
+    st = STATES[2]                       # daily
+    pm, _ = pair(st)
+    with psycopg.connect(pm.target.dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA partman")
+        c.execute("CREATE EXTENSION pg_partman SCHEMA partman")
+        c.execute("INSERT INTO partman.part_config (parent_table, control, partition_type, partition_interval, "
+                  "premake, datetime_string, jobmon) VALUES ('public.events', 'at', 'native', '1 day', 6, "
+                  "'YYYY_MM_DD', false)")
+    t = next(x for x in discover_target(pm, now=NOW) if x.name == "events")
+    assert t.managed_by == "pg_partman" and t.partman.premake == 6 and "pg_partman" in t.not_maintained
+    assert not build_plan([t])
+    # taken over: its premake (6, not the console's 3) is followed
+    t2 = next(x for x in discover_target(pm, now=NOW, default_policy=Policy(take_over_partman=True))
+              if x.name == "events")
+    plan = build_plan([t2])
+    assert t2.supported and t2.policy.premake == 6
+    assert len([s for s in plan.steps if s.meta["kind"] == "create"]) == 5     # today+2 .. today+6
+
+
+def test_list_and_sub_partitioned_sets_are_left_alone(partman_pg):
+    b = _db(partman_pg, "list_sub", "UTC")
+    try:
+        with psycopg.connect(b.target.dsn, autocommit=True) as c:
+            c.execute("CREATE TABLE public.by_region (region text NOT NULL, v int) PARTITION BY LIST (region)")
+            c.execute("CREATE TABLE public.by_region_eu PARTITION OF public.by_region FOR VALUES IN ('eu')")
+            c.execute("CREATE TABLE public.by_id (id bigint NOT NULL, v text) PARTITION BY RANGE (id)")
+            c.execute("CREATE TABLE public.by_id_p0 PARTITION OF public.by_id FOR VALUES FROM (0) TO (100)")
+            c.execute("CREATE TABLE public.events (id bigserial NOT NULL, at timestamptz NOT NULL, v text) "
+                      "PARTITION BY RANGE (at)")
+            iv = _iv("month")
+            cur = iv.floor(NOW)
+            for k in (-1, 0):
+                lo = iv.add(cur, k)
+                name = f"events_p{lo:%Y_%m}"
+                c.execute(sql.SQL("CREATE TABLE {} PARTITION OF public.events FOR VALUES FROM ({}) TO ({}) "
+                                  "PARTITION BY LIST (v)").format(sql.Identifier(name), sql.Literal(lo),
+                                                                  sql.Literal(iv.upper(lo))))
+                c.execute(sql.SQL("CREATE TABLE {} PARTITION OF {} DEFAULT").format(
+                    sql.Identifier(name + "_default"), sql.Identifier(name)))
+            c.execute("INSERT INTO public.events (at, v) SELECT %s::timestamptz - g * interval '1 minute', "
+                      "'v' || (g %% 3) FROM generate_series(1, 499) g", (NOW,))
+            c.execute("ANALYZE")
+        with_audit_table(b)
+        before = row_counts(b)
+        tables = {t.name: t for t in discover_target(b, now=NOW)}
+        assert not tables["by_region"].supported and "LIST" in tables["by_region"].not_maintained
+        assert tables["by_region"].bounds_text(tables["by_region"].partitions[0]) == "IN ('eu')"
+        assert "missing" not in " ".join(tables["by_region"].attention())
+        assert tables["by_id"].interval_text == "integer, step 100"
+        assert tables["by_id"].bounds_text(tables["by_id"].partitions[0]) == "0 … 99"
+        ev = tables["events"]
+        assert not ev.supported and "sub-partitioned" in ev.not_maintained
+        assert ev.est_rows == 499 and ev.total_size > 8192 * 2         # summed over the leaves
+        plan = build_plan(list(tables.values()))
+        assert not [s for s in plan.steps if s.meta.get("table") in ("public.events", "public.by_region")]
+        run_plan(Settings(postgres=(b.target,)), {b.name: b}, plan, actor="pytest", options=FAST)
+        assert row_counts(b) == before
+    finally:
+        b.close()
+        partman_pg.drop_database(b.target.name)
