@@ -1,7 +1,8 @@
 """`console partitions list|ensure`: the Partitions screen, headless (cron, CI).
 
-Exit codes: 0 ok; 1 a target could not be read, a step failed, or refused (read-only);
-2 usage error (argparse)."""
+Exit codes: 0 ok (nothing to do, or done); 1 a target could not be read or a step failed;
+2 usage; 3 a dry run with something to do; 4 refused (read-only, drops without --yes, the
+audit intent could not be written); 6 done but its audit record could not be settled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, print_json
 
 
 def register(sub) -> None:
@@ -148,7 +149,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_FAIL
     if args.premake is not None and args.premake < 0 or args.retention is not None and args.retention < 0:
         print("--premake and --retention must be >= 0", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     svc = _service(settings, args.target)
     if args.lock_timeout is not None:
         svc.options = replace(svc.options, lock_timeout_ms=args.lock_timeout)
@@ -167,9 +168,9 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print_json(result)
             else:
-                print(plan.text())
+                print(visible(plan.text(), newlines=True))
             _errors(d.errors)
-            return rc
+            return EXIT_FINDINGS if rc == EXIT_OK and plan and args.dry_run else rc
         destructive = [st for st in plan.steps if st.destructive]
         if destructive and not args.yes:
             # Creating partitions is safe to run unattended; dropping them is not.
@@ -178,11 +179,11 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print_json({**result, "error": msg, "kind": "refused"})
             else:
-                print(plan.text())
+                print(visible(plan.text(), newlines=True))
                 print(msg, file=sys.stderr)
-            return EXIT_DRIFT
+            return EXIT_REFUSED
         if not args.json:
-            print(plan.text())
+            print(visible(plan.text(), newlines=True))
         try:
             report = svc.run(plan, actor=audit.actor_name(settings),
                              progress=None if args.json else _printer())
@@ -190,8 +191,8 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print_json({**result, "error": exc.message, "kind": exc.kind.value})
             else:
-                print(exc.message, file=sys.stderr)
-            return EXIT_FAIL
+                print(visible(exc.message), file=sys.stderr)
+            return EXIT_REFUSED if exc.kind.value == "refused" else EXIT_FAIL
     finally:
         svc.close()
     result.update(report.as_dict())

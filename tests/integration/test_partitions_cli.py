@@ -34,13 +34,13 @@ def test_list_and_ensure_twice(tmp_path, fresh_db, capsys):
     assert rl["children"][0]["name"] == SPECS[0].name(add_months(CUR, -1))
 
     assert main(["--config", cfg, "partitions", "ensure", "--target", "accesslog", "--retention", "3",
-                 "--dry-run"]) == 0
+                 "--dry-run"]) == 3                               # findings: a dry run with steps
     text = capsys.readouterr().out
     assert "DROP TABLE" in text and "ATTACH PARTITION" in text and "lambda" not in text
     assert len(acc.fetch("SELECT 1 FROM pg_inherits i WHERE i.inhparent = 'public.access_logs'::regclass")) == 10
 
     # the plan drops partitions: without --yes nothing runs
-    assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 2
+    assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 4
     refused = json.loads(capsys.readouterr().out)
     assert refused["kind"] == "refused" and "--yes" in refused["error"]
     assert len(acc.fetch("SELECT 1 FROM pg_inherits i WHERE i.inhparent = 'public.access_logs'::regclass")) == 10
@@ -56,13 +56,13 @@ def test_list_and_ensure_twice(tmp_path, fresh_db, capsys):
 def test_ensure_refused_in_read_only_and_exit_code(tmp_path, fresh_db, capsys):
     lam = fresh_db("lambda")
     cfg = _config(tmp_path, lam)
-    assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--json"]) == 1
+    assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--json"]) == 4
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "refused" and out["plan"]
     assert lam.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
         [{"outcome": "refused"}]       # an audited refusal, nothing else
     # a dry run is allowed read-only
-    assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--dry-run"]) == 0
+    assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--dry-run"]) == 3
 
 
 def test_list_piped_is_never_cut_and_shows_interval_and_range(tmp_path, fresh_db, capsys):
