@@ -348,8 +348,9 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     target = f"dynamodb:{dynamo.table}"
     refuse_read_only(settings, APPROVE, pg, actor, target, {"batch": True})
     recs, missing = load(dynamo, refs, "pending")
+    statuses = ("approved", "executing") if refs is None else ("pending", "approved", "executing")
     p = plan(settings, pg, dynamo, s3, "approve", recs, actor=actor, now=now, allow_stale=allow_stale,
-             queued_deletions=lambda: queued_deletion_keys(dynamo))
+             queued_deletions=lambda: queued_deletion_keys(dynamo, statuses, recs if refs is None else ()))
     p.excluded = missing + p.excluded
     res = BatchResult(p, [])
     stale_ok = set()
@@ -390,11 +391,31 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     return res
 
 
-def queued_deletion_keys(dynamo: DynamoBackend) -> set:
-    """Row keys of every pending or approved deletion in the queue (single diffs)."""
-    out = set()
-    for status in ("pending", "approved", "executing"):
-        for r in queue_mod.iter_status(dynamo, status):
-            if r.diffType == "deletion" and r.entry is not None and r.entry.key is not None:
-                out.add(r.entry.key)
+def queued_deletion_keys(dynamo: DynamoBackend, statuses: Iterable[str] = ("pending", "approved", "executing"),
+                         known: Iterable[DiffRecord] = ()) -> set:
+    """Row keys of every deletion (single diffs) in these statuses, read with a projection
+    of the codes only; ``known`` records are taken as read."""
+    out = {r.entry.key for r in known if r.diffType == "deletion" and r.entry is not None and r.entry.key}
+    names = {"#t": "diffType", "#z": "zenginData", "#c": "currentData"}
+    proj = "#t, #z.bankCode, #z.branchCode, #c.bankCode, #c.branchCode"
+    for status in statuses:
+        start: dict | None = None
+        while True:
+            kw: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
+            resp = dynamo.call("query", TableName=dynamo.table, IndexName="StatusIndex",
+                               KeyConditionExpression="#s = :s", FilterExpression="#t = :d",
+                               ExpressionAttributeNames={"#s": "status", **names},
+                               ExpressionAttributeValues={":s": {"S": status}, ":d": {"S": "deletion"}},
+                               ProjectionExpression=proj, **kw)
+            for item in resp.get("Items", []):
+                for side in ("zenginData", "currentData"):
+                    m = (item.get(side) or {}).get("M") or {}
+                    bank = (m.get("bankCode") or {}).get("S")
+                    if bank:
+                        branch = (m.get("branchCode") or {}).get("S")
+                        out.add((bank, branch))
+                        break
+            start = resp.get("LastEvaluatedKey")
+            if not start:
+                break
     return out
