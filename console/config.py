@@ -168,6 +168,13 @@ class PartitionSettings:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """``[identity]``: whether a declared name (``--as``, ``operator``) may stand in for
+    the principal the backends verify (see core.identity)."""
+    allow_declared: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None = None
     environment: str = "default"
@@ -180,6 +187,7 @@ class Settings:
     zengin: ZenginSettings | None = None
     audit_target: str | None = None
     partitions: PartitionSettings = field(default_factory=PartitionSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -439,12 +447,18 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
                                        lock_timeout_ms=lock,
                                        attempts=pr.int("attempts", 3, minimum=1))
         pr.finish()
+    identity = IdentitySettings()
+    idr = root.table("identity")
+    if idr is not None:
+        identity = IdentitySettings(allow_declared=idr.bool("allow_declared", False))
+        idr.finish()
     root.finish()
 
     settings = Settings(
         source=path, environment=environment, read_only=read_only, operator=operator,
         refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
         zengin=zengin, audit_target=audit_target, partitions=partitions,
+        identity=identity,
     )
     if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
         raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",
@@ -516,13 +530,21 @@ def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
     raise ConfigError(f"${name} must be true or false, got '{env[name]}'")
 
 
+def _env_read_only(env: Mapping[str, str]) -> bool:
+    """``$CONSOLE_READ_ONLY`` can only switch read-only ON: a true value turns it on, a
+    false or empty one changes nothing (it never lifts the file's or the flag's
+    ``read_only``), anything else is a configuration error."""
+    return bool(_env_bool(env, "CONSOLE_READ_ONLY"))
+
+
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """Environment variables override the file."""
+    """Environment variables override the file, except read-only, which they can only
+    tighten (see :func:`_env_read_only`)."""
     s = settings
     if (v := env.get("CONSOLE_ENVIRONMENT")):
         s = dataclasses.replace(s, environment=v)
-    if (b := _env_bool(env, "CONSOLE_READ_ONLY")) is not None:
-        s = dataclasses.replace(s, read_only=b)
+    if _env_read_only(env):
+        s = dataclasses.replace(s, read_only=True)
     if (v := env.get("CONSOLE_OPERATOR")):
         s = dataclasses.replace(s, operator=v)
     if (v := env.get("CONSOLE_REFRESH_INTERVAL")):
@@ -567,7 +589,9 @@ def parse_text(text: str, path: Path | None = None) -> Settings:
 def load(explicit: str | os.PathLike | None = None, *, env: Mapping[str, str] | None = None,
          read_only: bool | None = None, operator: str | None = None,
          refresh_interval: float | None = None, cwd: Path | None = None) -> Settings:
-    """Load settings: file, then environment, then the given flag values."""
+    """Load settings: file, then environment, then the given flag values. Read-only only
+    tightens: the file, ``$CONSOLE_READ_ONLY`` and ``--read-only`` can each switch it on and
+    none of them can switch off what another switched on."""
     env = os.environ if env is None else env
     path = find_config(explicit, env, cwd)
     if path is None:
@@ -579,8 +603,8 @@ def load(explicit: str | os.PathLike | None = None, *, env: Mapping[str, str] | 
             raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
         settings = parse_text(text, path)
     settings = _apply_env(settings, env)
-    if read_only is not None:
-        settings = dataclasses.replace(settings, read_only=read_only or settings.read_only)
+    if read_only:                       # a flag can only switch read-only on
+        settings = dataclasses.replace(settings, read_only=True)
     if operator:
         settings = dataclasses.replace(settings, operator=operator)
     if refresh_interval is not None:

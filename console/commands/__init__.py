@@ -33,3 +33,12 @@ def print_json(data: Any) -> None:
 
 
 EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
+EXIT_UNKNOWN = 3            # the outcome of a change is unknown (timeout, lost connection): check, then act
+EXIT_AUDIT_UNSETTLED = 4    # done, but its audit record could not be settled (audit reconcile settles it)
+
+
+def say(*parts: object, file=None) -> None:
+    """One line of CLI text output: every part is data made visible (core.text), never a
+    terminal command. ``--json`` output does not go through here."""
+    from ..core.text import visible
+    print(" ".join(visible(p) for p in parts), file=file or sys.stdout)

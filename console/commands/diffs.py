@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from ..core.text import visible
 
 import argparse
 import sys
@@ -31,7 +30,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_FAIL, EXIT_OK, print_json
+from ..core.audit import UNSETTLED_MESSAGE
+from ..core.text import visible
+from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, print_json, say
 
 
 def register(sub) -> None:
@@ -132,7 +133,7 @@ def _err(exc, as_json: bool) -> int:
     if as_json:
         print_json({"error": msg, "kind": kind})
     else:
-        print(f"console: {kind}: {msg}", file=sys.stderr)
+        say(f"console: {kind}: {msg}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -191,8 +192,14 @@ def row_dict(rec, now: datetime, problems: list[str]) -> dict[str, Any]:
             "executionResult": dict(rec.executionResult) if rec.executionResult else None}
 
 
-def _actor(svc, args) -> str:
-    return svc.actor(getattr(args, "diffs_as", None))
+def _actor(svc, args):
+    """The acting principal (AWS caller identity; a declared --as only with
+    [identity] allow_declared). A declared one is said on stderr, every time."""
+    from ..core import identity
+    p = svc.actor(getattr(args, "diffs_as", None))
+    if isinstance(p, identity.Principal) and not p.verified:
+        say(identity.confirmation_note(p), file=sys.stderr)
+    return p
 
 
 def _refs(ids):
@@ -205,11 +212,20 @@ def _print_outcomes(outs, as_json: bool, extra: dict | None = None) -> int:
         print_json({"results": [o.as_dict() for o in outs], **(extra or {})})
     else:
         for o in outs:
-            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped"}[o.outcome]
+            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
+                    "unknown": "UNKNOWN"}.get(o.outcome, o.outcome)
             aid = f" (audit #{o.audit_id})" if o.audit_id else ""
-            print(f"{mark:8} {o.message}{aid}")
+            say(f"{mark:8} {o.message}{aid}")
+            if getattr(o, "audit_error", None):
+                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
     bad = any(o.outcome in ("refused", "failed") or o.detail.get("needs_reconcile") for o in outs)
-    return EXIT_FAIL if bad else EXIT_OK
+    if bad:
+        return EXIT_FAIL
+    if any(o.outcome == "unknown" for o in outs):
+        return EXIT_UNKNOWN
+    if any(getattr(o, "audit_error", None) for o in outs):
+        return EXIT_AUDIT_UNSETTLED
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- handlers
@@ -242,13 +258,13 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
         from rich.console import Console
         from rich.table import Table
         shown = "  ".join(f"{t} {n}" for t, n in counts.items())
-        t = Table(title=f"zengin diffs ({svc.dynamo.table}) — {shown}")
+        t = Table(title=escape(visible(f"zengin diffs ({svc.dynamo.table}) — {shown}")))
         for c in ("id", "time", "status", "type", "codes", "names", "ok", "ttl"):
             t.add_column(c, overflow="ellipsis" if c == "names" else "fold", no_wrap=c == "names",
                          max_width=40 if c == "names" else None)
         for r in rows:
-            t.add_row(escape(str(r["id"])), escape(str(r["timestamp"])[:19]),
-                      *(escape(str(r[k])) for k in ("status", "diffType", "codes", "names")),
+            t.add_row(escape(visible(r["id"])), escape(visible(r["timestamp"])[:19]),
+                      *(escape(visible(r[k])) for k in ("status", "diffType", "codes", "names")),
                       "✓" if r["valid"] else f"✗ {len(r['problems'])}", r["ttl_left"])
         console = Console()
         console.print(t)
@@ -270,7 +286,7 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
         try:
             d = svc.detail(Ref.parse(args.id))
         except Refused as r:
-            print(f"console: {r.message}", file=sys.stderr)
+            say(f"console: {r.message}", file=sys.stderr)
             return EXIT_FAIL
         rec = d.record
         problems = list(d.validation.problems)
@@ -289,30 +305,39 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print_json(out)
             return EXIT_OK
-        print(f"{rec.id} @ {rec.timestamp}  {rec.diffType}  {out['status']}  ttl {out['ttl_left']}")
+        say(f"{rec.id} @ {rec.timestamp}  {rec.diffType}  {out['status']}  ttl {out['ttl_left']}")
         for k in ("approvedBy", "approvedAt", "rejectedBy", "rejectionReason", "executedBy", "executedAt"):
             if out.get(k):
-                print(f"  {k}: {out[k]}")
+                say(f"  {k}: {out[k]}")
         if rec.executionResult:
-            print(f"  executionResult: {dict(rec.executionResult)}")
-        print("  valid" if not problems else "  INVALID:\n" + "\n".join(f"    - {p}" for p in problems))
+            say(f"  executionResult: {dict(rec.executionResult)}")
+        if not problems:
+            say("  valid")
+        else:
+            say("  INVALID:")
+            for p in problems:
+                say(f"    - {p}")
         if live_mark is not None:
-            print("  STALE (live PostgreSQL differs):\n" + "\n".join(f"    - {visible(r)}" for r in live_mark.reasons)
-                  if live_mark.stale else "  live rows equal the recorded currentData")
+            if live_mark.stale:
+                say("  STALE (live PostgreSQL differs):")
+                for r in live_mark.reasons:
+                    say(f"    - {r}")
+            else:
+                say("  live rows equal the recorded currentData")
         if rec.is_bulk:
-            print(f"  {rec.dataLocation}  summary: {dict(rec.dataSummary or {})}")
+            say(f"  {rec.dataLocation}  summary: {dict(rec.dataSummary or {})}")
         for e in d.entries[:args.records]:
             side = e.zenginData or e.currentData or {}
             label = str(side.get("branchName") if e.table == "branches" else side.get("bankName") or "")
-            print(f"  {e.diffType:9} {e.table:8} {visible(key_text(e.key))}  {visible(label)}")
+            say(f"  {str(e.diffType):9} {str(e.table):8} {key_text(e.key)}  {label}")
             for f, ch in (e.changes or {}).items():
                 if isinstance(ch, dict):
-                    print(f"      {f}: {ch.get('old')!r} -> {ch.get('new')!r}")
+                    say(f"      {f}: {ch.get('old')!r} -> {ch.get('new')!r}")
         if len(d.entries) > args.records:
-            print(f"  … {len(d.entries) - args.records} more records (--records N)")
+            say(f"  … {len(d.entries) - args.records} more records (--records N)")
         if d.history:
-            print(f"  change_history #{d.history['id']}: {d.history['rows_affected']} rows by "
-                  f"{d.history['executed_by']} at {d.history['executed_at']}")
+            say(f"  change_history #{d.history['id']}: {d.history['rows_affected']} rows by "
+                f"{d.history['executed_by']} at {d.history['executed_at']}")
         return EXIT_OK
     return _run(settings, args, body)
 
@@ -335,11 +360,18 @@ def _print_batch(res, as_json: bool, ids) -> int:
             mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
                     "waiting": "WAITING", "executing": "UNKNOWN"}.get(o.outcome, o.outcome)
             aid = f" (audit #{o.audit_id})" if o.audit_id else ""
-            print(visible(f"{mark:8} {o.message}{aid}"))
-        print(visible(res.summary()))
-    bad = any(o.outcome in ("refused", "failed", "waiting", "executing") or o.detail.get("needs_reconcile")
-              for o in outs)
-    return EXIT_FAIL if bad else EXIT_OK
+            say(f"{mark:8} {o.message}{aid}")
+            if getattr(o, "audit_error", None):
+                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
+        say(res.summary())
+    bad = any(o.outcome in ("refused", "failed", "waiting") or o.detail.get("needs_reconcile") for o in outs)
+    if bad:
+        return EXIT_FAIL
+    if any(o.outcome in ("unknown", "executing") for o in outs):
+        return EXIT_UNKNOWN
+    if any(getattr(o, "audit_error", None) for o in outs):
+        return EXIT_AUDIT_UNSETTLED
+    return EXIT_OK
 
 
 def _batch_dry_run(svc, args, action: str) -> int:
@@ -364,8 +396,8 @@ def _batch_dry_run(svc, args, action: str) -> int:
     else:
         print(visible(p.text(), newlines=True))
         for r in results:
-            print(visible(f"-- {r['id']}: {'would succeed' if r['ok'] else 'WOULD FAIL'}: {r['detail']}"))
-        print("-- rolled back: nothing was changed")
+            say(f"-- {r['id']}: {'would succeed' if r['ok'] else 'WOULD FAIL'}: {r['detail']}")
+        say("-- rolled back: nothing was changed")
     return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAIL
 
 
@@ -413,12 +445,13 @@ def run_execute(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 for d in runs:
                     if d.plan:
-                        print(d.plan.text())
+                        print(visible(d.plan.text(), newlines=True))
                     if d.applied:
                         for s in d.applied.statements:
-                            print(f"-- {s.name}: {s.changed} of {s.input_rows} row(s)" +
+                            say(f"-- {s.name}: {s.changed} of {s.input_rows} row(s)" +
                                   (f", {s.stale} stale: {', '.join(s.stale_keys[:10])}" if s.stale else ""))
-                    print(f"-- {d.ref}: {'would succeed' if d.ok else 'WOULD FAIL: ' + str(d.error)}\n")
+                    say(f"-- {d.ref}: {'would succeed' if d.ok else 'WOULD FAIL: ' + str(d.error)}")
+                    print()
             return EXIT_OK if all(d.ok for d in runs) else EXIT_FAIL
         actor = _actor(svc, args)
         res = svc.execute_many(None if args.all_approved else refs, actor,
@@ -444,10 +477,14 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
                 print("nothing in executing")
             for i in rep.items:
                 would = "would go " if args.dry_run else ""
-                print(f"{i.id}: {would}{i.before} -> {i.after}: {i.reason}")
+                say(f"{i.id}: {would}{i.before} -> {i.after}: {i.reason}")
             for e in rep.errors:
-                print(f"ERROR {e}", file=sys.stderr)
-        return EXIT_FAIL if rep.errors else EXIT_OK
+                say(f"ERROR {e}", file=sys.stderr)
+            if rep.audit_error:
+                say(f"WARNING: {UNSETTLED_MESSAGE}: {rep.audit_error}", file=sys.stderr)
+        if rep.errors:
+            return EXIT_FAIL
+        return EXIT_AUDIT_UNSETTLED if rep.audit_error else EXIT_OK
     return _run(settings, args, body)
 
 
@@ -462,7 +499,7 @@ def run_generate(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 source, version, name = gen.load_source_file(args.source), "", args.source
         except gen.SourceError as exc:
-            print(f"console: {exc}", file=sys.stderr)
+            say(f"console: {exc}", file=sys.stderr)
             return EXIT_FAIL
         actor = "dry-run" if args.dry_run else _actor(svc, args)
         plan, result = gen.generate(settings, svc.pg, svc.dynamo, svc.s3, source, now=datetime.now(timezone.utc),
@@ -473,9 +510,12 @@ def run_generate(settings: Settings, args: argparse.Namespace) -> int:
                         "plan": preview.text(), "ids": result.ids if result else None,
                         "dataLocation": result.data_location if result else None})
         else:
-            print(preview.text())
+            print(visible(preview.text(), newlines=True))
             if result:
-                print(f"queued {len(result.ids)} diff(s): {', '.join(result.ids[:10])}"
-                      + (" …" if len(result.ids) > 10 else ""))
+                say(f"queued {len(result.ids)} diff(s): {', '.join(result.ids[:10])}"
+                    + (" …" if len(result.ids) > 10 else ""))
+        if result and result.audit_error:
+            say(f"WARNING: {UNSETTLED_MESSAGE}: {result.audit_error}", file=sys.stderr)
+            return EXIT_AUDIT_UNSETTLED
         return EXIT_OK
     return _run(settings, args, body)

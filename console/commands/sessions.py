@@ -17,7 +17,8 @@ import sys
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+from ..core.text import visible
+from . import EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, print_json, say
 
 
 def register(sub) -> None:
@@ -74,7 +75,7 @@ def _err(exc, as_json: bool) -> int:
     if as_json:
         print_json({"error": exc.message, "kind": exc.kind.value})
     else:
-        print(f"console: {exc.kind.value}: {exc.message}", file=sys.stderr)
+        say(f"console: {exc.kind.value}: {exc.message}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -105,13 +106,14 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
-    t = Table(title=f"{args.pattern}: " + (f"first {len(recs):,} of about {estimate:,} keys" if capped
-                                           else f"{len(recs):,} keys"))
+    t = Table(title=escape(visible(f"{args.pattern}: " + (f"first {len(recs):,} of about {estimate:,} keys"
+                                                          if capped else f"{len(recs):,} keys"))))
     for c in ("key", "ttl", "size", "kind", "notebook", "last activity", "value"):
         t.add_column(c, overflow="fold")
     for r in recs:
-        t.add_row(escape(r.key), core.fmt_ttl(r.ttl_s), f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
-                  escape(r.kind), escape(r.notebook or ""), escape(r.last_activity or ""), escape(r.summary or ""))
+        t.add_row(escape(visible(r.key)), core.fmt_ttl(r.ttl_s),
+                  f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
+                  *(escape(visible(v)) for v in (r.kind, r.notebook or "", r.last_activity or "", r.summary or "")))
     Console().print(t)
     return EXIT_OK
 
@@ -190,20 +192,20 @@ def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
         except BackendError as exc:
             return _err(exc, args.json)
         if not args.json:
-            print(pv.text())
-            print(plan.text())
+            print(visible(pv.text(), newlines=True))
+            print(visible(plan.text(), newlines=True))
         if args.dry_run:
             if args.json:
                 print_json({"plan": plan.text(), "key": args.key, "exists": pv.exists, "ttl_s": pv.ttl_s})
             return EXIT_DRIFT
         if not pv.exists:
-            print(f"console: {args.key} does not exist", file=sys.stderr)
+            say(f"console: {args.key} does not exist", file=sys.stderr)
             return EXIT_FAIL
         if not args.yes and not settings.read_only:
             if not sys.stdin.isatty():
                 print("console: not confirmed: re-run with --yes (or on a terminal)", file=sys.stderr)
                 return EXIT_DRIFT
-            answer = input(f"type the key ({args.key}) to confirm: ")
+            answer = input(f"type the key ({visible(args.key)}) to confirm: ")
             if answer.strip() != args.key:
                 print("console: not confirmed", file=sys.stderr)
                 return EXIT_DRIFT
@@ -215,9 +217,15 @@ def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
             return _err(exc, args.json)
         if args.json:
             print_json({"action": res.action, "key": res.key, "ok": res.ok, "message": res.message,
-                        "audit_id": res.audit_id})
+                        "outcome": res.outcome, "audit_id": res.audit_id, "audit_error": res.audit_error})
         else:
-            print(f"{res.key}: {res.message} (audit #{res.audit_id})")
+            say(f"{res.key}: {res.message} (audit #{res.audit_id})")
+            if res.audit_error:
+                say(f"WARNING: {audit.UNSETTLED_MESSAGE}: {res.audit_error}", file=sys.stderr)
+        if res.audit_error and res.ok:
+            return EXIT_AUDIT_UNSETTLED
+        if res.outcome == "unknown":
+            return EXIT_UNKNOWN
         return EXIT_OK if res.ok else EXIT_FAIL
     finally:
         _close(svc)

@@ -106,50 +106,80 @@ class MigrationResult:
     changed: list[str] = field(default_factory=list)
     failed: str | None = None
     error: str | None = None
+    audit_id: int | None = None
+    audit_error: str | None = None      # applied, but the audit record could not be settled
 
 
-def migrate(settings: Settings, backend: PostgresBackend, system: str, *, actor: str,
+AUDIT_READY = ("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('console.audit_log') "
+               "AND attname = 'settled_at' AND NOT attisdropped)")
+
+
+def migrate(settings: Settings, backend: PostgresBackend, system: str, *, actor=None,
             root: Path | None = None, progress=None) -> MigrationResult:
     """Apply every pending file. Stops at the first failing file (its transaction is
-    rolled back, earlier files stay applied and recorded)."""
-    audit.guard(settings, MIGRATE)
+    rolled back, earlier files stay applied and recorded).
+
+    Write-ahead audit on the target: when its audit table is ready the intent is committed
+    before the first file (no intent, nothing applied) and settled after the last. On a
+    database without it (first run), the pending ``sql/common`` files, which create it,
+    run in ONE transaction together with the intent, so that either both commit or
+    neither does. Read-only mode is refused (and audited where the table exists)."""
     files = files_for(system, root)
     result = MigrationResult(backend.name)
+    target = f"postgres:{backend.name}"
     conn = backend.connect(autocommit=True, statement_timeout_ms=0)
     try:
+        ready = bool(conn.execute(AUDIT_READY).fetchone()[0])
+        if settings.read_only:
+            if ready:
+                audit.begin(settings, MIGRATE, target=target, principal=actor, conn=conn)  # raises, audited
+            audit.guard(settings, MIGRATE)
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         with conn.transaction():
             conn.execute(VERSION_TABLE_DDL)
         applied = dict(conn.execute("SELECT version, checksum FROM console.schema_migrations").fetchall())
-        for i, f in enumerate(files):
-            if f.version in applied:
-                result.skipped += 1
-                if applied[f.version] != f.checksum:
-                    result.changed.append(f.version)
-                continue
+        todo = [f for f in files if f.version not in applied]
+        detail = {"pending": [f.version for f in todo]}
+        intent = None
+        if ready and todo:
+            intent = audit.begin(settings, MIGRATE, target=target, principal=actor, conn=conn,
+                                 plan="\n".join(f"{f.version} {f.checksum}" for f in todo), detail=detail)
+        for f in files:
+            if f.version in applied and applied[f.version] != f.checksum:
+                result.changed.append(f.version)
+        result.skipped = len(files) - len(todo)
+        boot = [f for f in todo if f.version.startswith("common/")] if not ready else []
+        groups: list[list[MigrationFile]] = ([boot] if boot else []) + [[f] for f in todo if f not in boot]
+        for group in groups:
             if progress:
-                progress(i, len(files), f.version)
-            started = time.perf_counter()
+                progress(files.index(group[0]), len(files), group[0].version)
             try:
                 with conn.transaction():
-                    conn.execute(f.path.read_text(encoding="utf-8"))
-                    conn.execute(
-                        "INSERT INTO console.schema_migrations (version, checksum, applied_by, execution_ms) "
-                        "VALUES (%s, %s, %s, %s)",
-                        (f.version, f.checksum, actor, int((time.perf_counter() - started) * 1000)))
+                    for f in group:
+                        started = time.perf_counter()
+                        conn.execute(f.path.read_text(encoding="utf-8"))
+                        conn.execute(
+                            "INSERT INTO console.schema_migrations (version, checksum, applied_by, execution_ms) "
+                            "VALUES (%s, %s, session_user, %s)",
+                            (f.version, f.checksum, int((time.perf_counter() - started) * 1000)))
+                    if group is boot:
+                        # the audit table exists from here on: the intent commits with it
+                        intent = audit.begin(settings, MIGRATE, target=target, principal=actor, conn=conn,
+                                             plan="\n".join(f"{f.version} {f.checksum}" for f in todo),
+                                             detail={**detail, "bootstrap": [f.version for f in boot]})
+            except audit.AuditUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - reported with the file's name
                 err = classify(backend.name, exc)
-                result.failed, result.error = f.version, err.message
+                result.failed, result.error = group[-1].version if len(group) == 1 else "+".join(
+                    f.version for f in group), err.message
                 break
-            result.applied.append(f.version)
-        has_audit = conn.execute("SELECT to_regclass('console.audit_log') IS NOT NULL").fetchone()[0]
-        if (result.applied or result.failed) and has_audit:
-            with conn.transaction():
-                audit.record(conn, actor=actor, act=MIGRATE, target=f"postgres:{backend.name}",
-                             outcome="failed" if result.failed else "ok",
-                             detail={"applied": result.applied, "failed": result.failed, "error": result.error})
+            result.applied += [f.version for f in group]
+        if intent is not None:
+            audit.settle(intent, audit.FAILED if result.failed else audit.OK,
+                         {"applied": result.applied, "failed": result.failed, "error": result.error})
+            result.audit_id, result.audit_error = intent.id, intent.settle_error
         conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     finally:
         conn.close()
     return result
-

@@ -15,8 +15,9 @@ failures come back as typed ``BackendError``s. The pub/sub tail has its own conn
 (a subscribed connection cannot run other commands) without redis-py's silent retries, so
 a dropped subscription is seen, reconnected with back-off and reported as a gap.
 
-Mutations (expire, delete) are core functions guarded by ``audit.guard`` and writing one
-``audit.record`` on the PostgreSQL audit target per run.
+Mutations (expire, delete) are core functions following the write-ahead audit protocol
+(``audit.begin`` refuses in read-only mode, records the intent before the Redis command,
+``audit.settle`` after it) on the PostgreSQL audit target.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-from ..backends.base import BackendError, ErrorKind, ReadOnlyError
+from ..backends.base import BackendError, ErrorKind
 from ..config import RedisSettings, Settings
 from . import audit
 from .plan import Hazard, Plan, Step
+from .text import visible
 
 SESSION_PREFIX = "session:"
 SESSION_PATTERN = "session:*"
@@ -764,6 +766,8 @@ class ActionResult:
     ok: bool
     message: str
     audit_id: int | None = None
+    outcome: str = "ok"                 # ok | failed | unknown (audit outcome of the change)
+    audit_error: str | None = None      # set: done, but the audit record could not be settled
 
 
 def fmt_ttl(ttl: int | None) -> str:
@@ -818,35 +822,27 @@ def plan_expire(key: str, seconds: int, preview: KeyPreview | None = None) -> Pl
 
 
 def _audit_and_run(settings: Settings, act: audit.Action, redis_backend, audit_pg_backend, key: str,
-                   actor: str, detail: dict[str, Any], op: Callable[[], tuple[bool, str]]) -> ActionResult:
-    """Guard, then: open the audit connection first (no audit target, no action), run the
-    Redis operation, write exactly one audit row with its outcome, commit."""
-    target = f"redis:{redis_backend.name}:{key}"
+                   actor, detail: dict[str, Any], op: Callable[[], tuple[bool, str]],
+                   plan: Plan | None = None) -> ActionResult:
+    """Write-ahead: the intent on the audit target first (refused, audited, in read-only
+    mode; no intent, no change), then the Redis operation, then the intent settled. A
+    timeout or a lost connection is read back (does the key still have the old state?)
+    before the outcome is decided."""
+    target = f"redis:{redis_backend.name}:{visible(key)}"
+    intent = audit.begin(settings, act, target=target, principal=actor, plan=plan, detail=detail,
+                         audit_pg=audit_pg_backend)
     try:
-        audit.guard(settings, act)
-    except ReadOnlyError:
-        if audit_pg_backend is not None:
-            try:
-                with audit_pg_backend.connection() as conn:
-                    audit.record(conn, actor=actor, act=act, target=target, outcome="refused",
-                                 detail=detail, read_only=True)
-            except BackendError:
-                pass  # the refusal stands even when it cannot be recorded
-        raise
-    if audit_pg_backend is None:
-        raise BackendError("console", ErrorKind.REFUSED,
-                           f"{act.name} needs a PostgreSQL audit target (configure audit_target)")
-    with audit_pg_backend.connection() as conn:
-        try:
-            ok, message = op()
-        except BackendError as exc:
-            audit.record(conn, actor=actor, act=act, target=target, outcome="failed",
-                         detail={**detail, "error": exc.message})
-            conn.commit()
-            raise
-        aid = audit.record(conn, actor=actor, act=act, target=target, outcome="ok" if ok else "failed",
-                           detail={**detail, "result": message})
-    return ActionResult(act.name, key, ok, message, aid)
+        ok, message = op()
+        outcome = audit.OK if ok else audit.FAILED
+    except BackendError as exc:
+        outcome = audit.outcome_of(exc)
+        message = f"{exc.kind.value}: {exc.message}"
+        if outcome == audit.UNKNOWN:
+            message += "; the outcome is unknown: check the key (console sessions list) before retrying"
+        audit.settle(intent, outcome, {"error": exc.message})
+        return ActionResult(act.name, key, False, message, intent.id, outcome, intent.settle_error)
+    audit.settle(intent, outcome, {"result": message})
+    return ActionResult(act.name, key, ok, message, intent.id, outcome, intent.settle_error)
 
 
 def delete_session(settings: Settings, redis_backend, audit_pg_backend, key: str, actor: str) -> ActionResult:
@@ -860,7 +856,8 @@ def delete_session(settings: Settings, redis_backend, audit_pg_backend, key: str
     def op():
         n = int(redis_backend.call(lambda c: c.delete(key)))
         return (True, "deleted") if n else (False, "key did not exist")
-    return _audit_and_run(settings, DELETE, redis_backend, audit_pg_backend, key, actor, detail, op)
+    return _audit_and_run(settings, DELETE, redis_backend, audit_pg_backend, key, actor, detail, op,
+                          plan_delete(key))
 
 
 def expire_session(settings: Settings, redis_backend, audit_pg_backend, key: str, seconds: int,
@@ -877,7 +874,8 @@ def expire_session(settings: Settings, redis_backend, audit_pg_backend, key: str
     def op():
         n = int(redis_backend.call(lambda c: c.expire(key, seconds)))
         return (True, f"TTL set to {seconds} s") if n else (False, "key did not exist")
-    return _audit_and_run(settings, EXPIRE, redis_backend, audit_pg_backend, key, actor, detail, op)
+    return _audit_and_run(settings, EXPIRE, redis_backend, audit_pg_backend, key, actor, detail, op,
+                          plan_expire(key, seconds))
 
 
 # --------------------------------------------------------------------------- service
@@ -931,5 +929,7 @@ class SessionsService:
     def expire(self, key: str, seconds: int, actor: str) -> ActionResult:
         return expire_session(self.settings, self.redis, self.audit_pg, key, seconds, actor)
 
-    def actor(self) -> str:
+    def actor(self):
+        """The acting principal (core.identity.Principal): declared only with
+        ``[identity] allow_declared``, else the audit target's ``session_user``."""
         return audit.actor_name(self.settings)

@@ -21,7 +21,8 @@ def stack_settings(stack, pg: dict[str, tuple[str, str]] | None = None, *, refre
                    extra: str = "", read_only: bool = False) -> Settings:
     """A config for the test stack. ``pg`` maps target name -> (dsn, system)."""
     lines = [f"refresh_interval = {refresh}", 'operator = "drill-operator"',
-             f"read_only = {'true' if read_only else 'false'}", extra, ""]
+             f"read_only = {'true' if read_only else 'false'}", extra, "",
+             "[identity]", "allow_declared = true", ""]       # the operator above is declared
     for name, (dsn, system) in (pg or {}).items():
         lines += [f'[postgres."{name}"]', f'dsn = "{dsn}"', f'system = "{system}"',
                   'statement_timeout = "2s"', 'lock_timeout = "300ms"', "connect_timeout = 1", ""]

@@ -49,6 +49,10 @@ def test_global_options_before_subcommand(tmp_path, stack, capsys, fresh_db):
     rc = main(["--config", str(path), "--read-only", "schema", "migrate", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 1 and out[0]["kind"] == "refused"
+    rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--json"])
+    err = capsys.readouterr()
+    assert rc == 1 and "allow_declared" in err.out + err.err, "a declared name needs [identity] allow_declared"
+    path.write_text(path.read_text() + "[identity]\nallow_declared = true\n")
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--dry-run", "--json"])
     pending = json.loads(capsys.readouterr().out)[0]["pending"]
     assert rc == 0 and pending[0] == "common/001_console"

@@ -144,9 +144,10 @@ def test_generate_writes_single_items_with_audit(aws, fresh_db):
     assert sorted(result.ids) == [f"diff-{NOW:%Y%m%d}-{n:06d}" for n in (1, 2, 3)]
     assert {r.id for r in by_status(dynamo, "pending")} == set(result.ids)
     audit_rows = pg.fetch("SELECT actor, action, outcome, detail FROM console.audit_log "
-                          "WHERE action = 'diffs.generate'")
-    assert [(a["actor"], a["action"], a["outcome"]) for a in audit_rows] == [("tester", "diffs.generate", "ok")]
-    assert audit_rows[0]["detail"]["count"] == 3
+                          "WHERE action = 'diffs.generate' ORDER BY id")
+    assert [(a["actor"], a["action"], a["outcome"]) for a in audit_rows] == [
+        ("ro", "diffs.generate", "refused"), ("tester", "diffs.generate", "ok")], "the read-only refusal is audited"
+    assert audit_rows[1]["detail"]["count"] == 3
 
     # A second run the same day continues the sequence.
     _plan, again = gen.generate(full, pg, dynamo, s3, incoming, now=NOW + timedelta(minutes=5), actor="tester")

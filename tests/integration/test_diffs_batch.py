@@ -99,8 +99,13 @@ def test_dependency_order_waits_and_a_failure_stays_alone(zen):
         assert len(zen.history(r)) == 1
     assert zen.history(br_dels[2]) == [] and zen.history(bank_del) == []
     audits = zen.audit("diffs.execute")
-    assert sorted(a["outcome"] for a in audits) == ["failed"] + ["ok"] * 5 + ["refused"]
-    assert {a["detail"]["id"] for a in audits} == {r.id for r in (bank_add, br_add, upd, bank_del, *br_dels)}
+    per_diff = [a for a in audits if "id" in a["detail"]]
+    assert sorted(a["outcome"] for a in per_diff) == ["failed"] + ["ok"] * 5 + ["refused"]
+    assert {a["detail"]["id"] for a in per_diff} == {r.id for r in (bank_add, br_add, upd, bank_del, *br_dels)}
+    # the batch's own write-ahead intent, written before anything changed, settled with the counts
+    (intent,) = [a for a in audits if "id" not in a["detail"]]
+    assert intent["id"] < min(a["id"] for a in per_diff) and intent["outcome"] == "failed"
+    assert intent["detail"]["counts"] == {"ok": 5, "failed": 1, "waiting": 1}
 
 
 def test_stale_needs_a_second_confirmation_and_orphans_are_flagged(tmp_path, zen, capsys):

@@ -12,7 +12,7 @@ from psycopg import sql
 
 from console.backends.dynamo import DynamoBackend
 from console.backends.s3 import S3Backend
-from console.config import Settings, ZenginSettings
+from console.config import Settings, ZenginSettings, IdentitySettings
 from console.core.zengin import generator as gen
 from console.core.zengin.records import DiffEntry, DiffRecord, iso_utc, ttl_for
 from console.core.zengin.service import DiffsService
@@ -90,7 +90,8 @@ def make_zen(stack, fresh_db, *, source=None, read_only=False, forbid_self=True,
     pg = fresh_db("zengin")
     z = ZenginSettings(env=f"t{uuid.uuid4().hex[:12]}", endpoint_url=stack.moto.url, target=pg.target.name,
                        forbid_self_execution=forbid_self)
-    settings = Settings(postgres=(pg.target,), zengin=z, read_only=read_only, operator=operator)
+    settings = Settings(postgres=(pg.target,), zengin=z, read_only=read_only, operator=operator,
+                        identity=IdentitySettings(allow_declared=True))
     dynamo, s3 = DynamoBackend(z), S3Backend(z)
     zdemo.create_table_and_bucket(dynamo, s3)
     zdemo.seed_master(pg, source or SOURCE, NOW - timedelta(days=1))

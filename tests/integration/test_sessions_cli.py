@@ -20,7 +20,7 @@ def setup(tmp_path, stack, pg, db=8):
     c.hset("websocket_connections", "ws-z", json.dumps({"user_id": "zed"}))
     c.set("class_summary:nb1", json.dumps({"total_students": 3}), ex=120)
     path = tmp_path / "c.toml"
-    path.write_text(f'operator = "dba-jane"\n[postgres.zengin]\ndsn = "{pg.target.dsn}"\nsystem = "zengin"\n'
+    path.write_text(f'operator = "dba-jane"\n[identity]\nallow_declared = true\n[postgres.zengin]\ndsn = "{pg.target.dsn}"\nsystem = "zengin"\n'
                     f'[redis]\nurl = "{url}"\n')
     return str(path), c
 

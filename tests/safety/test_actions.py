@@ -84,7 +84,7 @@ def drive_schema_migrate(stack, fresh_db) -> Case:
     pg = fresh_db("pipe", migrated=False)
     settings = Settings(postgres=(pg.target,))
     tables = lambda: pg.fetch("SELECT count(*) AS n FROM pg_tables WHERE schemaname NOT IN "  # noqa: E731
-                              "('pg_catalog', 'information_schema')")[0]["n"]
+                              "('pg_catalog', 'information_schema', 'console')")[0]["n"]
     before = tables()
     return Case(pg, lambda s: migrate.migrate(s, pg, "pipe", actor=ACTOR),
                 lambda: migrate.status(pg, "pipe"), lambda: tables() != before, settings)
@@ -188,7 +188,21 @@ def _diffs_case(stack, fresh_db, op: str) -> Case:
     return Case(zen.pg, run, preview, changed, zen.settings, cleanup)
 
 
+def drive_audit_reconcile(stack, fresh_db) -> Case:
+    from types import SimpleNamespace
+    pg = fresh_db("pipe")
+    settings = Settings(postgres=(pg.target,))
+    with pg.connection() as c:
+        stale_id = c.execute("INSERT INTO console.audit_log (at, actor, action, target, outcome) VALUES "
+                             "(now() - interval '1 hour', 'died', 'schema.apply', 'postgres:x', 'pending') "
+                             "RETURNING id").fetchone()[0]
+    state = lambda: pg.fetch("SELECT outcome FROM console.audit_log WHERE id = %s", (stale_id,))[0]["outcome"]  # noqa: E731
+    return Case(pg, lambda s: audit.settle_stale(s, pg, older_than_s=60, principal=ACTOR),
+                lambda: SimpleNamespace(items=audit.pending(pg, 60)), lambda: state() != "pending", settings)
+
+
 DRIVERS: dict[str, Callable[..., Case]] = {
+    "audit.reconcile": drive_audit_reconcile,
     "diffs.approve": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "approve"),
     "diffs.reject": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "reject"),
     "diffs.execute": lambda stack, fresh_db: _diffs_case(stack, fresh_db, "execute"),
@@ -250,11 +264,12 @@ def test_action_is_guarded_audited_and_previewed(name, stack, fresh_db):
         case.run(replace(case.settings, read_only=False))
         assert case.changed(), f"{name}: the run changed nothing (the driver must make a real change)"
         rows = case.audit_pg.fetch(
-            "SELECT actor, action, target, outcome, at FROM console.audit_log WHERE action = %s AND at >= %s "
-            "AND outcome <> 'refused'", (name, started))
+            "SELECT actor, action, target, outcome, at, settled_at FROM console.audit_log WHERE action = %s "
+            "AND at >= %s AND outcome <> 'refused'", (name, started))
         assert len(rows) == 1, f"{name}: expected exactly one audit record, got {rows}"
         r = rows[0]
         assert r["actor"] == ACTOR and r["outcome"] == "ok" and r["target"]
+        assert r["settled_at"] is not None, f"{name}: the record was never settled"
         assert (datetime.now(timezone.utc) - r["at"]).total_seconds() < 120
     finally:
         case.cleanup()
@@ -293,6 +308,9 @@ def test_static_check_finds_known_writers():
         assert any(k.endswith(known.split("/", 1)[1]) for k in found), (known, sorted(found))
 
 
+WRITE_AHEAD = ("audit.begin(", "audit.performing(")
+
+
 def test_every_writing_core_module_refers_to_audit_guard():
     problems = []
     for rel, hits in _writers().items():
@@ -303,9 +321,68 @@ def test_every_writing_core_module_refers_to_audit_guard():
         package_text = text
         # A module that only builds the statements (a planner) is covered when its package's
         # runner guards: accept audit.guard in the same package.
-        if "audit.guard(" not in text:
+        if not any(w in text for w in ("audit.guard(",) + WRITE_AHEAD):
             package_text = "\n".join(p.read_text(encoding="utf-8") for p in path.parent.glob("*.py")) \
                 if path.parent != CORE else text
-        if "audit.guard(" not in package_text:
+        if not any(w in package_text for w in ("audit.guard(",) + WRITE_AHEAD):
             problems.append(f"{rel}: {hits[:3]}")
     assert not problems, "modules that write without audit.guard:\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- audit-failure drill
+
+# Actions whose code belongs to another engineer and is not converted to audit.begin yet:
+# strict xfail, so the marker must go the day they are converted.
+NOT_CONVERTED = {
+    "diffs.execute": "core/zengin/executor.py still writes its record after the claim (owner: zengin)",
+    "partitions.maintain": "core/partitions/runner.py still writes its record after the DDL (owner: partitions)",
+}
+
+RAISE_ON_INSERT = """
+CREATE OR REPLACE FUNCTION console.drill_refuse() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'audit drill: insert refused'; END $$;
+CREATE TRIGGER drill_refuse BEFORE INSERT ON console.audit_log
+    FOR EACH ROW EXECUTE FUNCTION console.drill_refuse();
+"""
+
+
+def _bootstrap_audit(pg) -> None:
+    """schema.migrate starts from an empty database: give it the console schema (sql/common,
+    recorded as applied) so that there is an audit table to break."""
+    from console.core import migrate
+    with pg.connection() as c:
+        c.execute(migrate.VERSION_TABLE_DDL)
+        for f in migrate.files_for("pipe"):
+            if f.version.startswith("common/"):
+                c.execute(f.path.read_text(encoding="utf-8"))
+                c.execute("INSERT INTO console.schema_migrations VALUES (%s, %s, now(), 'drill', 0)",
+                          (f.version, f.checksum))
+
+
+@pytest.mark.parametrize("name", ACTION_NAMES)
+def test_action_is_refused_when_its_intent_cannot_be_written(name, stack, fresh_db, request):
+    """The audit INSERT fails (a trigger raises): the action is refused, nothing changes."""
+    if name in NOT_CONVERTED:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_CONVERTED[name]))
+    driver = DRIVERS.get(name)
+    if driver is None:
+        pytest.fail(f"mutating action '{name}' has no driver in tests/safety/test_actions.py DRIVERS")
+    case = driver(stack, fresh_db)
+    try:
+        if name == "schema.migrate":
+            _bootstrap_audit(case.audit_pg)
+        with case.audit_pg.connection() as c:
+            c.execute(RAISE_ON_INSERT)
+        with pytest.raises(audit.AuditUnavailable, match="audit record could not be written"):
+            case.run(replace(case.settings, read_only=False))
+        assert not case.changed(), f"{name}: changed something without its audit record"
+    finally:
+        try:
+            case.audit_pg.execute("DROP TRIGGER IF EXISTS drill_refuse ON console.audit_log")
+        finally:
+            case.cleanup()
+
+
+def test_every_converted_action_is_drilled():
+    """The drill above covers the whole registry; only named, owned exceptions."""
+    assert set(NOT_CONVERTED) <= set(ACTION_NAMES)

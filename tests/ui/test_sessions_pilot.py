@@ -34,7 +34,7 @@ def test_sessions_screen_on_real_servers(stack, fresh_db):
         c.set(f"session:user_{i:03d}", json.dumps({"current_notebook": f"nb/{i % 3}.ipynb",
                                                    "last_activity": "2026-11-22T09:00:00+00:00"}), ex=600 + i)
     c.hset("websocket_connections", "ws-orphan", json.dumps({"user_id": "ghost"}))
-    settings = parse_text(f'operator = "dba-jane"\nrefresh_interval = 1\n'
+    settings = parse_text(f'operator = "dba-jane"\nrefresh_interval = 1\n[identity]\nallow_declared = true\n'
                           f'[postgres.zengin]\ndsn = "{pg.target.dsn}"\nsystem = "zengin"\n'
                           f'[redis]\nurl = "{url}"\nscan_count = 10\n')
     services = Services.from_settings(settings)

@@ -3,15 +3,18 @@
 One dedicated autocommit connection (the target's ``lock_timeout`` and
 ``statement_timeout`` on it; index builds get ``index_timeout_ms`` instead): a
 transactional step runs in its own transaction, a ``CONCURRENTLY`` step runs outside any
-transaction. The run stops at the first failing step (the rest are reported skipped) and
-writes exactly one audit record."""
+transaction. The run stops at the first failing step (the rest are reported skipped).
+
+Write-ahead audit on the target itself: the intent (with the plan's digest) is committed
+before the first step (no intent, no step runs; read-only is refused and audited), and
+settled after the last one: ``ok``, ``failed``, or ``unknown`` when the connection died
+in the middle of a step (the step may or may not have committed)."""
 
 from __future__ import annotations
 
 import time
 from typing import Callable
 
-from ...backends.base import BackendError, ErrorKind
 from ...backends.postgres import PostgresBackend, classify
 from ...config import Settings
 from .. import audit
@@ -23,16 +26,27 @@ APPLY = audit.action(ACTION, "apply schema fixes (missing / drifted / unexpected
 Progress = Callable[[int, int, Step, StepResult | None], None]
 
 
-def run_plan(settings: Settings, backend: PostgresBackend, plan: Plan, *, actor: str,
+class RunResults(list):
+    """The step results, plus the audit error when the record could not be settled."""
+    audit_id: int | None = None
+    audit_error: str | None = None
+
+
+def run_plan(settings: Settings, backend: PostgresBackend, plan: Plan, *, actor=None,
              progress: Progress | None = None, index_timeout_ms: int = 3_600_000) -> list[StepResult]:
-    """``progress(i, n, step, result)`` is called before a step (result None) and after it."""
-    audit.guard(settings, APPLY)
-    results: list[StepResult] = []
+    """``progress(i, n, step, result)`` is called before a step (result None) and after it.
+    Returns the step results (a list with ``audit_id`` / ``audit_error`` attributes)."""
+    target = f"postgres:{backend.name}"
     steps = list(plan.steps)
     conn = backend.connect(autocommit=True)
+    results: RunResults = RunResults()
     try:
+        intent = audit.begin(settings, APPLY, target=target, principal=actor, plan=plan, conn=conn,
+                             detail={"summary": plan.summary, "steps": len(steps)})
+        results.audit_id = intent.id
         base_timeout = conn.execute("SHOW statement_timeout").fetchone()[0]
         failed = False
+        lost = False
         for i, step in enumerate(steps):
             if failed:
                 results.append(StepResult(step, ok=False, skipped=True, message="skipped: an earlier step failed"))
@@ -51,7 +65,7 @@ def run_plan(settings: Settings, backend: PostgresBackend, plan: Plan, *, actor:
                     try:
                         cur = conn.execute(step.sql)
                     finally:
-                        if long:
+                        if long and not conn.closed and not conn.broken:
                             conn.execute("SELECT set_config('statement_timeout', %s, false)", (base_timeout,))
                 res = StepResult(step, ok=True, message="ok", rows=cur.rowcount if cur.rowcount >= 0 else None)
             except Exception as exc:  # noqa: BLE001 - reported per step
@@ -59,31 +73,24 @@ def run_plan(settings: Settings, backend: PostgresBackend, plan: Plan, *, actor:
                 msg = f"{err.kind.value}: {err.message}"
                 if not step.transactional and "CONCURRENTLY" in step.sql and step.sql.startswith("CREATE"):
                     msg += " (a failed concurrent build can leave an INVALID index: drop it before retrying)"
+                if audit.outcome_of(exc) == audit.UNKNOWN or conn.broken:
+                    lost = True
+                    msg += " (the connection was lost: whether this step committed is unknown; run schema check)"
                 res = StepResult(step, ok=False, message=msg)
                 failed = True
             res.elapsed_ms = (time.perf_counter() - started) * 1000
             results.append(res)
             if progress:
                 progress(i, len(steps), step, res)
-        _audit(conn, settings, backend, plan, results, actor)
+        ok = all(r.ok for r in results)
+        detail = {"steps": [{"title": r.step.title, "sql": r.step.sql, "ok": r.ok, "skipped": r.skipped,
+                             "message": r.message, "elapsed_ms": round(r.elapsed_ms, 1)} for r in results]}
+        outcome = audit.OK if ok else (audit.UNKNOWN if lost else audit.FAILED)
+        if conn.closed or conn.broken:
+            intent.conn = None
+            intent.backend = backend          # settle on a new connection
+        audit.settle(intent, outcome, detail)
+        results.audit_error = intent.settle_error
     finally:
         conn.close()
     return results
-
-
-def _audit(conn, settings: Settings, backend: PostgresBackend, plan: Plan, results: list[StepResult],
-           actor: str) -> None:
-    ok = all(r.ok for r in results)
-    detail = {"summary": plan.summary,
-              "steps": [{"title": r.step.title, "sql": r.step.sql, "ok": r.ok, "skipped": r.skipped,
-                         "message": r.message, "elapsed_ms": round(r.elapsed_ms, 1)} for r in results]}
-    try:
-        present = conn.execute("SELECT to_regclass('console.audit_log') IS NOT NULL").fetchone()[0]
-        if not present:
-            raise BackendError(backend.name, ErrorKind.NOT_FOUND,
-                               "console.audit_log does not exist (apply sql/common first)")
-        with conn.transaction():
-            audit.record(conn, actor=actor, act=APPLY, target=f"postgres:{backend.name}",
-                         outcome="ok" if ok else "failed", detail=detail, read_only=settings.read_only)
-    except Exception as exc:  # noqa: BLE001
-        raise classify(backend.name, exc) from None

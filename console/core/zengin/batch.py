@@ -26,34 +26,26 @@ A crash between 3 and 4 leaves items in ``executing``; :mod:`.reconcile` settles
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-import psycopg
-from psycopg import ClientCursor
-from psycopg.types.json import Jsonb
-
-from ...backends.base import BackendError
+from ...backends.base import BackendError, ErrorKind
 from ...backends.dynamo import DynamoBackend
-from ...backends.postgres import PostgresBackend, classify
+from ...backends.postgres import PostgresBackend
 from ...backends.s3 import S3Backend
 from ...config import Settings
 from .. import audit
 from . import live as live_mod
 from . import queue as queue_mod
-from .executor import (APP_PREFIX, BULK_STATEMENT_TIMEOUT_MS, CRASH_ENV, EXECUTE, AlreadyApplied, Stale,
-                       apply_in_transaction, history_values)
-from .records import BANK_COMPARED, DiffEntry, DiffRecord, iso_utc
-from .validate import key_text
-from .workflow import APPROVE, Outcome, Ref, Refused, check, find, refuse_read_only, transition
+from .records import DiffEntry, DiffRecord, encode_attribute, iso_utc
+from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, principal_attrs
 
 CHUNK = 500
-WORKERS = 8
+WORKERS = 4
 PHASES = ("bulk diffs", "bank additions and updates", "branch additions and updates", "branch deletions",
           "bank deletions")
 Progress = Callable[[str, int, int], None]
@@ -291,6 +283,56 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def update(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, *, now: datetime,
+           sets: dict[str, Any] | None = None, removes: Sequence[str] = (), require_live_ttl: bool = True,
+           conditions: dict[str, tuple[str, Any]] | None = None) -> DiffRecord:
+    """:func:`workflow.transition` for batches: the same conditional UpdateItem, but it asks
+    for no attributes back (``ReturnValues=NONE``; parsing the whole item back costs more
+    than the write on the emulator) and returns ``rec`` with the change applied — the rest
+    of a diff item never changes after it is written. On a failed condition the item is
+    re-read and Refused says its new state, as transition does."""
+    names: dict[str, str] = {"#s": "status"}
+    values: dict[str, Any] = {":from": {"S": expected}, ":to": {"S": new}}
+    parts = ["#s = :to"]
+    for i, (k, v) in enumerate((sets or {}).items()):
+        names[f"#a{i}"] = k
+        values[f":v{i}"] = encode_attribute(v)
+        parts.append(f"#a{i} = :v{i}")
+    expr = "SET " + ", ".join(parts)
+    if removes:
+        for i, k in enumerate(removes):
+            names[f"#r{i}"] = k
+        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    cond = ["#s = :from"]
+    if require_live_ttl:
+        names["#ttl"] = "ttl"
+        values[":now"] = {"N": str(int(now.timestamp()))}
+        cond.append("(attribute_not_exists(#ttl) OR #ttl > :now)")
+    for i, (k, (op, v)) in enumerate((conditions or {}).items()):
+        names[f"#c{i}"] = k
+        values[f":c{i}"] = encode_attribute(v)
+        cond.append(f"(attribute_not_exists(#c{i}) OR #c{i} <> :c{i})" if op == "<>" else f"#c{i} {op} :c{i}")
+    try:
+        dynamo.call("update_item", TableName=dynamo.table, Key=rec.key, UpdateExpression=expr,
+                    ConditionExpression=" AND ".join(cond), ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values, ReturnValues="NONE")
+    except BackendError as exc:
+        if exc.kind is not ErrorKind.CONFLICT:
+            raise
+        now_rec = get_item(dynamo, rec.id, rec.timestamp)
+        if now_rec is None:
+            raise Refused(f"{rec.id}: the diff no longer exists") from None
+        who = now_rec.approvedBy or now_rec.rejectedBy or now_rec.executedBy
+        raise Refused(f"{rec.id}: changed meanwhile (now {now_rec.display_status(now)}"
+                      + (f", by {who}" if who else "") + f"); {expected} -> {new} not done", now_rec) from None
+    known = {f.name for f in dataclasses.fields(DiffRecord)} - {"extra", "problems"}
+    direct = {k: (str(v) if isinstance(v, str) else v) for k, v in (sets or {}).items() if k in known}
+    extra = {k: v for k, v in rec.extra.items() if k not in removes}
+    extra.update({k: (str(v) if isinstance(v, str) else v) for k, v in (sets or {}).items() if k not in known})
+    cleared = {k: None for k in removes if k in known}
+    return dataclasses.replace(rec, status=new, **direct, **cleared, extra=extra)
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -300,6 +342,8 @@ class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
     elapsed_ms: int = 0
     batch_id: str = ""
+    audit_id: int | None = None          # the batch's write-ahead intent
+    audit_error: str | None = None       # done, but that intent could not be settled
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -314,7 +358,7 @@ class BatchResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "counts": self.counts(), "elapsed_ms": self.elapsed_ms,
-                "batch": self.batch_id, "plan": self.plan.as_dict(), "results": [o.as_dict() for o in self.outcomes]}
+                "batch": self.batch_id, "audit_id": self.audit_id, "audit_error": self.audit_error, "plan": self.plan.as_dict(), "results": [o.as_dict() for o in self.outcomes]}
 
 
 def _excluded_outcomes(p: BatchPlan, act: audit.Action) -> list[Outcome]:
@@ -346,7 +390,12 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     target = f"dynamodb:{dynamo.table}"
-    refuse_read_only(settings, APPROVE, pg, actor, target, {"batch": True})
+    # Write-ahead for the whole batch: refused in read-only mode or for a declared name that
+    # is not allowed, and nothing is changed when the intent cannot be written.
+    refs = None if refs is None else list(refs)
+    intent = audit.begin(settings, APPROVE, target=target, principal=actor, audit_pg=pg,
+                         detail={"batch": True, "refs": None if refs is None else len(refs),
+                                 "allow_stale": allow_stale})
     recs, missing = load(dynamo, refs, "pending")
     statuses = ("approved", "executing") if refs is None else ("pending", "approved", "executing")
     p = plan(settings, pg, dynamo, s3, "approve", recs, actor=actor, now=now, allow_stale=allow_stale,
@@ -360,10 +409,10 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     at = iso_utc(now)
 
     def one(it: Item) -> DiffRecord:
-        sets = {"approvedBy": actor, "approvedAt": at, "updatedAt": at}
+        sets = {**principal_attrs("approved", actor), "approvedAt": at, "updatedAt": at}
         if (it.rec.id, it.rec.timestamp) in stale_ok:
-            sets["staleAcknowledgedBy"] = actor
-        return transition(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
+            sets["staleAcknowledgedBy"] = str(actor)
+        return update(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
 
     audit_rows: list[tuple[str, dict[str, Any]]] = []
     done = 0
@@ -385,9 +434,22 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     audit_rows += [("refused", {"id": i.rec.id, "timestamp": i.rec.timestamp, "reason": i.reason, "kind": i.kind})
                    for i in p.excluded]
     res.outcomes += _excluded_outcomes(p, APPROVE)
-    for o, aid in zip(res.outcomes, _audit_many(pg, actor, APPROVE, target, audit_rows)):
-        o.audit_id = aid
+    try:
+        for o, aid in zip(res.outcomes, _audit_many(pg, actor, APPROVE, target, audit_rows)):
+            o.audit_id = aid
+    except BackendError as exc:
+        intent.settle_error = f"per-diff records not written: {exc.message}"
     res.elapsed_ms = int((time.perf_counter() - t0) * 1000)
+    return _settle_intent(intent, res)
+
+
+def _settle_intent(intent, res: BatchResult) -> BatchResult:
+    c = res.counts()
+    err = intent.settle_error
+    outcome = audit.FAILED if c.get("failed") else (audit.REFUSED if c and not c.get("ok") else audit.OK)
+    audit.settle(intent, outcome,
+                 {"counts": c, "batchId": res.batch_id, "elapsed_ms": res.elapsed_ms})
+    res.audit_id, res.audit_error = intent.id, err or intent.settle_error
     return res
 
 

@@ -22,12 +22,12 @@ from ...backends.postgres import PostgresBackend, classify
 from ...backends.s3 import S3Backend
 from ...config import Settings
 from .. import audit
-from .batch import (CHUNK, WORKERS, BatchPlan, BatchResult, Item, Progress, _excluded_outcomes, _why, concurrent,
-                    load, plan)
+from .batch import (CHUNK, WORKERS, BatchPlan, BatchResult, Item, Progress, _excluded_outcomes, _settle_intent, _why,
+                    concurrent, load, plan, update as transition)
 from .executor import (APP_PREFIX, BULK_STATEMENT_TIMEOUT_MS, CRASH_ENV, EXECUTE, AlreadyApplied, Stale,
                        apply_in_transaction, history_values)
 from .records import BANK_COMPARED, DiffEntry, DiffRecord, iso_utc
-from .workflow import Outcome, Ref, Refused, refuse_read_only, transition
+from .workflow import Outcome, Ref, Refused, principal_attrs
 
 _UPSERT_BANK = ("INSERT INTO public.banks AS b (bank_code, bank_name, bank_kana, created_at, updated_at) "
                 "VALUES (%s, %s, %s, now(), now()) ON CONFLICT (bank_code) DO UPDATE SET "
@@ -170,8 +170,12 @@ def execute_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     table_target = f"dynamodb:{dynamo.table}"
+    intent = None
     if not plan_only:
-        refuse_read_only(settings, EXECUTE, pg, actor, table_target, {"batch": True})
+        # Write-ahead for the whole batch (each diff's own record commits with its change).
+        refs = None if refs is None else list(refs)
+        intent = audit.begin(settings, EXECUTE, target=table_target, principal=actor, audit_pg=pg,
+                             detail={"batch": True, "refs": None if refs is None else len(refs)})
     recs, missing = load(dynamo, refs, "approved")
     p = plan(settings, pg, dynamo, s3, "execute", recs, actor=actor, now=now)
     p.excluded = missing + p.excluded
@@ -205,7 +209,7 @@ def execute_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
         except BackendError:
             pass
     res.elapsed_ms = int((time.perf_counter() - t0) * 1000)
-    return res
+    return _settle_intent(intent, res)
 
 
 def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index, state, actor, now, batch_id,
@@ -218,8 +222,8 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
 
     def claim(it: Item) -> DiffRecord:
         return transition(dynamo, it.rec, "approved", "executing", now=now, conditions=conditions,
-                          sets={"executedBy": actor, "executedAt": claim_at, "updatedAt": claim_at,
-                                "executionBatch": batch_id})
+                          sets={**principal_attrs("executed", actor), "executedAt": claim_at,
+                                "updatedAt": claim_at, "executionBatch": batch_id})
 
     claimed: list[tuple[Item, DiffRecord]] = []
     for it, r in zip(part, concurrent(claim, part, workers)):
@@ -309,7 +313,7 @@ def _settle(dynamo: DynamoBackend, claimed, results, index, actor, now, workers)
             return "executing", rec          # committed but unknown: reconcile
         return "waiting", transition(dynamo, rec, "executing", "approved", now=now, require_live_ttl=False,
                                      conditions=cond, sets={"updatedAt": at, "waitsFor": str(r)[:500]},
-                                     removes=("executedBy", "executedAt", "executionBatch"))
+                                     removes=("executedBy", "executedBySource", "executedAt", "executionBatch"))
 
     outs = []
     for (it, rec), got in zip(claimed, concurrent(one, claimed, workers)):

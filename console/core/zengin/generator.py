@@ -351,6 +351,8 @@ class WriteResult:
     data_size: int | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     conflicts: int = 0                 # ids found taken and skipped
+    audit_id: int | None = None
+    audit_error: str | None = None     # queued, but the audit record could not be settled
 
 
 MakeRecord = Callable[[str], tuple[DiffRecord, "str | None", "bytes | None"]]
@@ -408,28 +410,32 @@ def generate(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3:
              source_version: str = "", processing_node: str = "console", dry_run: bool = False,
              audit_pg: PostgresBackend | None = None) -> tuple[DiffPlan, WriteResult | None]:
     """``console diffs generate``: read the master, compare, and (unless ``dry_run``) queue
-    the plan, with an audit record on ``audit_pg`` (default: the zengin target)."""
-    if not dry_run:
-        audit.guard(settings, GENERATE)
+    the plan, write-ahead audited on ``audit_pg`` (default: the zengin target): the intent
+    (with the digest of the plan's preview) before the first DynamoDB / S3 write, settled
+    after. Read-only mode is refused (and audited) before anything is read."""
+    target = f"dynamodb:{dynamo.table}"
+    apg = audit_pg or pg
+    if not dry_run and settings.read_only:
+        audit.begin(settings, GENERATE, target=target, principal=actor, audit_pg=apg,
+                    detail={"source": source_name})          # raises ReadOnlyError, audited
     threshold = settings.zengin.bulk_threshold_bytes if settings.zengin else 400 * 1024
     entries = compare(master_from_source(source), read_master(pg))
     plan = plan_diffs(entries, now=now, threshold_bytes=threshold,
                       metadata={"source": source_name, "sourceVersion": source_version,
-                                "processingNode": processing_node, "generatedBy": actor})
+                                "processingNode": processing_node, "generatedBy": str(actor)})
     if dry_run:
         return plan, None
-    target = f"dynamodb:{dynamo.table}"
+    intent = audit.begin(settings, GENERATE, target=target, principal=actor, audit_pg=apg,
+                         plan=plan.preview(dynamo.table, s3.bucket),
+                         detail={"source": source_name, "summary": plan.summary})
     try:
         result = write_plan(dynamo, s3, plan)
     except BackendError as exc:
-        _audit(audit_pg or pg, actor, target, "failed", {"error": exc.message, "summary": plan.summary})
+        audit.settle(intent, audit.outcome_of(exc), {"error": exc.message})
+        if intent.unsettled:
+            exc.message += f" ({intent.settle_error})"
         raise
-    _audit(audit_pg or pg, actor, target, "ok",
-           {"ids": result.ids[:50], "count": len(result.ids), "bulk": result.bulk,
-            "dataLocation": result.data_location, "summary": result.summary})
+    audit.settle(intent, audit.OK, {"ids": result.ids[:50], "count": len(result.ids), "bulk": result.bulk,
+                                    "dataLocation": result.data_location, "summary": result.summary})
+    result.audit_id, result.audit_error = intent.id, intent.settle_error
     return plan, result
-
-
-def _audit(pg: PostgresBackend, actor: str, target: str, outcome: str, detail: dict[str, Any]) -> None:
-    with pg.connection() as conn:
-        audit.record(conn, actor=actor, act=GENERATE, target=target, outcome=outcome, detail=detail)

@@ -19,7 +19,7 @@ For every item in ``executing`` (StatusIndex, then re-read by its full key):
 
 Every write is conditional on the item still being ``executing`` with the same
 ``executedAt`` (the claim reconcile looked at), so a late executor and reconcile cannot both
-settle it. One ``diffs.reconcile`` audit record per run.
+settle it. One ``diffs.reconcile`` audit record per run, written ahead (pending) and settled.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ...config import Settings
 from .. import audit
 from .executor import APP_PREFIX, history_row
 from .records import DiffRecord, iso_utc, parse_iso
-from .workflow import Refused, audit_write, get_item, query_status, refuse_read_only, transition
+from .workflow import Refused, get_item, query_status, transition
 
 RECONCILE = audit.action("diffs.reconcile", "settle zengin diffs left in executing from change_history")
 THRESHOLD = timedelta(minutes=15)
@@ -61,9 +61,11 @@ class ReconcileReport:
     items: list[Settled] = field(default_factory=list)
     audit_id: int | None = None
     errors: list[str] = field(default_factory=list)
+    audit_error: str | None = None      # done, but the audit record could not be settled
 
     def as_dict(self) -> dict[str, Any]:
-        return {"items": [i.as_dict() for i in self.items], "audit_id": self.audit_id, "errors": self.errors}
+        return {"items": [i.as_dict() for i in self.items], "audit_id": self.audit_id, "errors": self.errors,
+                "audit_error": self.audit_error}
 
 
 def executing_items(dynamo: DynamoBackend) -> list[DiffRecord]:
@@ -91,17 +93,19 @@ def reconcile(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, *,
     item, nothing written and no audit record (allowed in read-only mode)."""
     now = now or datetime.now(timezone.utc)
     target = f"dynamodb:{dynamo.table}"
-    if not dry_run:
-        refuse_read_only(settings, RECONCILE, pg, actor, target, {})
     report = ReconcileReport()
+    intent = None
+    if not dry_run:
+        # no intent, no change; read-only is refused (and audited) here
+        intent = audit.begin(settings, RECONCILE, target=target, principal=actor, audit_pg=pg)
+        report.audit_id = intent.id
     try:
         candidates = executing_items(dynamo)
     except BackendError as exc:
         report.errors.append(f"{exc.kind.value}: {exc.message}")
-        if dry_run:
-            return report
-        report.audit_id = audit_write(pg, actor=actor, act=RECONCILE, target=target, outcome="failed",
-                                      detail={"error": exc.message})
+        if intent is not None:
+            audit.settle(intent, audit.FAILED, {"error": exc.message})
+            report.audit_error = intent.settle_error
         return report
     for listed in candidates:
         try:
@@ -111,11 +115,10 @@ def reconcile(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, *,
             report.items.append(_settle(pg, dynamo, rec, actor, now, threshold, apply=not dry_run))
         except (BackendError, Refused) as exc:
             report.errors.append(f"{listed.id}: {getattr(exc, 'message', exc)}")
-    if dry_run:
-        return report
-    report.audit_id = audit_write(pg, actor=actor, act=RECONCILE, target=target,
-                                  outcome="failed" if report.errors else "ok",
-                                  detail={"items": [i.as_dict() for i in report.items], "errors": report.errors})
+    if intent is not None:
+        audit.settle(intent, audit.FAILED if report.errors else audit.OK,
+                     {"items": [i.as_dict() for i in report.items], "errors": report.errors})
+        report.audit_error = intent.settle_error
     return report
 
 

@@ -115,6 +115,49 @@ def payload_problems(name: str, payload: Mapping[str, Any] | None, *, names_requ
         if f.endswith("Kana") and v and not KANA.match(v):
             bad = "".join(sorted({c for c in v if not KANA.match(c)}))[:10]
             out.append(f"{name}.{f} {_short(v)} is not zengin katakana (bad: {bad!r})")
+        if f.endswith("Name") and not name.startswith("currentData"):
+            out += name_char_problems(f"{name}.{f}", v)
+    return out
+
+
+# --------------------------------------------------------------------------- name characters
+# Names are printable text only: no C0/C1 controls (ESC, BEL, CR, NUL, …), no bidi
+# controls (U+202E …), no zero-width or other invisible format characters. Checked on the
+# new values (zenginData) only, so that a diff can still remove a row that has them.
+
+_NAME_BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_NAME_INVISIBLE = {0x00AD, 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, *range(0x200B, 0x200E),
+                   *range(0x2060, 0x2065), 0x3164, 0xFEFF, 0xFFA0, *range(0xFFF9, 0xFFFC)}
+
+
+def _name_char_kind(ch: str) -> str | None:
+    import unicodedata
+
+    o = ord(ch)
+    if o < 0x20 or o == 0x7F:
+        return "control character"
+    if 0x80 <= o <= 0x9F:
+        return "C1 control character"
+    if o in _NAME_BIDI:
+        return "bidi control"
+    if o in _NAME_INVISIBLE:
+        return "zero-width / invisible character"
+    cat = unicodedata.category(ch)
+    if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        return f"non-printable character ({cat})"
+    return None
+
+
+def name_char_problems(where: str, value: str) -> list[str]:
+    """One problem per offending character (position, code point, kind), at most 10."""
+    out: list[str] = []
+    for i, ch in enumerate(value):
+        kind = _name_char_kind(ch)
+        if kind:
+            out.append(f"{where} has a {kind} U+{ord(ch):04X} at position {i + 1}")
+            if len(out) == 10:
+                out.append(f"{where}: further characters not listed")
+                break
     return out
 
 

@@ -31,6 +31,7 @@ from ...backends.postgres import PostgresBackend
 from ...backends.s3 import S3Backend
 from ...config import Settings
 from .. import audit
+from ..identity import Principal
 from .records import EXPIRED, STATUSES, DiffRecord, encode_attribute, iso_utc
 from .validate import MAX_S3_BYTES, Validation, validate
 
@@ -71,11 +72,12 @@ class Outcome:
 
     ref: Ref
     action: str
-    outcome: str                      # ok | refused | failed | skipped
+    outcome: str                      # ok | refused | failed | unknown | skipped
     message: str
     audit_id: int | None = None
     record: DiffRecord | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    audit_error: str | None = None    # the change is done but its audit record could not be settled
 
     @property
     def ok(self) -> bool:
@@ -84,7 +86,7 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.ref.id, "timestamp": self.ref.timestamp or (self.record.timestamp if self.record else None),
                 "action": self.action, "outcome": self.outcome, "message": self.message,
-                "audit_id": self.audit_id,
+                "audit_id": self.audit_id, "audit_error": self.audit_error,
                 "status": self.record.status if self.record else None, **self.detail}
 
 
@@ -247,11 +249,20 @@ def transition(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, 
         if now_rec is None:
             raise Refused(f"{rec.id}: the diff no longer exists") from None
         state = now_rec.display_status(now)
-        raise Refused(f"{rec.id}: changed meanwhile (now {state}"
-                      + (f", by {now_rec.approvedBy or now_rec.rejectedBy or now_rec.executedBy}"
-                         if (now_rec.approvedBy or now_rec.rejectedBy or now_rec.executedBy) else "")
+        who = changed_by(now_rec)
+        raise Refused(f"{rec.id}: changed meanwhile (now {state}" + (f", {who}" if who else "")
                       + f"); {expected} -> {new} not done", now_rec) from None
     return DiffRecord.from_item(resp.get("Attributes", {}))
+
+
+def changed_by(rec: DiffRecord) -> str:
+    """Who moved the diff into its current status, named for that status."""
+    role = {"approved": ("approved", rec.approvedBy), "rejected": ("rejected", rec.rejectedBy),
+            "executing": ("claimed for execution", rec.executedBy),
+            "completed": ("executed", rec.executedBy), "failed": ("executed", rec.executedBy)}.get(rec.status)
+    if not role or not role[1]:
+        return ""
+    return f"{role[0]} by {role[1]}"
 
 
 def audit_write(pg: PostgresBackend | None, *, actor: str, act: audit.Action, target: str, outcome: str,
@@ -271,18 +282,13 @@ def audit_target(dynamo: DynamoBackend, ref: Ref | DiffRecord) -> str:
 
 def refuse_read_only(settings: Settings, act: audit.Action, pg: PostgresBackend | None, actor: str,
                      target: str, detail: dict[str, Any]) -> None:
-    """audit.guard; in read-only mode write the refusal (best effort) and raise. Also
-    refuses when there is nowhere to write the audit record: a status change that cannot
-    be recorded is not made."""
-    try:
-        audit.guard(settings, act)
-    except ReadOnlyError:
-        try:
-            audit_write(pg, actor=actor, act=act, target=target, outcome="refused",
-                        detail={**detail, "reason": "read-only"}, read_only=True)
-        except BackendError:
-            pass
-        raise
+    """For callers not converted to :func:`audit.begin` yet (the executor): in read-only
+    mode record the refusal and raise ReadOnlyError (saying when the refusal could not be
+    recorded); refuse when there is nowhere to write the audit record."""
+    if settings.read_only:
+        i = audit.refuse(settings, act, target=target, reason="read-only", principal=actor, detail=detail,
+                         audit_pg=pg, read_only=True)
+        raise audit._refusal_error(ReadOnlyError(act.name), i)
     if pg is None:
         raise BackendError("console", ErrorKind.REFUSED,
                            f"{act.name} refused: no PostgreSQL target for audit records "
@@ -302,42 +308,97 @@ def _pending_checks(rec: DiffRecord, s3: S3Backend | None, now: datetime, verb: 
             raise Refused(f"{rec.id}: invalid, cannot be {verb}: " + "; ".join(v.problems[:10]), rec)
 
 
-def approve(settings: Settings, dynamo: DynamoBackend, s3: S3Backend | None, audit_pg: PostgresBackend | None,
-            ref: Ref, actor: str, *, now: datetime | None = None) -> Outcome:
-    """pending -> approved (validated, not expired), one audit record."""
-    now = now or datetime.now(timezone.utc)
+def principal_attrs(prefix: str, actor: Any) -> dict[str, Any]:
+    """``<prefix>By`` plus where the name comes from (``<prefix>BySource``: aws-sts /
+    declared) so that a declared approval can be told from a verified one."""
+    out: dict[str, Any] = {f"{prefix}By": str(actor)}
+    if isinstance(actor, Principal):
+        out[f"{prefix}BySource"] = actor.source
+    return out
+
+
+def landed(dynamo: DynamoBackend, rec: DiffRecord, new: str, by_attr: str, actor: str) -> bool | None:
+    """After a write that timed out or lost its connection: read the item back. True when
+    the write landed (status ``new`` by ``actor``), False when it did not, None when the
+    read-back fails too."""
+    try:
+        now_rec = get_item(dynamo, rec.id, rec.timestamp)
+    except BackendError:
+        return None
+    if now_rec is None:
+        return False
+    return now_rec.status == new and getattr(now_rec, by_attr, None) == str(actor)
+
+
+def _change(settings: Settings, act: audit.Action, dynamo: DynamoBackend, audit_pg: PostgresBackend | None,
+            ref: Ref, actor: Any, detail: dict[str, Any],
+            prepare: Callable[[], tuple[DiffRecord, Callable[[DiffRecord], DiffRecord]]],
+            new: str, by_attr: str, done_text: str) -> Outcome:
+    """The write-ahead shape of approve / reject: intent (refused in read-only mode, no
+    intent no change), checks (a refusal settles the intent as refused), the conditional
+    write, the intent settled; a timeout is read back before anything is reported."""
     target = audit_target(dynamo, ref)
-    refuse_read_only(settings, APPROVE, audit_pg, actor, target, {"ref": str(ref)})
+    if audit_pg is None and not settings.read_only:
+        raise BackendError("console", ErrorKind.REFUSED,
+                           f"{act.name} refused: no PostgreSQL target for audit records "
+                           "(set [zengin] target to a configured [postgres.*] target)")
+    intent = audit.begin(settings, act, target=target, principal=actor, detail=detail, audit_pg=audit_pg)
     rec: DiffRecord | None = None
     try:
+        rec, write = prepare()
+        rec = write(rec)
+    except Refused as r:
+        audit.settle(intent, audit.REFUSED, {"reason": r.message})
+        return Outcome(ref, act.name, "refused", r.message, intent.id, r.record or rec,
+                       audit_error=intent.settle_error)
+    except BackendError as exc:
+        outcome = audit.outcome_of(exc)
+        msg = f"{exc.kind.value}: {exc.message}"
+        if outcome == audit.UNKNOWN and rec is not None:
+            got = landed(dynamo, rec, new, by_attr, actor)
+            if got is True:
+                audit.settle(intent, audit.OK, {"id": rec.id, "read_back": True, "error": exc.message})
+                return Outcome(Ref.of(rec), act.name, "ok", f"{rec.id}: {done_text} by {actor} "
+                               f"(the write timed out; read back: it landed)", intent.id, get_item(dynamo, rec.id, rec.timestamp),
+                               audit_error=intent.settle_error)
+            if got is False:
+                outcome = audit.FAILED
+                msg += " (read back: the diff did not change)"
+            else:
+                msg += (f"; the outcome is UNKNOWN (read back failed too): check it with "
+                        f"`console diffs show {rec.id}@{rec.timestamp}` before doing anything else")
+        audit.settle(intent, outcome, {"error": exc.message})
+        return Outcome(ref, act.name, "unknown" if outcome == audit.UNKNOWN else "failed", msg, intent.id, rec,
+                       audit_error=intent.settle_error)
+    audit.settle(intent, audit.OK, {"id": rec.id, "timestamp": rec.timestamp, "diffType": rec.diffType})
+    return Outcome(Ref.of(rec), act.name, "ok", f"{rec.id}: {done_text} by {actor}", intent.id, rec,
+                   audit_error=intent.settle_error)
+
+
+def approve(settings: Settings, dynamo: DynamoBackend, s3: S3Backend | None, audit_pg: PostgresBackend | None,
+            ref: Ref, actor: Any, *, now: datetime | None = None) -> Outcome:
+    """pending -> approved (validated, not expired), one audit record (write-ahead)."""
+    now = now or datetime.now(timezone.utc)
+
+    def prepare():
         rec = find(dynamo, ref)
         _pending_checks(rec, s3, now, "approved")
         at = iso_utc(now)
-        rec = transition(dynamo, rec, "pending", "approved", now=now,
-                         sets={"approvedBy": actor, "approvedAt": at, "updatedAt": at})
-    except Refused as r:
-        aid = audit_write(audit_pg, actor=actor, act=APPROVE, target=target, outcome="refused",
-                          detail={"ref": str(ref), "reason": r.message})
-        return Outcome(ref, APPROVE.name, "refused", r.message, aid, r.record or rec)
-    except BackendError as exc:
-        aid = audit_write(audit_pg, actor=actor, act=APPROVE, target=target, outcome="failed",
-                          detail={"ref": str(ref), "error": exc.message})
-        return Outcome(ref, APPROVE.name, "failed", f"{exc.kind.value}: {exc.message}", aid, rec)
-    aid = audit_write(audit_pg, actor=actor, act=APPROVE, target=target, outcome="ok",
-                      detail={"id": rec.id, "timestamp": rec.timestamp, "diffType": rec.diffType})
-    return Outcome(Ref.of(rec), APPROVE.name, "ok", f"{rec.id}: approved by {actor}", aid, rec)
+        return rec, lambda r: transition(dynamo, r, "pending", "approved", now=now,
+                                         sets={**principal_attrs("approved", actor), "approvedAt": at,
+                                               "updatedAt": at})
+    return _change(settings, APPROVE, dynamo, audit_pg, ref, actor, {"ref": str(ref)}, prepare,
+                   "approved", "approvedBy", "approved")
 
 
 def reject(settings: Settings, dynamo: DynamoBackend, s3: S3Backend | None, audit_pg: PostgresBackend | None,
-           ref: Ref, actor: str, reason: str, *, now: datetime | None = None) -> Outcome:
-    """pending -> rejected with a reason, one audit record. An invalid diff can be rejected
-    (that is what rejection is for); an expired one cannot (it is gone anyway)."""
+           ref: Ref, actor: Any, reason: str, *, now: datetime | None = None) -> Outcome:
+    """pending -> rejected with a reason, one audit record (write-ahead). An invalid diff
+    can be rejected (that is what rejection is for); an expired one cannot."""
     now = now or datetime.now(timezone.utc)
-    target = audit_target(dynamo, ref)
-    refuse_read_only(settings, REJECT, audit_pg, actor, target, {"ref": str(ref)})
     reason = (reason or "").strip()
-    rec: DiffRecord | None = None
-    try:
+
+    def prepare():
         if not reason:
             raise Refused(f"{ref}: a rejection needs a reason")
         if len(reason) > MAX_REASON:
@@ -345,17 +406,8 @@ def reject(settings: Settings, dynamo: DynamoBackend, s3: S3Backend | None, audi
         rec = find(dynamo, ref)
         _pending_checks(rec, s3, now, "rejected", validate_content=False)
         at = iso_utc(now)
-        rec = transition(dynamo, rec, "pending", "rejected", now=now,
-                         sets={"rejectedBy": actor, "rejectionReason": reason, "rejectedAt": at,
-                               "updatedAt": at})
-    except Refused as r:
-        aid = audit_write(audit_pg, actor=actor, act=REJECT, target=target, outcome="refused",
-                          detail={"ref": str(ref), "reason": r.message})
-        return Outcome(ref, REJECT.name, "refused", r.message, aid, r.record or rec)
-    except BackendError as exc:
-        aid = audit_write(audit_pg, actor=actor, act=REJECT, target=target, outcome="failed",
-                          detail={"ref": str(ref), "error": exc.message})
-        return Outcome(ref, REJECT.name, "failed", f"{exc.kind.value}: {exc.message}", aid, rec)
-    aid = audit_write(audit_pg, actor=actor, act=REJECT, target=target, outcome="ok",
-                      detail={"id": rec.id, "timestamp": rec.timestamp, "reason": reason})
-    return Outcome(Ref.of(rec), REJECT.name, "ok", f"{rec.id}: rejected by {actor}", aid, rec)
+        return rec, lambda r: transition(dynamo, r, "pending", "rejected", now=now,
+                                         sets={**principal_attrs("rejected", actor), "rejectionReason": reason,
+                                               "rejectedAt": at, "updatedAt": at})
+    return _change(settings, REJECT, dynamo, audit_pg, ref, actor, {"ref": str(ref), "reason": reason[:MAX_REASON]},
+                   prepare, "rejected", "rejectedBy", "rejected")
