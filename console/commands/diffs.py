@@ -1,21 +1,28 @@
 """`console diffs ...`: the zengin diff review queue headless (seed 003).
 
-    console diffs list [--status S] [--json]
+    console diffs list [--status S] [--limit N | --all] [--json]
     console diffs show ID [--json]                         ID or ID@TIMESTAMP
-    console diffs approve ID... [--as WHO] [--json]
+    console diffs approve ID...|--all-pending [--allow-stale] [--dry-run] [--as WHO] [--json]
     console diffs reject ID... --reason TEXT [--as WHO] [--json]
     console diffs execute ID...|--all-approved [--dry-run] [--as WHO] [--json]
     console diffs reconcile [--older-than SECONDS] [--dry-run] [--json]
     console diffs generate --source zengin-code|FILE.json [--dry-run] [--json]
 
+Approve and execute work in batches (core.zengin.batch): every diff of the set in
+dependency order (bank additions/updates, branch additions/updates, branch deletions, bank
+deletions), one PostgreSQL transaction per chunk with a savepoint per diff, conditional
+DynamoDB writes a few at a time. A diff that waits on another is left approved and
+reported as ``waiting``.
+
 Exit codes: 0 every requested diff was done (or, for --dry-run, would succeed); 1 any
-was refused or failed, a dry run found it stale/invalid, a backend failed, or read-only;
-2 usage. ``execute --all-approved`` does not count a diff another console claimed first
-(it is reported as skipped)."""
+was refused, failed or left waiting, a dry run found it stale/invalid, a backend failed,
+or read-only; 2 usage. ``execute --all-approved`` does not count a diff another console
+claimed first (it is reported as skipped)."""
 
 from __future__ import annotations
 
 from rich.markup import escape
+
 
 import argparse
 import sys
@@ -41,6 +48,9 @@ def register(sub) -> None:
     ls = ss.add_parser("list", help="diffs per status, newest first (StatusIndex)")
     ls.add_argument("--status", choices=("pending", "approved", "executing", "completed", "failed", "rejected",
                                          "expired", "all"), default="all")
+    ls.add_argument("--limit", type=int, default=200, metavar="N",
+                    help="diffs shown per status, newest first (default 200; the counts are always whole)")
+    ls.add_argument("--all", action="store_true", help="every diff of the shown statuses, however many")
     common(ls)
     ls.set_defaults(handler=run_list)
 
@@ -50,8 +60,16 @@ def register(sub) -> None:
     common(sh)
     sh.set_defaults(handler=run_show)
 
-    ap = ss.add_parser("approve", help="pending -> approved (validated; conditional write; audited)")
-    ap.add_argument("ids", nargs="+", metavar="ID")
+    ap = ss.add_parser("approve", help="pending -> approved (validated against the live rows; conditional "
+                                       "writes; audited)")
+    ap.add_argument("ids", nargs="*", metavar="ID")
+    ap.add_argument("--all-pending", action="store_true", help="every pending diff (invalid, stale and "
+                                                               "orphan-making ones are left out, with the reason)")
+    ap.add_argument("--allow-stale", action="store_true",
+                    help="also approve diffs whose live row no longer equals their currentData (second "
+                         "confirmation; recorded on the item as staleAcknowledgedBy)")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="run the diffs' transaction in order and roll it back; approve nothing")
     common(ap, who=True)
     ap.set_defaults(handler=run_approve)
 
@@ -63,7 +81,8 @@ def register(sub) -> None:
 
     ex = ss.add_parser("execute", help="apply approved diffs, each in one PostgreSQL transaction (audited)")
     ex.add_argument("ids", nargs="*", metavar="ID")
-    ex.add_argument("--all-approved", action="store_true", help="every approved diff, oldest first")
+    ex.add_argument("--all-approved", action="store_true",
+                    help="every approved diff (all of them), in dependency order")
     ex.add_argument("--dry-run", action="store_true", help="run the transaction and roll it back; print the plan")
     common(ex, who=True)
     ex.set_defaults(handler=run_execute)
@@ -218,23 +237,42 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
     def body(svc) -> int:
         now = svc.now()
-        q = svc.queue()
+        counts = svc.counts()
         tabs = TABS if args.status == "all" else (args.status,)
-        rows = [row_dict(r, now, record_problems(r)) for t in tabs for r in q.tabs.get(t, [])]
+        limit = None if args.all else max(args.limit, 0)
+        recs, more = [], {}
+        for t in tabs:
+            got, more[t] = svc.tab(t, limit)
+            recs += got
+        flags = svc.orphans(recs)
+        rows = []
+        for r in recs:
+            problems = record_problems(r)
+            if (r.id, r.timestamp) in flags and r.status == "pending":
+                problems.append(flags[(r.id, r.timestamp)])
+            rows.append(row_dict(r, now, problems))
         if args.json:
-            print_json({"counts": q.counts(), "capped": {k: v for k, v in q.capped.items() if v}, "diffs": rows})
+            print_json({"counts": counts, "capped": {k: v for k, v in more.items() if v},
+                        "more": {k: v for k, v in more.items() if v}, "diffs": rows})
             return EXIT_OK
         from rich.console import Console
         from rich.table import Table
-        counts = "  ".join(f"{t} {n}" for t, n in q.counts().items())
-        t = Table(title=escape(visible(f"zengin diffs ({svc.dynamo.table}) — {counts}")))
+        shown = "  ".join(f"{t} {n}" for t, n in counts.items())
+        t = Table(title=escape(visible(f"zengin diffs ({svc.dynamo.table}) — {shown}")))
         for c in ("id", "time", "status", "type", "codes", "names", "ok", "ttl"):
-            t.add_column(c, overflow="fold")
+            t.add_column(c, overflow="ellipsis" if c == "names" else "fold", no_wrap=c == "names",
+                         max_width=40 if c == "names" else None)
         for r in rows:
             t.add_row(escape(visible(r["id"])), escape(visible(r["timestamp"])[:19]),
                       *(escape(visible(r[k])) for k in ("status", "diffType", "codes", "names")),
                       "✓" if r["valid"] else f"✗ {len(r['problems'])}", r["ttl_left"])
-        Console().print(t)
+        console = Console()
+        console.print(t)
+        for tab, m in more.items():
+            if m:
+                n = sum(1 for r in rows if r["status"] == tab)
+                console.print(escape(f"{tab}: showing {n} of {counts.get(tab, '?')} — more exist "
+                                     "(--all, or --limit N)"), highlight=False)
         return EXIT_OK
     return _run(settings, args, body)
 
@@ -251,7 +289,13 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
             say(f"console: {r.message}", file=sys.stderr)
             return EXIT_FAIL
         rec = d.record
-        out = row_dict(rec, now, list(d.validation.problems))
+        problems = list(d.validation.problems)
+        live_mark = None
+        if rec.status in ("pending", "approved") and svc.pg is not None:
+            problems += list(svc.orphans([rec]).values())
+            live_mark = svc.live_marks([rec]).get((rec.id, rec.timestamp))
+        out = row_dict(rec, now, problems)
+        out["live"] = live_mark.as_dict() if live_mark else None
         out.update({"changes": rec.changes, "zenginData": rec.zenginData, "currentData": rec.currentData,
                     "approvedAt": rec.approvedAt, "rejectionReason": rec.rejectionReason,
                     "executedAt": rec.executedAt, "dataLocation": rec.dataLocation, "dataSummary": rec.dataSummary,
@@ -267,16 +311,25 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
                 say(f"  {k}: {out[k]}")
         if rec.executionResult:
             say(f"  executionResult: {dict(rec.executionResult)}")
-        if d.validation.ok:
+        if not problems:
             say("  valid")
         else:
             say("  INVALID:")
-            for p in d.validation.problems:
+            for p in problems:
                 say(f"    - {p}")
+        if live_mark is not None:
+            if live_mark.stale:
+                say("  STALE (live PostgreSQL differs):")
+                for r in live_mark.reasons:
+                    say(f"    - {r}")
+            else:
+                say("  live rows equal the recorded currentData")
         if rec.is_bulk:
             say(f"  {rec.dataLocation}  summary: {dict(rec.dataSummary or {})}")
         for e in d.entries[:args.records]:
-            say(f"  {str(e.diffType):9} {str(e.table):8} {key_text(e.key)}")
+            side = e.zenginData or e.currentData or {}
+            label = str(side.get("branchName") if e.table == "branches" else side.get("bankName") or "")
+            say(f"  {str(e.diffType):9} {str(e.table):8} {key_text(e.key)}  {label}")
             for f, ch in (e.changes or {}).items():
                 if isinstance(ch, dict):
                     say(f"      {f}: {ch.get('old')!r} -> {ch.get('new')!r}")
@@ -289,10 +342,76 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
     return _run(settings, args, body)
 
 
-def run_approve(settings: Settings, args: argparse.Namespace) -> int:
-    def body(svc) -> int:
+def _ordered(outs, ids) -> list:
+    """Outcomes in the order the ids were given (a batch runs in dependency order)."""
+    pos = {}
+    for n, i in enumerate(ids or []):
+        pos.setdefault(i.partition("@")[0], n)
+    return sorted(outs, key=lambda o: pos.get(o.ref.id, len(pos)))
+
+
+def _print_batch(res, as_json: bool, ids) -> int:
+    outs = _ordered(res.outcomes, ids)
+    if as_json:
+        print_json({"results": [o.as_dict() for o in outs], "summary": res.summary(), "counts": res.counts(),
+                    "plan": res.plan.as_dict()})
+    else:
+        for o in outs:
+            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
+                    "waiting": "WAITING", "executing": "UNKNOWN"}.get(o.outcome, o.outcome)
+            aid = f" (audit #{o.audit_id})" if o.audit_id else ""
+            say(f"{mark:8} {o.message}{aid}")
+            if getattr(o, "audit_error", None):
+                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
+        say(res.summary())
+    bad = any(o.outcome in ("refused", "failed", "waiting") or o.detail.get("needs_reconcile") for o in outs)
+    if bad:
+        return EXIT_FAIL
+    if any(o.outcome in ("unknown", "executing") for o in outs):
+        return EXIT_UNKNOWN
+    if any(getattr(o, "audit_error", None) for o in outs):
+        return EXIT_AUDIT_UNSETTLED
+    return EXIT_OK
+
+
+def _batch_dry_run(svc, args, action: str) -> int:
+    from ..core.zengin.batch_exec import dry_run_many
+
+    actor = ""
+    try:
         actor = _actor(svc, args)
-        return _print_outcomes([svc.approve(r, actor) for r in _refs(args.ids)], args.json)
+    except Exception:  # noqa: BLE001 - a dry run does not need an identity
+        pass
+    refs = None if getattr(args, "all_pending", False) or getattr(args, "all_approved", False) else _refs(args.ids)
+    p, runs = dry_run_many(svc.settings, svc.pg, svc.dynamo, svc.s3, refs, action=action, actor=actor,
+                           now=svc.now())
+    results = []
+    for it, a in runs:
+        ok = not isinstance(a, str) and a.ok
+        why = a if isinstance(a, str) else (a.error or f"{a.rows} row(s)")
+        results.append({"id": it.rec.id, "timestamp": it.rec.timestamp, "ok": ok, "detail": why})
+    results += [{"id": i.rec.id, "timestamp": i.rec.timestamp, "ok": False, "detail": i.reason} for i in p.excluded]
+    if args.json:
+        print_json({"dry_run": results, "plan": p.as_dict()})
+    else:
+        print(visible(p.text(), newlines=True))
+        for r in results:
+            say(f"-- {r['id']}: {'would succeed' if r['ok'] else 'WOULD FAIL'}: {r['detail']}")
+        say("-- rolled back: nothing was changed")
+    return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAIL
+
+
+def run_approve(settings: Settings, args: argparse.Namespace) -> int:
+    if bool(args.ids) == bool(args.all_pending):
+        print("console: give diff ids or --all-pending (not both)", file=sys.stderr)
+        return 2
+
+    def body(svc) -> int:
+        if args.dry_run:
+            return _batch_dry_run(svc, args, "approve")
+        actor = _actor(svc, args)
+        res = svc.approve_many(None if args.all_pending else _refs(args.ids), actor, allow_stale=args.allow_stale)
+        return _print_batch(res, args.json, args.ids)
     return _run(settings, args, body)
 
 
@@ -311,11 +430,9 @@ def run_execute(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     def body(svc) -> int:
-        if args.all_approved:
-            q = svc.queue()
-            refs = [Ref.of(r) for r in sorted(q.tabs["approved"], key=lambda r: r.timestamp)]
-        else:
-            refs = _refs(args.ids)
+        refs = None if args.all_approved else _refs(args.ids)
+        if args.dry_run and args.all_approved:
+            return _batch_dry_run(svc, args, "execute")
         if args.dry_run:
             actor = ""
             try:
@@ -337,10 +454,12 @@ def run_execute(settings: Settings, args: argparse.Namespace) -> int:
                     print()
             return EXIT_OK if all(d.ok for d in runs) else EXIT_FAIL
         actor = _actor(svc, args)
-        outs = [svc.execute(r, actor, lost_claim_is="skipped" if args.all_approved else "refused") for r in refs]
-        if not outs and not args.json:
+        res = svc.execute_many(None if args.all_approved else refs, actor,
+                               lost_claim_is="skipped" if args.all_approved else "refused")
+        if not res.outcomes and not args.json:
             print("no approved diffs")
-        return _print_outcomes(outs, args.json)
+            return EXIT_OK
+        return _print_batch(res, args.json, args.ids)
     return _run(settings, args, body)
 
 

@@ -2,7 +2,8 @@
 the PostgreSQL master loaded from the real ``zengin-code`` data, and a queue of diffs
 computed by the real generator against a deterministic changed copy of that data, plus a
 few planted diffs the review screen must handle (approved, stale, invalid, rejected,
-expired)."""
+expired, and a bank deletion that would orphan its branches). The generated deletions
+(branches, then their banks) execute in dependency order as one batch."""
 
 from __future__ import annotations
 
@@ -159,11 +160,12 @@ class DemoDiffs:
     invalid: str | None = None
     rejected: str | None = None
     expired: str | None = None
+    orphan: str | None = None          # a bank deletion with no deletion queued for its branches
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
     def all_ids(self) -> list[str]:
-        planted = [self.bulk, self.approved, self.stale, self.invalid, self.rejected, self.expired]
+        planted = [self.bulk, self.approved, self.stale, self.invalid, self.rejected, self.expired, self.orphan]
         return self.pending + [i for i in planted if i]
 
 
@@ -238,6 +240,16 @@ def queue_demo_diffs(pg: PostgresBackend, dynamo: DynamoBackend, s3: S3Backend, 
                           _update(bank, bankName=bank["bankName"] + "ホールディングス"), "rejected",
                           status="rejected", rejectedBy=APPROVER, updatedAt=iso_utc(rejected_at),
                           rejectionReason="銀行名の変更は全銀協の公示を確認してから")
+
+    # Orphan: a bank closed in the source feed before its branches were; the console flags
+    # it (list, detail, approval) with the number of branches it would orphan.
+    untouched = sorted(k for k in master.banks if k not in touched_banks and k != bank["bankCode"]
+                       and sum(1 for b in master.branches if b[0] == k) >= 2)
+    closing = master.banks[untouched[len(untouched) // 2]]
+    out.orphan = _plant(dynamo, now + timedelta(seconds=4),
+                        DiffEntry("deletion", dict(closing), dict(closing),
+                                  {k: {"old": closing[k], "new": None} for k in ("bankName", "bankKana")}),
+                        "orphan", metadata=meta)
 
     # Expired: pending for more than 90 days; DynamoDB has not deleted it yet.
     old_row = master.branches[max(k for k in master.branches if k not in changed_keys)]

@@ -4,6 +4,7 @@ index), Redis keys and the publisher, InfluxDB points."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -83,10 +84,11 @@ def test_demo_queue(aws, fresh_db):
     changed = zdemo.changed_copy(source, seed=1)
     assert zdemo.changed_copy(source, seed=1) == changed          # deterministic
     demo = zdemo.queue_demo_diffs(pg, dynamo, s3, changed, NOW, source_version=version)
-    assert len(set(demo.all_ids)) == len(demo.all_ids) == len(demo.pending) + 6
+    assert len(set(demo.all_ids)) == len(demo.all_ids) == len(demo.pending) + 7
 
     pending = by_status(dynamo, "pending")
-    assert {r.id for r in pending} == set(demo.pending) | {demo.bulk, demo.stale, demo.invalid, demo.expired}
+    assert {r.id for r in pending} == set(demo.pending) | {demo.bulk, demo.stale, demo.invalid, demo.expired,
+                                                             demo.orphan}
     assert [r.id for r in by_status(dynamo, "approved")] == [demo.approved]
     assert [r.id for r in by_status(dynamo, "rejected")] == [demo.rejected]
     assert [r.timestamp for r in pending] == sorted((r.timestamp for r in pending), reverse=True)
@@ -349,3 +351,30 @@ def test_fill_influx(influx_server):
     traffic.stop()
     assert traffic.written_points > 0 and traffic.errors == 0
     influx.close()
+
+
+@pytest.mark.slow
+def test_demo_orphan_is_flagged_and_its_deletions_execute_in_order(aws, fresh_db):
+    """The demo's queue: the planted bank deletion is flagged with the branches it would
+    orphan and cannot be approved; every generated single diff, approved and executed as
+    one batch in whatever order the queue returns, completes (bank deletions after their
+    branches' deletions)."""
+    from console.config import PostgresTarget
+    from console.core.zengin.service import DiffsService
+    from console.core.zengin.workflow import Ref
+
+    settings, dynamo, s3 = aws
+    pg = fresh_db("zengin")
+    source, version = gen.load_zengin_code()
+    zdemo.seed_master(pg, source, NOW)
+    demo = zdemo.queue_demo_diffs(pg, dynamo, s3, zdemo.changed_copy(source, seed=1), NOW, source_version=version)
+    full = Settings(postgres=(pg.target,), zengin=dataclasses.replace(settings, target=pg.target.name))
+    svc = DiffsService(full, pg, dynamo, s3)
+    orphan = next(r for r in by_status(dynamo, "pending") if r.id == demo.orphan)
+    (flag,) = svc.orphans([orphan]).values()
+    assert "would orphan" in flag and "branch(es)" in flag
+    res = svc.approve_many([Ref.parse(i) for i in demo.pending + [demo.orphan]], "approver")
+    assert res.counts() == {"ok": len(demo.pending), "refused": 1}, res.summary()
+    assert any(d.diffType == "deletion" and d.entry.table == "banks" for d in (o.record for o in res.outcomes))
+    res = svc.execute_many(None, "executor")
+    assert res.counts() == {"ok": len(demo.pending) + 1}, [o.message for o in res.outcomes if not o.ok][:5]

@@ -110,7 +110,13 @@ def test_crash_after_commit_then_reconcile(tmp_path, zen):
     assert item.status == "completed" and item.executionResult["success"] is True
     assert item.executionResult["rowsAffected"] == 1 and item.executionResult["reconstructed"] is True
     assert len(zen.history(rec)) == 1
-    assert [r["action"] for r in zen.audit()] == ["diffs.execute", "diffs.execute", "diffs.reconcile"]
+    # per diff: the crashed run's record (committed with the change) and the refusal; each
+    # batch run also wrote its write-ahead intent first — the crashed one stays pending
+    rows = zen.audit()
+    per_diff = [(r["action"], r["outcome"]) for r in rows if r["action"] == "diffs.execute" and "id" in r["detail"]]
+    assert per_diff == [("diffs.execute", "ok"), ("diffs.execute", "refused")]
+    intents = [r["outcome"] for r in rows if r["action"] == "diffs.execute" and r["detail"].get("batch") is True]
+    assert intents == ["pending", "refused"] and rows[-1]["action"] == "diffs.reconcile"
 
 
 def test_reconcile_absent_claim_goes_back_to_approved_after_threshold(zen):
@@ -163,7 +169,9 @@ def test_two_executors_apply_each_diff_once(tmp_path, zen):
     assert all(r["outcome"] in ("ok", "skipped") for r in results)
     for r in recs:
         assert zen.get(r).status == "completed" and len(zen.history(r)) == 1
-    assert len(zen.audit("diffs.execute")) == len(results)
+    rows = zen.audit("diffs.execute")
+    assert len([r for r in rows if "id" in r["detail"]]) == len(results)       # one record per result
+    assert len([r for r in rows if r["detail"].get("batch") is True]) == 2     # one intent per run
     assert zen.master().branches[("0001", "001")]["branchName"] == "東京営業部新"
 
 

@@ -87,7 +87,7 @@ def test_rows_of_bank_field_in_branch_record():
                   {"bankName": {"old": "みずほ", "new": "新"}, "branchName": {"old": "本店", "new": "東京"}})
     rows = executor.rows_of([e])
     assert [(r[1], r[2]) for r in rows] == [("update", "branches"), ("bank_field", "banks")]
-    assert rows[1][13:] == (True, False)
+    assert rows[1][13:] == (True, False, True)      # set_bank_name, set_bank_kana, guarded
 
 
 def test_plan_without_connection_has_sql():

@@ -64,13 +64,13 @@ APP_PREFIX = "console-exec:"
 COLUMNS = ("ord", "op", "tbl", "bank_code", "branch_code",
            "new_bank_name", "new_bank_kana", "new_branch_name", "new_branch_kana",
            "old_bank_name", "old_bank_kana", "old_branch_name", "old_branch_kana",
-           "set_bank_name", "set_bank_kana")
+           "set_bank_name", "set_bank_kana", "guarded")
 
 CREATE_TMP = sql.SQL(
     "CREATE TEMP TABLE zengin_diff_rows (ord integer, op text, tbl text, bank_code char(4), "
     "branch_code char(3), new_bank_name text, new_bank_kana text, new_branch_name text, "
     "new_branch_kana text, old_bank_name text, old_bank_kana text, old_branch_name text, "
-    "old_branch_kana text, set_bank_name boolean, set_bank_kana boolean) ON COMMIT DROP")
+    "old_branch_kana text, set_bank_name boolean, set_bank_kana boolean, guarded boolean) ON COMMIT DROP")
 
 
 def _copy_sql() -> sql.Composed:
@@ -90,18 +90,21 @@ def rows_of(entries: Iterable[DiffEntry]) -> list[tuple]:
         if key is None:
             raise ValueError(f"record {i + 1} has no bankCode")
         bank, branch = key
+        # A seed-format deletion without currentData deletes by its codes alone.
+        guarded = bool(e.currentData) or e.diffType != "deletion"
         if branch is None:
             out.append((i, e.diffType, "banks", bank, None, z.get("bankName"), z.get("bankKana"), None, None,
-                        c.get("bankName"), c.get("bankKana"), None, None, True, True))
+                        c.get("bankName"), c.get("bankKana"), None, None, True, True, guarded))
             continue
         out.append((i, e.diffType, "branches", bank, branch, z.get("bankName"), z.get("bankKana"),
                     z.get("branchName"), z.get("branchKana"), c.get("bankName"), c.get("bankKana"),
-                    c.get("branchName"), c.get("branchKana"), None, None))
+                    c.get("branchName"), c.get("branchKana"), None, None, guarded))
         changes = e.changes or {}
         if e.diffType == "update" and any(n in changes for n in BANK_COMPARED):
             nm, kn = changes.get("bankName") or {}, changes.get("bankKana") or {}
             out.append((i, "bank_field", "banks", bank, None, nm.get("new"), kn.get("new"), None, None,
-                        nm.get("old"), kn.get("old"), None, None, "bankName" in changes, "bankKana" in changes))
+                        nm.get("old"), kn.get("old"), None, None, "bankName" in changes, "bankKana" in changes,
+                        True))
     return out
 
 
@@ -179,14 +182,15 @@ def statements() -> list[Statement]:
     st.append(Statement("branch_delete", "branches", "delete", sql.SQL(w), sql.SQL(
         "WITH src AS ({src}), m AS (DELETE FROM {branches} AS b USING src s "
         "WHERE b.bank_code = s.bank_code AND b.branch_code = s.branch_code "
-        "AND b.branch_name IS NOT DISTINCT FROM s.old_branch_name "
-        "AND b.branch_kana IS NOT DISTINCT FROM s.old_branch_kana "
+        "AND (NOT s.guarded OR (b.branch_name IS NOT DISTINCT FROM s.old_branch_name "
+        "AND b.branch_kana IS NOT DISTINCT FROM s.old_branch_kana)) "
         "RETURNING b.bank_code, b.branch_code) ").format(src=_src(w), branches=BRANCHES)
         + _report("m", BRANCH_KEY, "m.bank_code = s.bank_code AND m.branch_code = s.branch_code")))
     w = "tbl = 'banks' AND op = 'deletion'"
     st.append(Statement("bank_delete", "banks", "delete", sql.SQL(w), sql.SQL(
         "WITH src AS ({src}), m AS (DELETE FROM {banks} AS b USING src s WHERE b.bank_code = s.bank_code "
-        "AND b.bank_name IS NOT DISTINCT FROM s.old_bank_name AND b.bank_kana IS NOT DISTINCT FROM s.old_bank_kana "
+        "AND (NOT s.guarded OR (b.bank_name IS NOT DISTINCT FROM s.old_bank_name "
+        "AND b.bank_kana IS NOT DISTINCT FROM s.old_bank_kana)) "
         "RETURNING b.bank_code) ").format(src=_src(w), banks=BANKS)
         + _report("m", BANK_KEY, "m.bank_code = s.bank_code")))
     return st
@@ -343,6 +347,8 @@ def apply_in_transaction(conn: psycopg.Connection, rec: DiffRecord, entries: tup
                 raise Stale(stale_count, stale_keys[:STALE_LISTED])
     affected = sum(r.changed for r in results)
     conn.execute(HISTORY_ROWS, (affected, hist[0]))
+    # Dropped now, not only at commit: a batch applies several diffs in one transaction.
+    conn.execute(sql.SQL("DROP TABLE {}").format(TMP))
     return Applied(int(hist[0]), None, results, affected, stale_keys[:STALE_LISTED], stale_count,
                    (time.perf_counter() - t0) * 1000)
 

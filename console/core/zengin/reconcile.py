@@ -78,9 +78,11 @@ def executing_items(dynamo: DynamoBackend) -> list[DiffRecord]:
             return out
 
 
-def _still_running(pg: PostgresBackend, rid: str) -> bool:
-    rows = pg.fetch(sql.SQL("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s "
-                            "AND pid <> pg_backend_pid()"), ((APP_PREFIX + rid)[:63],))
+def _still_running(pg: PostgresBackend, rid: str, batch: str | None = None) -> bool:
+    """A session named for this diff, or for the batch that claimed it, is connected."""
+    names = [(APP_PREFIX + rid)[:63]] + ([(APP_PREFIX + batch)[:63]] if batch else [])
+    rows = pg.fetch(sql.SQL("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ANY(%s) "
+                            "AND pid <> pg_backend_pid()"), (names,))
     return bool(rows and rows[0]["n"])
 
 
@@ -136,7 +138,8 @@ def _settle(pg: PostgresBackend, dynamo: DynamoBackend, rec: DiffRecord, actor: 
                        sets={"executionResult": result, "updatedAt": at, "reconciledBy": actor, "reconciledAt": at})
         return Settled(rec.id, rec.timestamp, "executing", "completed",
                        f"change_history #{hist['id']} shows the transaction committed at {hist['executed_at']}")
-    if _still_running(pg, rec.id):
+    batch = rec.extra.get("executionBatch")
+    if _still_running(pg, rec.id, batch if isinstance(batch, str) else None):
         return Settled(rec.id, rec.timestamp, "executing", "executing",
                        "its transaction is still running (a session names this diff); left alone")
     claimed = parse_iso(rec.executedAt or "")
@@ -149,6 +152,6 @@ def _settle(pg: PostgresBackend, dynamo: DynamoBackend, rec: DiffRecord, actor: 
         transition(dynamo, rec, "executing", "approved", now=now, require_live_ttl=False, conditions=cond,
                    sets={"updatedAt": at, "reconciledBy": actor, "reconciledAt": at,
                          "reconcileNote": f"claim by {rec.executedBy} at {rec.executedAt} never committed"},
-                   removes=("executedBy", "executedAt"))
+                   removes=("executedBy", "executedAt", "executionBatch"))
     return Settled(rec.id, rec.timestamp, "executing", "approved",
                    "no change_history row and no running transaction: nothing was applied; approved again")

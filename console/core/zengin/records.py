@@ -9,9 +9,14 @@ DynamoDB item (attribute names are seed 003's, camelCase)
 ``status`` (S)                 pending | approved | executing | completed | failed | rejected.
                                "expired" is never stored: it is derived from ``ttl``.
 ``diffType`` (S)               addition | update | deletion | bulk_update
-``zenginData`` (M)             the row as the zengin source has it (absent for a deletion)
+``zenginData`` (M)             the row as the zengin source has it. For a deletion, seed
+                               003's format: the row to delete (its executor runs
+                               ``DELETE … WHERE bank_code = zenginData.bankCode``); the
+                               console's own format leaves it out
 ``currentData`` (M)            the row as PostgreSQL had it when the diff was computed
-                               (absent for an addition)
+                               (absent for an addition). A deletion with currentData deletes
+                               only while the row still equals it; a seed-format deletion
+                               without it deletes by the codes of zenginData
 ``changes`` (M)                ``{field: {old, new}}`` for every field that differs
 ``approvedBy`` / ``approvedAt`` / ``rejectedBy`` / ``rejectionReason`` / ``executedBy`` /
 ``executedAt`` / ``updatedAt`` (S)
@@ -50,7 +55,8 @@ A diff whose records together exceed the bulk threshold (400 KB, seed 003) is st
          "currentData": {... same keys, the PostgreSQL values ...},
          "changes": {"branchName": {"old": "本店営業部", "new": "本店"}}},
         {"diffType": "addition", "zenginData": {...}, "currentData": null, "changes": {...}},
-        {"diffType": "deletion", "zenginData": null, "currentData": {...}, "changes": {...}}
+        {"diffType": "deletion", "zenginData": null, "currentData": {...}, "changes": {...}},
+        {"diffType": "deletion", "zenginData": {codes...}, "currentData": {...}}   # seed format
       ]
     }
 
@@ -289,13 +295,13 @@ def entry_problems(diff_type: Any, zengin: Any, current: Any, changes: Any) -> l
     out += _payload_problems("currentData", current)
     out += _changes_problems(changes)
     if diff_type in ("addition", "update") and not zengin:
-        out.append(f"{diff_type} without zenginData")
-    if diff_type in ("update", "deletion") and not current:
-        out.append(f"{diff_type} without currentData")
+        out.append(f"{diff_type} without zenginData (the row to write)")
+    if diff_type == "update" and not current:
+        out.append("update without currentData (the row it expects to find)")
+    if diff_type == "deletion" and not zengin and not current:
+        out.append("deletion names no row: neither zenginData nor currentData carries its codes")
     if diff_type == "addition" and current:
         out.append("addition with currentData (the row already existed)")
-    if diff_type == "deletion" and zengin:
-        out.append("deletion with zenginData (the row still exists in the source)")
     if isinstance(zengin, Mapping) and isinstance(current, Mapping) and zengin and current:
         zk, ck = row_key(zengin), row_key(current)
         if zk and ck and zk != ck:
@@ -304,7 +310,10 @@ def entry_problems(diff_type: Any, zengin: Any, current: Any, changes: Any) -> l
         for name, change in changes.items():
             if isinstance(current, Mapping) and current and current.get(name) != change.get("old"):
                 out.append(f"changes.{name}.old disagrees with currentData")
-            if isinstance(zengin, Mapping) and zengin and zengin.get(name) != change.get("new"):
+            # A deletion's zenginData names the row to delete (seed 003's executor reads its
+            # codes); its changes say the values go (new: null), so "new" is not compared.
+            if (diff_type != "deletion" and isinstance(zengin, Mapping) and zengin
+                    and zengin.get(name) != change.get("new")):
                 out.append(f"changes.{name}.new disagrees with zenginData")
         if diff_type == "update":
             compared = BRANCH_COMPARED if "branchCode" in zengin else BANK_COMPARED

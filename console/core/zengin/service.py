@@ -12,7 +12,7 @@ from ...backends.dynamo import DynamoBackend
 from ...backends.postgres import PostgresBackend
 from ...backends.s3 import S3Backend
 from ...config import Settings
-from . import executor, identity, reconcile as rec_mod, workflow
+from . import batch, batch_exec, executor, identity, live, queue as queue_mod, reconcile as rec_mod, workflow
 from .records import DiffEntry, DiffRecord
 from .validate import Validation
 from .workflow import Outcome, Queue, Ref
@@ -103,6 +103,57 @@ class DiffsService:
                   dry_run: bool = False) -> rec_mod.ReconcileReport:
         return rec_mod.reconcile(self.settings, self.pg, self.dynamo, actor=actor, now=self.now(),
                                  threshold=threshold, dry_run=dry_run)
+
+    # ---- the whole queue and batches (core for the CLI and, later, the screen)
+
+    def counts(self) -> dict[str, int]:
+        """Items per tab from COUNT queries (no cap)."""
+        return queue_mod.counts(self.dynamo, self.now())
+
+    def tab(self, tab: str, limit: int | None = None) -> tuple[list[DiffRecord], bool]:
+        """One tab newest first, up to ``limit`` (None: all), and whether more exist."""
+        return queue_mod.tab_items(self.dynamo, tab, self.now(), limit=limit)
+
+    def live_marks(self, recs: list[DiffRecord]) -> dict[tuple[str, str], live.Mark]:
+        """STALE marks: each diff's recorded currentData against the live rows."""
+        items = []
+        for r in recs:
+            v = self.validate(r)
+            items.append((r, v.entries if r.is_bulk else ((r.entry,) if r.entry is not None else ())))
+        return live.stale_marks(self.pg, items)
+
+    def orphans(self, recs: list[DiffRecord], queued_deletions: set | None = None) -> dict[tuple[str, str], str]:
+        """``{(id, timestamp): problem}`` for bank deletions that would orphan branches."""
+        dels = [r for r in recs if r.diffType == "deletion" and r.entry is not None and r.entry.table == "banks"]
+        if not dels or self.pg is None:
+            return {}
+        queued = queued_deletions if queued_deletions is not None else batch.queued_deletion_keys(self.dynamo)
+        counts = live.orphans(self.pg, {r.entry.key[0] for r in dels}, queued)
+        return {(r.id, r.timestamp): live.orphan_problem(r.entry.key[0], counts[r.entry.key[0]])
+                for r in dels if counts.get(r.entry.key[0])}
+
+    def plan(self, action: str, refs: list[Ref] | None, actor: str, allow_stale: bool = False) -> batch.BatchPlan:
+        """What a batch would do (nothing written)."""
+        recs, missing = batch.load(self.dynamo, refs, "pending" if action == "approve" else "approved")
+        p = batch.plan(self.settings, self.pg, self.dynamo, self.s3, action, recs, actor=actor, now=self.now(),
+                       allow_stale=allow_stale, queued_deletions=lambda: batch.queued_deletion_keys(self.dynamo))
+        p.excluded = missing + p.excluded
+        return p
+
+    def approve_many(self, refs: list[Ref] | None, actor: str, *, allow_stale: bool = False,
+                     progress=None) -> batch.BatchResult:
+        return batch.approve_many(self.settings, self.pg, self.dynamo, self.s3, refs, actor, now=self.now(),
+                                  allow_stale=allow_stale, progress=progress)
+
+    def execute_many(self, refs: list[Ref] | None, actor: str, *, progress=None,
+                     lost_claim_is: str = "skipped") -> batch.BatchResult:
+        return batch_exec.execute_many(self.settings, self.pg, self.dynamo, self.s3, refs, actor, now=self.now(),
+                                       progress=progress, lost_claim_is=lost_claim_is)
+
+    def reconcile_preview(self, threshold: timedelta = rec_mod.THRESHOLD) -> rec_mod.ReconcileReport:
+        """What reconcile would do to each item in executing; nothing written."""
+        return rec_mod.reconcile(self.settings, self.pg, self.dynamo, actor="preview", now=self.now(),
+                                 threshold=threshold, dry_run=True)
 
     def close(self) -> None:
         pass   # the backends belong to Services / the CLI

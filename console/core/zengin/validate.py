@@ -78,8 +78,10 @@ def _short(v: Any, n: int = 30) -> str:
     return repr(s if len(s) <= n else s[:n] + "…")
 
 
-def payload_problems(name: str, payload: Mapping[str, Any] | None) -> list[str]:
-    """Content rules for one side of a row diff (``zenginData`` / ``currentData``)."""
+def payload_problems(name: str, payload: Mapping[str, Any] | None, *, names_required: bool = True) -> list[str]:
+    """Content rules for one side of a row diff (``zenginData`` / ``currentData``).
+    ``names_required=False`` for a deletion's zenginData, which only has to name the row
+    (seed 003's executor reads nothing but its codes)."""
     if payload is None:
         return []
     if not isinstance(payload, Mapping):
@@ -94,7 +96,7 @@ def payload_problems(name: str, payload: Mapping[str, Any] | None) -> list[str]:
         bcode = payload.get("branchCode")
         if not isinstance(bcode, str) or not BRANCH_CODE.match(bcode):
             out.append(f"{name}.branchCode {_short(bcode)} is not 3 digits")
-    required = ["branchName"] if is_branch else ["bankName"]
+    required = (["branchName"] if is_branch else ["bankName"]) if names_required else []
     fields = ["bankName", "bankKana"] + (["branchName", "branchKana"] if is_branch else [])
     for f in fields:
         v = payload.get(f)
@@ -170,7 +172,7 @@ def entry_problems(entry: DiffEntry, where: str = "", *, structural: bool = True
         if not any("diffType" in p for p in out):
             out.append(f"diffType {_short(entry.diffType)} is not one of {', '.join(ROW_DIFF_TYPES)}")
         return [prefix + p for p in dict.fromkeys(out)]
-    out += payload_problems("zenginData", entry.zenginData)
+    out += payload_problems("zenginData", entry.zenginData, names_required=entry.diffType != "deletion")
     out += payload_problems("currentData", entry.currentData)
     z, c = entry.zenginData, entry.currentData
     if z and c and isinstance(z, Mapping) and isinstance(c, Mapping) and ("branchCode" in z) != ("branchCode" in c):
