@@ -15,8 +15,10 @@ DynamoDB writes a few at a time. A diff that waits on another is left approved a
 reported as ``waiting``.
 
 Exit codes: 0 every requested diff was done (or, for --dry-run, would succeed); 1 any
-was refused, failed or left waiting, a dry run found it stale/invalid, a backend failed,
-or read-only; 2 usage. ``execute --all-approved`` does not count a diff another console
+diff was refused, failed or left waiting, a dry run found it stale/invalid, or a backend
+failed; 2 usage; 4 the command was refused as a whole (read-only, a declared name not
+allowed, the audit intent could not be written); 5 an outcome is unknown; 6 done but an
+audit record could not be settled. ``execute --all-approved`` does not count a diff another console
 claimed first (it is reported as skipped)."""
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 from ..config import Settings
 from ..core.audit import UNSETTLED_MESSAGE
 from ..core.text import visible
-from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, print_json, say
+from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, print_json, say
 
 
 def register(sub) -> None:
@@ -134,7 +136,7 @@ def _err(exc, as_json: bool) -> int:
         print_json({"error": msg, "kind": kind})
     else:
         say(f"console: {kind}: {msg}", file=sys.stderr)
-    return EXIT_FAIL
+    return EXIT_REFUSED if kind == "refused" else EXIT_FAIL
 
 
 def _run(settings: Settings, args: argparse.Namespace, body) -> int:

@@ -17,11 +17,11 @@ messages, pub/sub payloads) is data, never markup and never a terminal command:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 from rich.cells import cell_len
-from rich.markup import escape as _escape_markup
 from rich.text import Text
 
 ELLIPSIS = "…"
@@ -99,10 +99,20 @@ def plain(value: object, style: str = "", *, newlines: bool = False, width: int 
     return Text(s, style=style, no_wrap=not newlines)
 
 
+_BRACKET = re.compile(r"(\\*)\[")
+_TRAILING = re.compile(r"(\\+)$")
+
+
 def markup(value: object, *, newlines: bool = False) -> str:
-    """:func:`visible`, escaped for the APIs that take a markup string (Textual ``notify``,
-    ``Static("...")``): ``[`` cannot open a tag."""
-    return _escape_markup(visible(value, newlines=newlines))
+    """:func:`visible`, escaped for rich's markup (``rich.print``, ``Text.from_markup``): no
+    ``[`` can open a tag — every one, not only the tag-like ones
+    rich's own ``escape`` handles (Textual reads ``[A]`` as a tag too) — and backslashes before
+    a ``[`` or at the end are doubled, so the fragment is safe to put before more markup
+    (``f"[b]{markup(x)}[/b]"``). Textual's markup treats backslashes differently: in Textual
+    widgets use :func:`plain` (a ``Text``), or ``markup=False``, never a markup string."""
+    s = visible(value, newlines=newlines)
+    s = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\[", s)
+    return _TRAILING.sub(lambda m: m.group(1) * 2, s)
 
 
 def has_hidden(value: object) -> bool:

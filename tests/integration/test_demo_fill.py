@@ -339,11 +339,14 @@ def test_fill_influx(influx_server):
                                           username=influx_server.username, password=influx_server.password))
     influx.query('DROP SERIES FROM "cell_executions", "learning_progress", "performance_metrics"')
     report = data.fill_influx(influx, NOW, seed=2)
+    # Bounded by NOW (the fill's clock), not the server's now(): this test may run long after
+    # NOW was taken, and the first hourly point then fell out of a `now() - 25h` window.
+    since = (NOW - timedelta(hours=26)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for measurement, n in report.points.items():
-        (series,) = influx.query(f'SELECT count(*) FROM "{measurement}" WHERE time > now() - 25h')
+        (series,) = influx.query(f'SELECT count(*) FROM "{measurement}" WHERE time > \'{since}\'')
         assert max(v for v in series.values[0][1:] if v is not None) == n > 100
     (errors,) = influx.query('SELECT count("execution_duration_ms") FROM "cell_executions" '
-                             'WHERE has_error = true AND time > now() - 25h')
+                             f"WHERE has_error = true AND time > '{since}'")
     assert 0 < errors.values[0][1] < report.points["cell_executions"] / 4
 
     traffic = data.TrafficGenerator(influx=influx, seed=2).start()

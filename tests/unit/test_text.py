@@ -48,6 +48,14 @@ def test_markup_is_never_parsed():
     assert t.plain == "[/bold]閉じ [red]x[/red]"
     assert text.markup("[/]") == "\\[/]"
     assert Text.from_markup(text.markup("diff-[/]")).plain == "diff-[/]"
+    # rich: a trailing backslash must not escape the markup that follows
+    for v in ("[A]", "x\\[b]y", "a\\", "[b]x[/b]", "\\\\[/]"):
+        assert Text.from_markup("[b]" + text.markup(v) + "[/b]").plain == v, v
+    # Textual reads [A] as a tag too (rich's own escape leaves it); its backslash rules differ
+    # from rich's, so Textual widgets get plain() Text, never markup() strings.
+    from textual.markup import to_content
+    for v in ("[A]", "[b]x[/b]", "diff-[/]"):
+        assert to_content("[b]" + text.markup(v) + "[/b]").plain == v, v
 
 
 def test_cut_counts_cells_and_marks_the_cut():
@@ -69,5 +77,5 @@ def test_no_raw_control_reaches_a_terminal(value):
     with console.capture() as cap:
         console.print(text.plain(value))
     assert "\x1b]" not in cap.get()
-    # markup() survives a markup parser and reads back exactly.
-    assert Text.from_markup(text.markup(value)).plain == out
+    # markup() survives a markup parser and reads back exactly, before more markup too.
+    assert Text.from_markup("[b]" + text.markup(value) + "[/b]").plain == out
