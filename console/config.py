@@ -180,6 +180,8 @@ class Settings:
     zengin: ZenginSettings | None = None
     audit_target: str | None = None
     partitions: PartitionSettings = field(default_factory=PartitionSettings)
+    # [keymap]: binding id -> key string (README: Keys); checked against the UI's table there.
+    keymap: tuple[tuple[str, str], ...] = ()
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -439,12 +441,21 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
                                        lock_timeout_ms=lock,
                                        attempts=pr.int("attempts", 3, minimum=1))
         pr.finish()
+    keymap: list[tuple[str, str]] = []
+    km = root.table("keymap")
+    if km is not None:
+        for ident in km.data:
+            key = km.str(ident)
+            if not key or not key.strip():
+                raise km.err(ident, "must be a key string such as \"ctrl+r\"")
+            keymap.append((ident, key.strip()))
+        km.finish()
     root.finish()
 
     settings = Settings(
         source=path, environment=environment, read_only=read_only, operator=operator,
         refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
-        zengin=zengin, audit_target=audit_target, partitions=partitions,
+        zengin=zengin, audit_target=audit_target, partitions=partitions, keymap=tuple(keymap),
     )
     if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
         raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",

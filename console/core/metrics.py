@@ -550,7 +550,8 @@ class InfluxCollector:
         perf = q(f'SELECT mean("avg_execution_time") AS avg_ms, max("max_execution_time") AS max_ms, '
                  f'mean("error_rate") AS error_rate FROM "performance_metrics" WHERE {window}{where} '
                  f'GROUP BY "cell_type"', params=params)
-        by_cell = tuple(sorted((s.tags.get("cell_type", "?"), *(s.rows()[0].get(k) for k in ("avg_ms", "max_ms", "error_rate")))
+        by_cell = tuple(sorted((s.tags.get("cell_type", "?"),
+                                *(s.rows()[0].get(k) for k in ("avg_ms", "max_ms", "error_rate")))
                                for s in perf if s.values))
         return InfluxSample(now, version, range_key, user, notebook, executions, mean_duration, error_rate,
                             progress, by_user, by_nb, by_cell, queries=7,

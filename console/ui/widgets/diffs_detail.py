@@ -115,7 +115,8 @@ def bulk_summary(rec: DiffRecord, n_records: int) -> Text:
     t.append("bulk: ", style="bold")
     t.append(f"{s.get('totalRecords', '?')} records — +{s.get('additions', '?')} additions, "
              f"~{s.get('updates', '?')} updates, -{s.get('deletions', '?')} deletions")
-    by = s.get("byTable") if isinstance(s.get("byTable"), Mapping) else {}
+    raw = s.get("byTable")
+    by: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     for table, c in by.items():
         if isinstance(c, Mapping) and any(c.values()):
             t.append(f"\n  {table}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v), style="dim")
