@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable, Tree
 from textual.widgets.data_table import ColumnKey
 
@@ -142,6 +143,16 @@ class ListTable(DataTable):
         if self.specs and not self.shown:
             self._layout(self.size.width or 80)
             return
+        if [k for k, _ in self._list_rows] == [str(k.value) for k in self.rows] and self.row_count:
+            # The same rows: change the cells that changed, in place (no flicker, no cost of
+            # rebuilding the table on every refresh).
+            labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
+            for key, cells in self._list_rows:
+                current = self.get_row(key)
+                for label, old, new in zip(labels, current, self._visible(cells)):
+                    if not _same(old, new):
+                        self.update_cell(key, label, new)
+            return
         self.clear()
         self._fill(keep_key, keep_row)
 
@@ -159,6 +170,13 @@ class ListTable(DataTable):
     def row_cells(self, key: str) -> list[Any] | None:
         i = self._list_index.get(key)
         return None if i is None else self._list_rows[i][1]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Cell equality that sees styles (rich's Text == compares text and spans only)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, str(a.style), a.spans, a.justify) == (b.plain, str(b.style), b.spans, b.justify)
+    return type(a) is type(b) and bool(a == b)
 
 
 class ListTree(Tree):
