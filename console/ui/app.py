@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ..core import text
 from ..core.text import error_text, visible
 from . import keymap
 from .screens.help import HelpScreen
@@ -82,14 +83,15 @@ class ConsoleApp(App):
         only), then every screen, then Textual's own commands."""
         seen: set[str] = set()
         for _key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
-            if not enabled or binding.action in seen or node is self:
-                continue
+            if not enabled or binding.action in seen or node is self or binding.id not in keymap.ALL:
+                continue          # Textual's own widget bindings (copy, cursor...) stay out
             seen.add(binding.action)
             keys = self.get_key_display(binding)
-            yield SystemCommand(f"{binding.description or binding.action}", f"[{keys}] {tooltip or binding.tooltip}",
+            yield SystemCommand(binding.description or binding.action,
+                                text.markup(f"[{keys}] {tooltip or binding.tooltip}"),
                                 lambda n=node, a=binding.action: self.run_action(a, n))
         for mode, key, title, what in SCREENS:
-            yield SystemCommand(f"Screen: {title}", f"[{key}] {what}",
+            yield SystemCommand(f"Screen: {title}", text.markup(f"[{key}] {what}"),
                                 lambda m=mode: self.switch_mode(m))
         yield from super().get_system_commands(screen)
 

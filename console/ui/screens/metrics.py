@@ -119,6 +119,7 @@ class MetricsScreen(LiveScreen):
         self.interval = float(r) if r in STEPS else step_interval(r - 1e-9, +1)
         self.query_one(TabbedContent).query_one("Tabs").can_focus = False
         src = self.source
+        self.query_one("#metrics-status", LiveIndicator).source_names = [f"pg:{n}" for n in src.targets]
         table = self.query_one("#pg-targets", ListTable)
         table.set_rows([(f"pg:{n}", panels.pg_cells(n, None, False, (), len(PG_COLUMNS))) for n in src.targets])
         table.focus()

@@ -70,7 +70,7 @@ class OverviewScreen(LiveScreen):
     #overview-summary { height: 1; }
     #health { height: auto; max-height: 10; }
     #overview-detail { height: auto; max-height: 3; padding: 0 1; background: $panel; }
-    #overview-attention { height: auto; margin-top: 1; }
+    #overview-attention { height: auto; margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     #overview-hint { color: $text-muted; }
     """
 
@@ -103,6 +103,7 @@ class OverviewScreen(LiveScreen):
         for src in s.attention:
             self.add_source(Source(f"count:{src.key}", fetch=src.collect, every=src.every_s,
                                    render=self._render_counts))
+        self.query_one("#overview-summary", LiveIndicator).source_names = [f"probe:{k}" for k in self.checks]
         self._render_counts(None)
         self.set_interval(1.0, self._tick)
 

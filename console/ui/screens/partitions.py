@@ -34,8 +34,8 @@ from .partition_detail import PartitionDetailScreen
 
 REFRESH_S = 60.0
 
-COLUMNS = (Col("Target", 9, drop=1), Col("Table", 14, flex=True), Col("Key", 19, drop=5), Col("Parts", 5, drop=4),
-           Col("Range", 17, drop=6), Col("Ahead", 5), Col("Gaps", 4), Col("Default rows", 11),
+COLUMNS = (Col("Target", 9, drop=1), Col("Table", 13, flex=True), Col("Key", 19, drop=5), Col("Parts", 5, drop=4),
+           Col("Range", 17, drop=6), Col("Ahead", 5), Col("Gaps", 4), Col("Default rows", 12),
            Col("Past ret.", 9), Col("Size", 9, drop=2))
 
 

@@ -110,15 +110,17 @@ class SessionsScreen(LiveScreen):
         cap = self.svc.redis_settings.scan_cap if self.svc is not None else 0
         yield Header()
         with Vertical(id="sessions-body"):
-            yield LiveIndicator("info", "aux", label="Redis", id="sessions-age")
+            yield LiveIndicator("info", label="INFO", id="sessions-age")
             yield Static("", id="sessions-summary")
             with TabbedContent(id="sessions-tabs"):
                 with TabPane("Sessions", id="tab-sessions"):
                     yield LiveIndicator("scan", label="scan", id="sessions-scan-age")
                     yield KeysTab(cap, id="keys-tab")
                 with TabPane("Connections", id="tab-connections"):
+                    yield LiveIndicator("aux", label="read", id="connections-age")
                     yield ConnectionsTab(id="connections-tab")
                 with TabPane("Caches", id="tab-caches"):
+                    yield LiveIndicator("aux", label="read", id="caches-age")
                     yield CachesTab(id="caches-tab")
                 with TabPane("Live tail", id="tab-tail"):
                     yield TailTab(self.clock, id="tail-tab")
