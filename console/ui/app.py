@@ -8,6 +8,7 @@ from typing import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -42,6 +43,12 @@ def _screen_factory(mode: str, title: str, what: str):
             raise
         return lambda: NotBuiltScreen(title, what, id=mode)
     return module.SCREEN
+
+
+def _palette_text(value: str) -> str:
+    """The palette parses help as Textual markup (where even ``[A]`` is a tag, which no
+    escape function handles): keys are written without brackets, the rest escaped."""
+    return escape_markup(text.visible(value))
 
 
 class ConsoleApp(App):
@@ -88,10 +95,10 @@ class ConsoleApp(App):
             seen.add(binding.action)
             keys = self.get_key_display(binding)
             yield SystemCommand(binding.description or binding.action,
-                                text.markup(f"[{keys}] {tooltip or binding.tooltip}"),
+                                _palette_text(f"{keys} · {tooltip or binding.tooltip}"),
                                 lambda n=node, a=binding.action: self.run_action(a, n))
         for mode, key, title, what in SCREENS:
-            yield SystemCommand(f"Screen: {title}", text.markup(f"[{key}] {what}"),
+            yield SystemCommand(f"Screen: {title}", _palette_text(f"{key} · {what}"),
                                 lambda m=mode: self.switch_mode(m))
         yield from super().get_system_commands(screen)
 

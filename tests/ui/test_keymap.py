@@ -76,3 +76,13 @@ async def test_remapped_key_refreshes_and_palette_lists_screen_actions():
         assert calls == ["refresh"]
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Refresh" in titles and "Pause" in titles and "Screen: Diffs" in titles
+
+
+async def test_palette_help_names_the_key():
+    from textual.content import Content
+
+    app = ConsoleApp(overview_services())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        helps = {c.title: Content.from_markup(c.help).plain for c in app.get_system_commands(app.screen)}
+        assert helps["Refresh"].startswith("r · ") and helps["Screen: Diffs"].startswith("6 · ")
