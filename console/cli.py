@@ -196,7 +196,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # `console diffs show X | head`: the reader went away; no traceback for that
         # (Python's documented recipe: point stdout at devnull so the exit flush is quiet).
-        import os
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAIL

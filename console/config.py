@@ -195,6 +195,8 @@ class Settings:
     production: bool = False               # a production context: starts read-only
     schema_exclude: tuple[str, ...] = ()   # [schema] exclude: drift patterns not reported as drift
     identity: IdentitySettings = field(default_factory=IdentitySettings)
+    # [keymap]: binding id -> key string (README: Keys); checked against the UI's table there.
+    keymap: tuple[tuple[str, str], ...] = ()
 
     def target(self, name: str) -> PostgresTarget:
         for t in self.postgres:
@@ -469,13 +471,22 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
     if idr is not None:
         identity = IdentitySettings(allow_declared=idr.bool("allow_declared", False))
         idr.finish()
+    keymap: list[tuple[str, str]] = []
+    km = root.table("keymap")
+    if km is not None:
+        for ident in km.data:
+            key = km.str(ident)
+            if not key or not key.strip():
+                raise km.err(ident, "must be a key string such as \"ctrl+r\"")
+            keymap.append((ident, key.strip()))
+        km.finish()
     root.finish()
 
     settings = Settings(
         source=path, environment=environment, read_only=read_only, operator=operator,
         refresh_interval_s=refresh, postgres=tuple(targets), redis=redis, influx=influx,
         zengin=zengin, audit_target=audit_target, partitions=partitions, schema_exclude=schema_exclude,
-        identity=identity,
+        identity=identity, keymap=tuple(keymap),
     )
     if zengin is not None and targets and zengin.target not in {t.name for t in targets}:
         raise ConfigError(f"names no configured PostgreSQL target ('{zengin.target}')",

@@ -425,7 +425,6 @@ def run_reject(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_execute(settings: Settings, args: argparse.Namespace) -> int:
-    from ..core.zengin.workflow import Ref
 
     if bool(args.ids) == bool(args.all_approved):
         print("console: give diff ids or --all-approved (not both)", file=sys.stderr)

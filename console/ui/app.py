@@ -8,9 +8,13 @@ from typing import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ..core import text
+from ..core.text import error_text, visible
+from . import keymap
 from .screens.help import HelpScreen
 from .screens.overview import OverviewScreen
 from .screens.placeholder import NotBuiltScreen
@@ -41,6 +45,12 @@ def _screen_factory(mode: str, title: str, what: str):
     return module.SCREEN
 
 
+def _palette_text(value: str) -> str:
+    """The palette parses help as Textual markup (where even ``[A]`` is a tag, which no
+    escape function handles): keys are written without brackets, the rest escaped."""
+    return escape_markup(text.visible(value))
+
+
 class ConsoleApp(App):
     CSS_PATH = "console.tcss"
     TITLE = "console"
@@ -49,11 +59,10 @@ class ConsoleApp(App):
     MODES = {mode: _screen_factory(mode, title, what) for mode, _, title, what in SCREENS}
 
     BINDINGS = [
-        *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}",
+        *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=False,
                   tooltip=f"Show the {title} screen: {what}")
           for mode, key, title, what in SCREENS],
-        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key of this screen"),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        *keymap.bindings("help", "quit"),
     ]
 
     def __init__(self, services: Services, *, initial_mode: str = "overview") -> None:
@@ -67,42 +76,64 @@ class ConsoleApp(App):
         self.sub_title = " · ".join(flags)
 
     def on_mount(self) -> None:
+        mapping, problems = keymap.user_keymap(self.services.settings.keymap)
+        if mapping:
+            self.set_keymap(mapping)
+        for p in problems:
+            self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: every action of the current screen (its bindings, enabled ones
+        only), then every screen, then Textual's own commands."""
+        seen: set[str] = set()
+        for _key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
+            if not enabled or binding.action in seen or node is self or binding.id not in keymap.ALL:
+                continue          # Textual's own widget bindings (copy, cursor...) stay out
+            seen.add(binding.action)
+            keys = self.get_key_display(binding)
+            yield SystemCommand(binding.description or binding.action,
+                                _palette_text(f"{keys} · {tooltip or binding.tooltip}"),
+                                lambda n=node, a=binding.action: self.run_action(a, n))
         for mode, key, title, what in SCREENS:
-            yield SystemCommand(f"Screen: {title}", f"[{key}] {what}",
+            yield SystemCommand(f"Screen: {title}", _palette_text(f"{key} · {what}"),
                                 lambda m=mode: self.switch_mode(m))
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
-        for node, label in ((self.screen, self.screen.__class__.__name__.replace("Screen", "")), (self, "everywhere")):
+        remapped = keymap.user_keymap(self.services.settings.keymap)[0]
+        name = self.screen.__class__.__name__.replace("Screen", "")
+        for node, label in ((self.screen, name), (self, "everywhere")):
             for binding in node.BINDINGS:
                 b = binding if isinstance(binding, Binding) else Binding(*binding)
-                if b.key in seen:
+                key = remapped.get(b.id or "", b.key)
+                if key in seen:
                     continue
-                seen.add(b.key)
-                keys = b.key_display or ", ".join(self.get_key_display(Binding(k, b.action))
-                                                   for k in b.key.split(","))
+                seen.add(key)
+                keys = ", ".join(self.get_key_display(Binding(k, b.action)) for k in key.split(","))
                 rows.append((keys, b.tooltip or b.description, label))
-        rows.append(("Ctrl+P", "Command palette: screens and actions", "everywhere"))
-        self.push_screen(HelpScreen(self.screen.__class__.__name__.replace("Screen", ""), rows))
+        rows.append(("j / k", "Next / previous row", "every list"))
+        rows.append(("g Home / G End", "First / last row", "every list"))
+        rows.append(("PgUp / PgDn", "A screenful up / down", "every list"))
+        rows.append(("1-6", "Switch screen", "everywhere"))
+        rows.append(("Ctrl+P", "Command palette: this screen's actions and every screen", "everywhere"))
+        self.push_screen(HelpScreen(name, rows))
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
         """Notifications carry data (keys, names, server errors), so they are always plain
         text: "session:[u1]" must not turn into markup. (Widget.notify passes markup=True
         explicitly, hence ignored here rather than defaulted.)"""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        super().notify(visible(message, newlines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for workers that died: show the error, never a traceback (tracebacks
         with locals can carry passwords)."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            err = event.worker.error
-            self.notify(f"{type(err).__name__}: {err}", title="Background task failed",
+            self.notify(error_text(event.worker.error), title="Background task failed",
                         severity="error", timeout=10)

@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 from ..backends.registry import Backends
 from ..config import Settings
-from ..core.attention import Source as AttentionSource, sources_for
+from ..core import ports
+from ..core.attention import Source as AttentionSource
+from ..core.attention import sources_for
 from ..core.health import HealthCheck, checks_for
 
 
@@ -26,11 +28,11 @@ class Services:
     # Per-screen data sources by name; snapshot tests put fixed fakes here.
     sources: dict[str, Any] = field(default_factory=dict)
 
-    def source(self, name: str, factory: Callable[["Services"], Any]) -> Any:
-        """The screen's data source: an injected one (tests), else ``factory(self)``,
-        built once and kept."""
+    def source(self, name: str) -> Any:
+        """The screen's data source (a protocol of console.core.ports): an injected one
+        (tests), else the real one from :func:`console.core.ports.build`, built once and kept."""
         if name not in self.sources:
-            self.sources[name] = factory(self)
+            self.sources[name] = ports.build(name, self.settings, self.backends)
         return self.sources[name]
 
     @classmethod

@@ -16,13 +16,12 @@ import pytest
 import redis
 from textual.widgets import DataTable
 
-from console.ui import app as app_module
 from console.ui.app import ConsoleApp
 from console.ui.screens import partitions as partitions_screen
 from console.ui.screens import schema as schema_screen
 from console.ui.services import Services
 
-from .helpers import (StallMeter, mode_screen, ensure_influx, ensure_moto, ensure_postgres, ensure_redis, screen_text,
+from .helpers import (StallMeter, ensure_influx, ensure_moto, ensure_postgres, ensure_redis, mode_screen, screen_text,
                       stack_settings, wait_for)
 
 
@@ -35,8 +34,8 @@ def fast_screens(monkeypatch):
 
 
 def overview_row(app, key: str) -> str:
-    st = mode_screen(app, "overview")._states[key]
-    return "pending" if st.last is None else ("up" if st.last.ok else "down")
+    st = mode_screen(app, "overview").states[f"probe:{key}"]
+    return "pending" if st.value is None else ("up" if st.value.ok else "down")
 
 
 def overview_ok(app, key: str):
@@ -48,7 +47,16 @@ def overview_down(app, key: str):
 
 
 def metrics_src(app, key: str):
-    return mode_screen(app, "metrics")._srcs[key]
+    """The live state (console.ui.live.State) of one Metrics source."""
+    return mode_screen(app, "metrics").states[key]
+
+
+def part_failed(part) -> bool:
+    return bool(part.errors) or part.discovery.stale or bool(part.kept)
+
+
+def info(ses):
+    return ses.states["info"]
 
 
 def _seed_sessions(url: str, n: int = 5) -> None:
@@ -79,10 +87,10 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
         async with app.run_test(size=(140, 45)) as pilot:
             meter = StallMeter().start()
             m = app.screen
-            await wait_for(pilot, lambda: m._srcs["pg:lambda"].last is not None, what="first pg sample")
+            await wait_for(pilot, lambda: m.states["pg:lambda"].value is not None, what="first pg sample")
             await pilot.press("3")
             part = app.screen
-            await wait_for(pilot, lambda: part._pt_loaded and part._pt_tables, what="partitions loaded")
+            await wait_for(pilot, lambda: part.discovery.loaded and part.tables, what="partitions loaded")
             rows_before = part.query_one("#part-tables", DataTable).row_count
             assert rows_before >= 1
 
@@ -90,7 +98,7 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             down_at = time.monotonic()
             # Partitions: the failure is shown (keeping the rows: see the xfail test below).
             await pilot.press("r")
-            await wait_for(pilot, lambda: "lambda" in part._pt_errors or part._pt_stale is not None,
+            await wait_for(pilot, lambda: part_failed(part),
                            what="partitions shows the failure")
             assert "unreachable" in screen_text(app)
             # While the target is down and the screen keeps retrying, the UI stays responsive
@@ -102,13 +110,13 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             # Metrics: the target is marked stale, its last sample kept.
             await pilot.press("4")
             await wait_for(pilot, lambda: metrics_src(app, "pg:lambda").stale, what="metrics stale")
-            assert metrics_src(app, "pg:lambda").last is not None
+            assert metrics_src(app, "pg:lambda").value is not None
             assert "stale" in screen_text(app)
             # Sessions (Redis only) keeps working: a fresh INFO arrives during the outage.
             await pilot.press("5")
             ses = app.screen
-            await wait_for(pilot, lambda: ses._info is not None and ses._info.taken_at > down_at
-                           and ses._info_error is None, what="sessions refresh during the PG outage")
+            await wait_for(pilot, lambda: info(ses).value is not None and info(ses).value.taken_at > down_at
+                           and info(ses).error is None, what="sessions refresh during the PG outage")
             # Overview: PostgreSQL down with its error, Redis up.
             await pilot.press("1")
             await wait_for(pilot, overview_down(app, "postgres:lambda"), what="overview shows PG down")
@@ -120,7 +128,7 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             await pilot.press("r")
             await wait_for(pilot, overview_ok(app, "postgres:lambda"), what="overview shows PG up again")
             await pilot.press("3")
-            await wait_for(pilot, lambda: part._pt_stale is None and not part._pt_errors
+            await wait_for(pilot, lambda: not part_failed(part)
                            and part.query_one("#part-tables", DataTable).row_count == rows_before,
                            what="partitions recover")
             await pilot.press("4")
@@ -145,13 +153,13 @@ def test_partitions_keep_last_tables_stale_when_target_down(stack, fresh_db, fas
         async with app.run_test(size=(140, 45)) as pilot:
             part = app.screen
             table = part.query_one("#part-tables", DataTable)
-            await wait_for(pilot, lambda: part._pt_loaded and table.row_count > 0, what="partitions loaded")
+            await wait_for(pilot, lambda: part.discovery.loaded and table.row_count > 0, what="partitions loaded")
             seen["before"] = table.row_count
             await asyncio.to_thread(stack.postgres.stop)
             await pilot.press("r")
-            await wait_for(pilot, lambda: bool(part._pt_errors) or part._pt_stale is not None,
+            await wait_for(pilot, lambda: part_failed(part),
                            what="partitions failure")
-            seen["after"], seen["stale"] = table.row_count, part._pt_stale
+            seen["after"], seen["stale"] = table.row_count, part.kept or part.discovery.stale
             seen["dimmed"] = table.has_class("stale")
 
     try:
@@ -179,18 +187,18 @@ def test_redis_outage_and_recovery(stack, fresh_db):
         async with app.run_test(size=(140, 45)) as pilot:
             ses = app.screen
             table = ses.query_one("#sessions-table", DataTable)
-            await wait_for(pilot, lambda: table.row_count == 7 and ses._info is not None, what="sessions loaded")
+            await wait_for(pilot, lambda: table.row_count == 7 and info(ses).value is not None, what="sessions loaded")
 
             await asyncio.to_thread(stack.redis.stop)
             down_at = time.monotonic()
-            await wait_for(pilot, lambda: ses._info_error is not None, what="sessions shows the failure")
+            await wait_for(pilot, lambda: info(ses).error is not None, what="sessions shows the failure")
             text = screen_text(app)
-            assert "STALE" in text
+            assert "stale" in text.lower()
             assert table.row_count == 7, "the last session rows must stay on screen"
             # Metrics (PostgreSQL only) keeps sampling.
             await pilot.press("4")
-            await wait_for(pilot, lambda: metrics_src(app, "pg:learning").last is not None
-                           and metrics_src(app, "pg:learning").last.taken_at.timestamp() > time.time() - 5
+            await wait_for(pilot, lambda: metrics_src(app, "pg:learning").value is not None
+                           and metrics_src(app, "pg:learning").value.taken_at.timestamp() > time.time() - 5
                            and not metrics_src(app, "pg:learning").stale, what="metrics samples during the outage")
             await pilot.press("1")
             await wait_for(pilot, overview_down(app, "redis:redis"), what="overview shows Redis down")
@@ -201,9 +209,9 @@ def test_redis_outage_and_recovery(stack, fresh_db):
             await pilot.press("r")
             await wait_for(pilot, overview_ok(app, "redis:redis"), what="overview shows Redis up")
             await pilot.press("5")
-            await wait_for(pilot, lambda: ses._info_error is None and ses._info is not None,
+            await wait_for(pilot, lambda: info(ses).error is None and info(ses).value is not None,
                            what="sessions recover")
-            assert "STALE" not in screen_text(app)
+            assert "stale" not in screen_text(app).lower()
 
     try:
         asyncio.run(go())
@@ -230,7 +238,7 @@ def test_sessions_refresh_during_outage_keeps_rows(stack, fresh_db):
             await wait_for(pilot, lambda: table.row_count == 4, what="sessions loaded")
             await asyncio.to_thread(stack.redis.stop)
             await pilot.press("r")
-            await wait_for(pilot, lambda: ses._scan_error is not None, what="scan failure shown")
+            await wait_for(pilot, lambda: ses.keys.scan_error is not None, what="scan failure shown")
             seen["rows"] = table.row_count
             assert "scan failed" in screen_text(app)
 
@@ -255,16 +263,16 @@ def test_influx_outage_and_recovery(stack, fresh_db, influx_server):
         app = ConsoleApp(services, initial_mode="metrics")
         async with app.run_test(size=(140, 45)) as pilot:
             m = app.screen
-            await wait_for(pilot, lambda: m._srcs["influx"].last is not None, what="first influx sample")
-            await pilot.press("i")
+            await wait_for(pilot, lambda: m.states["influx"].value is not None, what="first influx sample")
+            await pilot.press("right_square_bracket", "right_square_bracket")     # the InfluxDB tab
 
             await asyncio.to_thread(influx_server.stop)
-            await wait_for(pilot, lambda: m._srcs["influx"].stale, timeout=20, what="influx stale")
-            assert m._srcs["influx"].last is not None, "the last InfluxDB sample must be kept"
+            await wait_for(pilot, lambda: m.states["influx"].stale, timeout=20, what="influx stale")
+            assert m.states["influx"].value is not None, "the last InfluxDB sample must be kept"
             assert "stale" in screen_text(app).lower()
-            await pilot.press("p")
-            await wait_for(pilot, lambda: not m._srcs["pg:learning"].stale and m._srcs["pg:learning"].last
-                           is not None and m._srcs["pg:learning"].last.taken_at.timestamp() > time.time() - 5,
+            await pilot.press("left_square_bracket", "left_square_bracket")       # back to PostgreSQL
+            await wait_for(pilot, lambda: not m.states["pg:learning"].stale and m.states["pg:learning"].value
+                           is not None and m.states["pg:learning"].value.taken_at.timestamp() > time.time() - 5,
                            what="PG metrics keep sampling")
             await pilot.press("1")
             await wait_for(pilot, overview_down(app, "influxdb:influxdb"), what="overview shows influx down")
@@ -276,7 +284,7 @@ def test_influx_outage_and_recovery(stack, fresh_db, influx_server):
             await pilot.press("r")
             await wait_for(pilot, overview_ok(app, "influxdb:influxdb"), what="overview shows influx up")
             await pilot.press("4")
-            await wait_for(pilot, lambda: not m._srcs["influx"].stale, timeout=20, what="influx metrics recover")
+            await wait_for(pilot, lambda: not m.states["influx"].stale, timeout=20, what="influx metrics recover")
 
     try:
         asyncio.run(go())
@@ -326,7 +334,7 @@ def test_moto_outage_and_recovery(stack, fresh_db):
             # The Sessions screen (Redis) keeps working while the AWS side is down.
             await pilot.press("5")
             ses = app.screen
-            await wait_for(pilot, lambda: ses._info is not None and ses._info_error is None, what="sessions ok")
+            await wait_for(pilot, lambda: info(ses).value is not None and info(ses).error is None, what="sessions ok")
 
             await asyncio.to_thread(stack.moto.start)
             make_resources()          # a real endpoint keeps its tables; moto's memory may not

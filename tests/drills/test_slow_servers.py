@@ -50,29 +50,30 @@ def test_statement_timeout_is_shown_and_ui_stays_responsive(stack, fresh_db, mon
         app = ConsoleApp(services, initial_mode="metrics")
         async with app.run_test(size=(140, 45)) as pilot:
             m = app.screen
-            await wait_for(pilot, lambda: all(s.last is not None or s.error for s in m._srcs.values()),
+            await wait_for(pilot, lambda: all(s.value is not None or s.error for s in m.states.values()),
                            what="first samples")
-            assert "an:lambda" in m._srcs
-            await pilot.press("a")
-            await pilot.pause(0.3)
+            assert "an:lambda" in m.states
+            await pilot.press("right_square_bracket")                           # the Analytics tab
+            await wait_for(pilot, lambda: m.query_one("#metrics-tabs").active == "tab-analytics",
+                           what="analytics tab")
             meter = StallMeter().start()
             blocker.execute("LOCK TABLE public.request_logs IN ACCESS EXCLUSIVE MODE")
             await pilot.press("r")
             locked_at = time.time()
 
             def timed_out() -> bool:
-                last = m._srcs["an:lambda"].last
+                last = m.states["an:lambda"].value
                 return last is not None and last.taken_at.timestamp() > locked_at and \
                     any(v.status == "timeout" for v in last.failed)
             await wait_for(pilot, timed_out, timeout=20, what="analytics timeout")
-            seen["error"] = "; ".join(f"{v.view}: {v.error}" for v in m._srcs["an:lambda"].last.failed)
+            seen["error"] = "; ".join(f"{v.view}: {v.error}" for v in m.states["an:lambda"].value.failed)
             seen["text"] = screen_text(app)
             await pilot.pause(0.5)
             await meter.stop()
             seen["stall"], seen["stalls"], seen["samples"] = meter.max_stall_ms, meter.stalls, meter.samples
             blocker.rollback()
             await pilot.press("r")
-            await wait_for(pilot, lambda: not m._srcs["an:lambda"].last.failed, timeout=20,
+            await wait_for(pilot, lambda: not m.states["an:lambda"].value.failed, timeout=20,
                            what="analytics recovers")
 
     try:
@@ -101,8 +102,8 @@ def test_lock_held_during_partition_ddl(stack, fresh_db):
         app = ConsoleApp(services, initial_mode="partitions")
         async with app.run_test(size=(140, 45)) as pilot:
             part = app.screen
-            await wait_for(pilot, lambda: part._pt_loaded and part._pt_tables, what="partitions loaded")
-            await pilot.press("p")
+            await wait_for(pilot, lambda: part.discovery.loaded and part.tables, what="partitions loaded")
+            await pilot.press("M")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="plan preview")
             seen["partitions"] = [s for s in app.screen.preview.split("\n") if "ATTACH PARTITION" in s]
             blocker.execute(sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(
@@ -110,8 +111,8 @@ def test_lock_held_during_partition_ddl(stack, fresh_db):
             await pilot.click("#confirm")
             await pilot.pause(0.2)
             meter = StallMeter().start()
-            await wait_for(pilot, lambda: part._pt_running, timeout=5, what="run started")
-            await wait_for(pilot, lambda: not part._pt_running, timeout=30, what="run finished")
+            await wait_for(pilot, lambda: part.running, timeout=5, what="run started")
+            await wait_for(pilot, lambda: not part.running, timeout=30, what="run finished")
             await meter.stop()
             seen["stall"], seen["stalls"], seen["samples"] = meter.max_stall_ms, meter.stalls, meter.samples
             log = part.query_one("#part-log", RichLog)
@@ -166,8 +167,9 @@ def test_slow_redis_keeps_ui_responsive(stack, fresh_db):
         async with app.run_test(size=(140, 45)) as pilot:
             ses = app.screen
             table = ses.query_one("#sessions-table", DataTable)
-            await wait_for(pilot, lambda: table.row_count == 20 and ses._info is not None, what="loaded")
-            before = ses._info.taken_at
+            info = ses.states["info"]
+            await wait_for(pilot, lambda: table.row_count == 20 and info.value is not None, what="loaded")
+            before = info.value.taken_at
             meter = StallMeter().start()
             worker = threading.Thread(target=slow_down, daemon=True)
             worker.start()
@@ -176,8 +178,8 @@ def test_slow_redis_keeps_ui_responsive(stack, fresh_db):
             await meter.stop()
             seen["stall"], seen["stalls"], seen["samples"] = meter.max_stall_ms, meter.stalls, meter.samples
             seen["rows"] = table.row_count
-            await wait_for(pilot, lambda: ses._info is not None and ses._info.taken_at > before
-                           and ses._info_error is None, what="INFO refreshed after the slow period")
+            await wait_for(pilot, lambda: info.value is not None and info.value.taken_at > before
+                           and info.error is None, what="INFO refreshed after the slow period")
 
     try:
         asyncio.run(go())

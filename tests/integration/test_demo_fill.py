@@ -362,7 +362,6 @@ def test_demo_orphan_is_flagged_and_its_deletions_execute_in_order(aws, fresh_db
     orphan and cannot be approved; every generated single diff, approved and executed as
     one batch in whatever order the queue returns, completes (bank deletions after their
     branches' deletions)."""
-    from console.config import PostgresTarget
     from console.core.zengin.service import DiffsService
     from console.core.zengin.workflow import Ref
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 
 from console.cli import main
-from console.core.zengin import batch
 from console.core.zengin.records import DiffEntry, DiffRecord
 
 from .test_diffs_cli import write_config

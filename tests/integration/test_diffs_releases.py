@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
-import pytest
 
 from console.cli import main
 from console.core.zengin import generator as gen, releases

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

@@ -4,7 +4,6 @@ logical DB, flushed first) and the real PostgreSQL for audit records."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest

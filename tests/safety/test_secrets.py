@@ -22,9 +22,11 @@ import pytest
 from console.cli import setup_logging
 from console.config import load
 from console.ui.app import SCREENS, ConsoleApp
+from console.ui.screens.help import HelpScreen
 from console.ui.services import Services
 
 from ..drills.helpers import screen_text
+from ..ui.conftest import wait_for
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "ui" / "__snapshots__"
 
@@ -75,6 +77,13 @@ timeout = 1
     return cfg, secrets
 
 
+def answered(screen) -> bool:
+    """Every periodic live source of ``screen`` has been tried and is not running."""
+    sources = getattr(screen, "sources", {})
+    periodic = [screen.states[n] for n, src in sources.items() if src.interval() is not None]
+    return bool(periodic) and all(s.tried_at is not None and not s.running for s in periodic)
+
+
 def _leaks(text: str, secrets: dict[str, str]) -> list[str]:
     return [name for name, value in secrets.items() if value and value in text]
 
@@ -94,16 +103,19 @@ def test_no_secret_on_any_screen_or_log(secret_config, tmp_path):
     async def go():
         app = ConsoleApp(services, initial_mode="overview")
         async with app.run_test(size=(160, 50)) as pilot:
-            for mode, key, title, _what in SCREENS:
+            for mode, key, _title, _what in SCREENS:
                 await pilot.press(key)
-                await pilot.pause(2.0)            # workers fail or answer; the screen renders it
+                # Every live source of the screen has answered (a value or an error) and
+                # been rendered: the screen shows what the servers said, not "loading".
+                await wait_for(pilot, lambda m=mode: app.screen.id == m and answered(app.screen),
+                               f"{mode}: every source answered", timeout=30)
                 rendered[f"{mode} text"] = screen_text(app)
                 rendered[f"{mode} svg"] = app.export_screenshot()
                 await pilot.press("question_mark")
-                await pilot.pause(0.2)
+                await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help shown")
                 rendered[f"{mode} help"] = screen_text(app)
                 await pilot.press("escape")
-                await pilot.pause(0.1)
+                await wait_for(pilot, lambda m=mode: app.screen.id == m, "help closed")
             logging.getLogger("console").error("drill: the settings are %r", settings)
 
     try:

@@ -6,6 +6,7 @@ PostgreSQL and moto in tests/integration/test_diffs_*.py."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from console.config import PostgresTarget, Settings, ZenginSettings
 from console.core.zengin import executor
@@ -53,7 +54,8 @@ def records() -> dict[str, DiffRecord]:
         "bank": _rec(2, _upd({"bankCode": "0009", "bankName": "三井住友", "bankKana": "ミツイスミトモ"},
                               bankName="三井住友銀行"), minutes=2),
         "add": _rec(4, DiffEntry("addition", _br("0001", "みずほ", "ミズホ", "700", "駅前", "エキマエ"), None,
-                                  {"branchName": {"old": None, "new": "駅前"}, "branchKana": {"old": None, "new": "エキマエ"}}),
+                                  {"branchName": {"old": None, "new": "駅前"},
+                                   "branchKana": {"old": None, "new": "エキマエ"}}),
                     minutes=0),
         "invalid": _rec(5, DiffEntry("addition", {"bankCode": "12345", "bankName": "デモ信用金庫",
                                                   "bankKana": "でもしんようきんこ"}, None,
@@ -125,16 +127,16 @@ class FakeDiffs:
         plan = executor.build_plan(rec, (rec.entry,), actor, Settings(zengin=ZenginSettings()), applied, None)
         return executor.DryRun(ref, rec, plan, applied)
 
-    def approve(self, ref, who):
-        self.calls.append(("approve", ref.id, who))
-        return Outcome(ref, "diffs.approve", "ok", f"{ref.id}: approved by {who}", 1)
+    def approve(self, ref: Ref, actor: str) -> Outcome:
+        self.calls.append(("approve", ref.id, actor))
+        return Outcome(ref, "diffs.approve", "ok", f"{ref.id}: approved by {actor}", 1)
 
-    def reject(self, ref, who, reason):
-        self.calls.append(("reject", ref.id, who, reason))
-        return Outcome(ref, "diffs.reject", "ok", f"{ref.id}: rejected by {who}", 2)
+    def reject(self, ref: Ref, actor: str, reason: str) -> Outcome:
+        self.calls.append(("reject", ref.id, actor, reason))
+        return Outcome(ref, "diffs.reject", "ok", f"{ref.id}: rejected by {actor}", 2)
 
-    def execute(self, ref, who, progress=None, lost_claim_is="refused"):
-        self.calls.append(("execute", ref.id, who))
+    def execute(self, ref: Ref, actor: str, progress: Any = None, lost_claim_is: str = "refused") -> Outcome:
+        self.calls.append(("execute", ref.id, actor))
         return Outcome(ref, "diffs.execute", "ok", f"{ref.id}: completed, 1 row(s)", 3)
 
     def close(self):
@@ -146,4 +148,4 @@ def diffs_services(fake: FakeDiffs | None = None, *, read_only: bool = False) ->
     settings = Settings(environment="demo", read_only=read_only,
                         postgres=(PostgresTarget(name="zengin", system="zengin", dsn="postgresql://x@h/zengin"),),
                         zengin=ZenginSettings(env="demo"))
-    return Services(settings=settings, sources={"diffs": fake})
+    return Services(settings=settings, clock=lambda: 1000.0, sources={"diffs": fake})

@@ -5,12 +5,23 @@ are tested against real PostgreSQL and influxd in tests/integration/test_metrics
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from console.backends.base import BackendError, ErrorKind
 from console.config import Settings
-from console.core.metrics import (Activity, AnalyticsSample, Counters, InfluxSample, PgSample, Point, Rates,
-                                  TableStat, TagStat, ViewResult, trends_from)
+from console.core.metrics import (
+    Activity,
+    AnalyticsSample,
+    Counters,
+    InfluxSample,
+    PgSample,
+    Point,
+    Rates,
+    TableStat,
+    TagStat,
+    ViewResult,
+    trends_from,
+)
 from console.ui.services import Services
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
@@ -52,7 +63,8 @@ FUNCS = [("python-fibonacci", 40210, 38.0, 92.0, 402, 45.1), ("rust-image_resize
 
 def analytics_sample(*, usage_timeout: bool = False) -> AnalyticsSample:
     days = [FIXED.date() - timedelta(days=6 - i) for i in range(7)]
-    daily = [{"day": d, "language_title": lt, "total_requests": int(n / 7 * (0.8 + 0.05 * i + (0.1 if lt.startswith('r') and i == 3 else 0))),
+    daily = [{"day": d, "language_title": lt,
+              "total_requests": int(n / 7 * (0.8 + 0.05 * i + (0.1 if lt.startswith('r') and i == 3 else 0))),
               "error_requests": e // 7} for lt, n, _a, _p, e, _c in FUNCS for i, d in enumerate(days)]
     views = {
         "function_performance": ViewResult("function_performance", tuple(

@@ -7,8 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from console.config import Settings
-from console.core.partitions import (Discovery, ForeignKeyRef, IndexInfo, Partition, Policy, RunReport,
-                                     add_months, build_plan, make_table)
+from console.core.partitions import (
+    Discovery,
+    ForeignKeyRef,
+    IndexInfo,
+    Partition,
+    Policy,
+    RunReport,
+    add_months,
+    build_plan,
+    make_table,
+)
 from console.core.partitions.model import month_start
 from console.core.plan import StepResult
 from console.ui.services import Services
@@ -40,7 +49,8 @@ def tables():
                     partitions=_monthly("request_logs", "request_logs_y{y:04d}m{m:02d}",
                                         [k for k in range(-13, 2) if k != -4]) + [_default("request_logs")],
                     default_rows={add_months(CUR, -4): 41_230},
-                    columns=("id", "request_id", "language_title", "timestamp", "client_ip", "user_id", "status_code", "duration_ms", "cached", "error_details"), policy=Policy(retention=12))
+                    columns=("id", "request_id", "language_title", "timestamp", "client_ip", "user_id", "status_code",
+                             "duration_ms", "cached", "error_details"), policy=Policy(retention=12))
     t2 = make_table(target="accesslog", schema="public", name="access_logs", now=NOW, key_column="created_at",
                     key_def="RANGE (created_at)",
                     partitions=_monthly("access_logs", "access_logs_{y:04d}_{m:02d}",

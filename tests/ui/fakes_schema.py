@@ -26,13 +26,15 @@ def _expected() -> Snapshot:
         Column("id", "uuid", True, "gen_random_uuid()"), Column("timestamp", "timestamp with time zone", True, "now()"),
         Column("status_code", "integer", True)), partition_key='RANGE ("timestamp")')
     s.tables["meta.sessions"] = Table("meta", "sessions", "r", (
-        Column("request_id", "character varying(64)", True), Column("status", "character varying(16)", True, "'active'::character varying")))
+        Column("request_id", "character varying(64)", True),
+        Column("status", "character varying(16)", True, "'active'::character varying")))
     s.indexes["public.idx_request_logs_status_code"] = Index(
         "public", "idx_request_logs_status_code", "public.request_logs",
         "CREATE INDEX idx_request_logs_status_code ON ONLY public.request_logs USING btree (status_code)")
     s.views["analytics.error_summary"] = View("analytics", "error_summary", False,
                                               " SELECT error_code,\n    count(*) AS error_count\n   FROM error_logs e\n"
-                                              "  WHERE \"timestamp\" > (now() - '7 days'::interval)\n  GROUP BY error_code;")
+                                              "  WHERE \"timestamp\" > (now() - '7 days'::interval)\n"
+                                              "  GROUP BY error_code;")
     s.functions["analytics.cleanup_old_metrics(retention_days integer)"] = Function(
         "analytics", "cleanup_old_metrics", "retention_days integer",
         "CREATE OR REPLACE FUNCTION analytics.cleanup_old_metrics(retention_days integer)\n RETURNS void\n"
@@ -55,10 +57,11 @@ def _drifted() -> Snapshot:
         "CREATE INDEX request_logs_y2026m11_status_code_idx ON public.request_logs_y2026m11 USING btree (status_code) "
         "WHERE (status_code >= 400)", parent_index="public.idx_request_logs_status_code", on_partition=True)
     live.tables["meta.sessions"] = dataclasses.replace(live.tables["meta.sessions"], columns=(
-        Column("request_id", "character varying(64)", True), Column("status", "character varying(32)", True, "'active'::character varying")))
-    live.views["analytics.error_summary"] = View("analytics", "error_summary", False,
-                                                 " SELECT error_code,\n    count(*) AS error_count\n   FROM error_logs e\n"
-                                                 "  GROUP BY error_code;")
+        Column("request_id", "character varying(64)", True),
+        Column("status", "character varying(32)", True, "'active'::character varying")))
+    live.views["analytics.error_summary"] = View(
+        "analytics", "error_summary", False,
+        " SELECT error_code,\n    count(*) AS error_count\n   FROM error_logs e\n  GROUP BY error_code;")
     del live.functions["analytics.cleanup_old_metrics(retention_days integer)"]
     live.tables["public.tmp_import"] = Table("public", "tmp_import", "r", (Column("id", "integer", False),))
     return live

@@ -5,7 +5,6 @@ branches and change_history, and a diff the screen shows as invalid cannot be ap
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from textual.widgets import DataTable
 
@@ -14,17 +13,9 @@ from console.ui.services import Services
 from console.ui.widgets.confirm import ConfirmModal
 from tests.integration.test_diffs_helpers import bank, branch, make_zen, update
 
+from .conftest import wait_for
+
 SIZE = (150, 45)
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.app.workers.wait_for_complete()
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def _app(zen, who: str) -> tuple[ConsoleApp, Services]:
@@ -38,6 +29,10 @@ def _rows(app) -> list[str]:
     return [str(t.get_row_at(i)[1]) for i in range(t.row_count)]
 
 
+def _modal(app) -> bool:
+    return isinstance(app.screen, ConfirmModal)
+
+
 async def test_approve_then_execute_as_another_identity(stack, fresh_db):
     zen = make_zen(stack, fresh_db)
     old = branch("0001", "001", "東京営業部", "トウキヨウ")
@@ -47,23 +42,22 @@ async def test_approve_then_execute_as_another_identity(stack, fresh_db):
     app, services = _app(zen, "approver-1")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: good.id in _rows(app) and bad.id in _rows(app))
+            await wait_for(pilot, lambda: good.id in _rows(app) and bad.id in _rows(app), "both diffs listed")
             row = _rows(app).index(bad.id)
             for _ in range(row):
                 await pilot.press("down")
-            await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("A")
+            await wait_for(pilot, lambda: _modal(app), "approve preview")
             assert app.screen.refused and "invalid" in app.screen.refused.lower()
             await pilot.press("escape")
-            await pilot.pause()
-            for _ in range(row):
-                await pilot.press("up")
+            await wait_for(pilot, lambda: not _modal(app), "preview closed")
+            await pilot.press("home")
             for _ in range(_rows(app).index(good.id)):
                 await pilot.press("down")
-            await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("A")
+            await wait_for(pilot, lambda: _modal(app), "approve preview")
             await pilot.press("tab", "enter")                    # Cancel has the focus; Tab to Approve
-            await wait_for(pilot, lambda: zen.get(good).status == "approved")
+            await wait_for(pilot, lambda: zen.get(good).status == "approved", "approved in DynamoDB")
     finally:
         services.close()
     assert zen.get(good).approvedBy == "approver-1" and zen.get(bad).status == "pending"
@@ -71,15 +65,15 @@ async def test_approve_then_execute_as_another_identity(stack, fresh_db):
     app, services = _app(zen, "executor-2")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: bool(_rows(app)))
-            await pilot.press("n")                               # the approved tab
-            await wait_for(pilot, lambda: _rows(app) == [good.id])
-            await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=30)
+            await wait_for(pilot, lambda: bool(_rows(app)), "the queue")
+            await pilot.press("right_square_bracket")            # the approved tab
+            await wait_for(pilot, lambda: _rows(app) == [good.id], "the approved tab")
+            await pilot.press("X")
+            await wait_for(pilot, lambda: _modal(app), "dry run preview", timeout=30)
             assert "dry run (rolled back)" in app.screen.preview and "branches: 1 update" in app.screen.preview
             assert zen.get(good).status == "approved"          # the dry run changed nothing
             await pilot.press("tab", "enter")
-            await wait_for(pilot, lambda: zen.get(good).status == "completed", timeout=30)
+            await wait_for(pilot, lambda: zen.get(good).status == "completed", "executed", timeout=30)
     finally:
         services.close()
     assert zen.pg.fetch("SELECT branch_name FROM branches WHERE bank_code = '0001' AND branch_code = '001'")[0][

@@ -3,22 +3,16 @@ checks of its keys against the same fake."""
 
 from __future__ import annotations
 
-from console.ui.app import ConsoleApp
+import pytest
 
+from console.ui.app import ConsoleApp
+from console.ui.widgets.confirm import ConfirmModal
+
+from .conftest import settled, wait_for
 from .fakes_diffs import FakeDiffs, diffs_services
 
 SIZE = (140, 42)
-
-
-async def _settle(pilot) -> None:
-    from textual.worker import WorkerCancelled
-
-    for _ in range(3):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:          # an exclusive detail worker replaced by a newer one
-            pass
-        await pilot.pause()
+SIZES = {"80x24": (80, 24), "160x45": (160, 45)}
 
 
 def _app(fake=None, **kw) -> ConsoleApp:
@@ -27,49 +21,50 @@ def _app(fake=None, **kw) -> ConsoleApp:
 
 def _goto(*keys):
     async def run_before(pilot):
-        await _settle(pilot)
+        await settled(pilot)
         for k in keys:
             await pilot.press(k)
-            await _settle(pilot)
+            await settled(pilot)
     return run_before
 
 
-def test_diffs_queue(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_goto())
+@pytest.mark.parametrize("size", SIZES)
+def test_diffs_queue(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto())
 
 
 def test_diffs_update_detail(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_goto("down"))
+    assert snap_compare(_app(), terminal_size=(100, 30), run_before=_goto("down"))
 
 
 def test_diffs_invalid(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_goto("down", "down", "down"))
+    assert snap_compare(_app(), terminal_size=(100, 30), run_before=_goto("down", "down", "down"))
 
 
-def test_diffs_bulk_detail_second_page(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_goto("down", "down", "down", "down",
-                                                                      "right_square_bracket"))
+@pytest.mark.parametrize("size", SIZES)
+def test_diffs_bulk_detail_second_page(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto("end", "greater_than_sign"))
 
 
-def test_diffs_dry_run_modal(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_goto("n", "x"))
+@pytest.mark.parametrize("size", SIZES)
+def test_diffs_dry_run_modal(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto("right_square_bracket", "X"))
 
 
 def test_diffs_read_only_failed_tab(snap_compare):
-    assert snap_compare(_app(read_only=True), terminal_size=SIZE,
-                        run_before=_goto("p", "p", "p"))
+    assert snap_compare(_app(read_only=True), terminal_size=(100, 30),
+                        run_before=_goto("left_square_bracket", "left_square_bracket", "left_square_bracket"))
 
 
 async def test_select_two_and_approve():
     fake = FakeDiffs()
     app = _app(fake)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("space", "down", "space")
-        await pilot.press("a")
-        await _settle(pilot)
+        await settled(pilot)
+        await pilot.press("space", "down", "space", "A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "approve confirmation")
         await pilot.click("#confirm")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: len(fake.calls) == 2, "two approvals")
     assert [c[:2] for c in fake.calls] == [("approve", "diff-20261122-000003"), ("approve", "diff-20261122-000004")]
 
 
@@ -77,19 +72,21 @@ async def test_reject_asks_reason_and_invalid_cannot_be_approved():
     fake = FakeDiffs()
     app = _app(fake)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("down", "down", "down", "a")          # the invalid one
-        await _settle(pilot)
+        await settled(pilot)
+        await pilot.press("down", "down", "down", "A")          # the invalid one
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "approve confirmation")
         assert not app.screen.query("#confirm")                 # refused: no confirm button
         await pilot.press("escape")
-        await pilot.press("r")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: app.screen.id == "diffs", "back on the list")
+        assert app.focused is app.screen.query_one("#diffs-list"), "focus returns to the list"
+        await pilot.press("R")
+        await settled(pilot)
         await pilot.press(*"bad", "enter")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "reject confirmation")
         assert fake.calls == []                                  # the reason alone does not reject
         assert "reason: bad" in app.screen.preview
         await pilot.click("#confirm")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: bool(fake.calls), "the reject call")
     assert fake.calls == [("reject", "diff-20261122-000005", "executor@example.com", "bad")]
 
 
@@ -97,9 +94,24 @@ async def test_read_only_disables_actions():
     fake = FakeDiffs(read_only=True)
     app = _app(fake, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("a", "r", "n", "x")
-        await _settle(pilot)
+        await settled(pilot)
+        await pilot.press("A", "R", "right_square_bracket", "X")
+        await settled(pilot)
+        assert app.screen.id == "diffs"
+    assert fake.calls == []
+
+
+async def test_lowercase_keys_never_mutate():
+    """r refreshes and x does nothing on Diffs: neither rejects nor executes."""
+    fake = FakeDiffs()
+    app = _app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("r", "x", "a")
+        await settled(pilot)
+        assert app.screen.id == "diffs"
+        await pilot.press("right_square_bracket", "r", "x")
+        await settled(pilot)
         assert app.screen.id == "diffs"
     assert fake.calls == []
 
@@ -108,12 +120,28 @@ async def test_execute_after_confirmation():
     fake = FakeDiffs()
     app = _app(fake)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("n", "x")
-        await _settle(pilot)
+        await settled(pilot)
+        await pilot.press("right_square_bracket", "X")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "execute confirmation")
         await pilot.click("#confirm")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: bool(fake.calls), "the execute call")
     assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]
+
+
+async def test_self_approved_diff_is_refused_in_the_preview():
+    """The four-eyes rule is the core's (executor.self_execution_refusal), shown before asking."""
+    import dataclasses
+
+    fake = FakeDiffs()
+    fake.recs["approved"] = dataclasses.replace(fake.recs["approved"], approvedBy="executor@example.com")
+    app = _app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("right_square_bracket", "X")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "execute confirmation")
+        assert app.screen.refused and "may not execute" in app.screen.refused
+        assert not app.screen.query("#confirm")
+    assert fake.calls == []
 
 
 async def test_a_diff_whose_dry_run_fails_is_flagged_and_can_still_be_executed():
@@ -129,11 +157,11 @@ async def test_a_diff_whose_dry_run_fails_is_flagged_and_can_still_be_executed()
     fake = StaleDryRun()
     app = _app(fake)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
-        await pilot.press("n", "x")
-        await _settle(pilot)
+        await settled(pilot)
+        await pilot.press("right_square_bracket", "X")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "execute confirmation")
         modal = app.screen
         assert "WILL FAIL" in modal.preview and "stale" in modal.preview and not modal.refused
         await pilot.click("#confirm")
-        await _settle(pilot)
+        await wait_for(pilot, lambda: bool(fake.calls), "the execute call")
     assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]

@@ -4,14 +4,13 @@ restart of the console when Redis is back."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from console.config import parse_text
 from console.ui.app import ConsoleApp
 from console.ui.services import Services
+
+from .conftest import wait_for
 
 
 def ensure_zengin_storage(services) -> None:
@@ -24,15 +23,6 @@ def ensure_zengin_storage(services) -> None:
 def stack_settings(stack, refresh: float = 0.5):
     text = stack.config_toml().replace("refresh_interval = 5", f"refresh_interval = {refresh}")
     return parse_text(text)
-
-
-async def wait_for(predicate, pilot, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def statuses(app) -> dict[str, str]:
@@ -54,7 +44,7 @@ async def test_overview_on_real_stack_and_redis_outage(stack):
 
 async def _drive(app, stack, settings):
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(lambda: all(s.endswith("up") for s in statuses(app).values()), pilot)
+        await wait_for(pilot, lambda: all(s.endswith("up") for s in statuses(app).values()), "every backend up")
         expected = {f"postgres:{t.name}" for t in settings.postgres} | {"redis:redis", "dynamodb:dynamodb",
                                                                         "s3:s3"}
         assert expected <= set(statuses(app))
@@ -64,14 +54,14 @@ async def _drive(app, stack, settings):
         stack.redis.stop()
         try:
             await pilot.press("r")
-            await wait_for(lambda: statuses(app)["redis:redis"].endswith("down"), pilot)
+            await wait_for(pilot, lambda: statuses(app)["redis:redis"].endswith("down"), "redis down")
             others = {k: v for k, v in statuses(app).items() if k != "redis:redis"}
             assert all(v.endswith("up") for v in others.values()), others
-            await wait_for(lambda: table.get_cell("redis:redis", "Next").plain.startswith(("retry", "retrying")),
-                           pilot)
+            await wait_for(pilot, lambda: table.get_cell("redis:redis", "Next").plain.startswith(("retry", "retrying")),
+                           "retry countdown")
             assert "unreachable" in table.get_cell("redis:redis", "Address / error").plain
         finally:
             stack.redis.start()
-        await wait_for(lambda: statuses(app)["redis:redis"].endswith("up"), pilot, timeout=30)
-        summary = app.screen.query_one("#overview-summary", Static).render()
-        assert "0 down" in str(summary)
+        await wait_for(pilot, lambda: statuses(app)["redis:redis"].endswith("up"), "redis up again", timeout=30)
+        await wait_for(pilot, lambda: "0 down" in str(app.screen.query_one("#overview-summary").render()),
+                       "summary says 0 down")

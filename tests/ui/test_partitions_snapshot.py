@@ -2,48 +2,43 @@
 
 from __future__ import annotations
 
+import pytest
+
 from console.ui.app import ConsoleApp
 
+from .conftest import settled
 from .fakes_partitions import partitions_services
 
-SIZE = (140, 42)
+SIZES = {"80x24": (80, 24), "160x45": (160, 45)}
 
 
-async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def test_partitions_list(snap_compare):
-    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZE,
-                        run_before=_settle)
-
-
-def test_partitions_drill_in(snap_compare):
+def _keys(*keys):
     async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
+        for k in keys:
+            await pilot.press(k)
+            await settled(pilot)
+    return run_before
 
-    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZE,
-                        run_before=run_before)
+
+@pytest.mark.parametrize("size", SIZES)
+def test_partitions_list(snap_compare, size):
+    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZES[size],
+                        run_before=settled)
 
 
-def test_partitions_plan_preview(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("p")
-        await pilot.pause()
+@pytest.mark.parametrize("size", SIZES)
+def test_partitions_drill_in(snap_compare, size):
+    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZES[size],
+                        run_before=_keys("enter"))
 
-    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZE,
-                        run_before=run_before)
+
+@pytest.mark.parametrize("size", SIZES)
+def test_partitions_plan_preview(snap_compare, size):
+    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZES[size],
+                        run_before=_keys("M"))
 
 
 def test_partitions_plan_refused_read_only(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("down", "down", "p")
-        await pilot.pause()
-
     assert snap_compare(ConsoleApp(partitions_services(read_only=True), initial_mode="partitions"),
-                        terminal_size=SIZE, run_before=run_before)
+                        terminal_size=(100, 30), run_before=_keys("down", "down", "M"))

@@ -9,16 +9,7 @@ from console.ui.app import ConsoleApp
 from console.ui.services import Services
 from console.ui.widgets.confirm import ConfirmModal
 
-
-async def _settle(pilot, until=None, timeout_s=20.0):
-    import time
-    deadline = time.monotonic() + timeout_s
-    while True:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if until is None or until() or time.monotonic() > deadline:
-            return
-        await pilot.pause(0.05)
+from .conftest import wait_for
 
 
 async def test_real_drift_apply_and_recheck(fresh_db):
@@ -26,18 +17,17 @@ async def test_real_drift_apply_and_recheck(fresh_db):
     b.execute("DROP INDEX public.idx_error_logs_error_code")
     app = ConsoleApp(Services.from_settings(Settings(postgres=(b.target,))), initial_mode="schema")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot, until=lambda: b.name in app.screen.reports)
+        await wait_for(pilot, lambda: b.name in app.screen.reports, "first check")
         screen = app.screen
         report = screen.reports[b.name]
         assert [(f.kind, f.status) for f in report.findings] == [("index", "missing")]
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "apply preview")
         assert "CREATE INDEX CONCURRENTLY" in app.screen.preview
         await pilot.click("#confirm")
-        await pilot.pause()
-        assert not isinstance(app.screen, ConfirmModal), "confirmation did not close"
-        await _settle(pilot, until=lambda: screen.apply_log and not screen.running and screen.reports[b.name].clean)
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmModal), "confirmation closed")
+        await wait_for(pilot, lambda: screen.apply_log and not screen.state(f"check:{b.name}").running
+                       and screen.reports[b.name].clean, "re-check after the apply")
         assert [(r.ok, r.message) for r in screen.apply_log] == [(True, "ok")]
         assert screen.reports[b.name].clean
         assert [r.ok for r in screen.apply_log] == [True]
@@ -49,10 +39,10 @@ async def test_read_only_disables_apply(fresh_db):
     b.execute("CREATE TABLE public.stray (id int)")
     app = ConsoleApp(Services.from_settings(Settings(read_only=True, postgres=(b.target,))), initial_mode="schema")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot, until=lambda: b.name in app.screen.reports)
+        await wait_for(pilot, lambda: b.name in app.screen.reports, "first check")
         assert app.screen.reports[b.name].findings
         assert app.screen.check_action("apply", ()) is None
-        await pilot.press("a")
-        await pilot.pause()
+        await pilot.press("F")
+        await wait_for(pilot, lambda: app.screen.id == "schema", "still on the screen")
         assert not isinstance(app.screen, ConfirmModal)
     assert b.fetch("SELECT to_regclass('public.stray') AS t")[0]["t"] is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import redis
 from textual.widgets import DataTable, Input, Static
@@ -15,14 +14,7 @@ from console.config import parse_text
 from console.ui.app import ConsoleApp
 from console.ui.services import Services
 
-
-async def wait_for(pilot, pred, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if pred():
-            return
-    raise AssertionError("condition not met in time")
+from .conftest import wait_for
 
 
 def test_sessions_screen_on_real_servers(stack, fresh_db):
@@ -44,25 +36,27 @@ def test_sessions_screen_on_real_servers(stack, fresh_db):
         async with app.run_test(size=(120, 40)) as pilot:
             screen = app.screen
             table = screen.query_one("#sessions-table", DataTable)
-            await wait_for(pilot, lambda: table.row_count == 30 and screen._scan_last and screen._scan_last.done)
+            keys = screen.keys
+            await wait_for(pilot, lambda: table.row_count == 30 and keys.scan is not None and keys.scan.done, "scan")
             assert str(screen.query_one("#sessions-scan", Static).render()).startswith("30 session keys")
-            await wait_for(pilot, lambda: screen._conns is not None)
+            await wait_for(pilot, lambda: screen.state("aux").loaded, "connections read")
             assert "1 without a session" in str(screen.query_one("#connections-summary", Static).render())
             # Live tail: a message published now shows up.
-            await wait_for(pilot, lambda: screen._tail_status is not None)
+            await wait_for(pilot, lambda: screen.tail.status is not None, "subscribed")
             redis.Redis.from_url(url).publish("session_events", '{"event_type": "session_start"}')
-            await wait_for(pilot, lambda: any(m.channel == "session_events" for m in screen._tail))
+            await wait_for(pilot, lambda: any(m.channel == "session_events" for m in screen.tail.messages),
+                           "the published message in the tail")
             # Delete the highlighted (first) session through preview + typed confirmation.
             table.focus()
-            await pilot.press("d")
-            await wait_for(pilot, lambda: app.screen is not screen)
+            await pilot.press("home", "D")
+            await wait_for(pilot, lambda: app.screen is not screen, "delete preview")
             typed = app.screen.query_one("#confirm-typed", Input)
             typed.value = "session:user_000"
-            await pilot.pause()
+            await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
             await pilot.click("#confirm")
-            await wait_for(pilot, lambda: not c.exists("session:user_000"))
+            await wait_for(pilot, lambda: not c.exists("session:user_000"), "the key deleted")
             await wait_for(pilot, lambda: any(r.key == "session:user_000" and r.kind == "gone"
-                                              for r in screen._records))
+                                              for r in keys.records), "the row marked gone")
 
     try:
         asyncio.run(go())

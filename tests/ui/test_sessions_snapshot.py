@@ -2,110 +2,97 @@
 
 from __future__ import annotations
 
+import pytest
+
 from console.ui.app import ConsoleApp
 
+from .conftest import settled, wait_for
 from .fakes_sessions import FakeSessions, session_records, sessions_services
 
 SIZE = (120, 40)
-
-
-async def _settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    screen = pilot.app.screen
-    if hasattr(screen, "_render_table"):
-        screen._render_table()
-        screen._render_tail()
-        screen._render_rates()
-    await pilot.pause()
+SIZES = {"80x24": (80, 24), "160x45": (160, 45)}
 
 
 def _app(fake=None, **kw) -> ConsoleApp:
     return ConsoleApp(sessions_services(fake, **kw), initial_mode="sessions")
 
 
-def test_sessions_table(snap_compare):
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_settle)
+def _keys(*keys):
+    async def run_before(pilot):
+        await settled(pilot)
+        for k in keys:
+            await pilot.press(k)
+            await settled(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_table(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=settled)
 
 
 def test_sessions_capped_sorted_by_ttl_read_only(snap_compare):
     """'first N of about M', sorted by TTL, actions shown disabled in the footer."""
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("s")
-        await pilot.pause()
-
     fake = FakeSessions(read_only=True, capped=True, scan_cap=28)
-    assert snap_compare(_app(fake), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(_app(fake), terminal_size=SIZE, run_before=_keys("s"))
 
 
 def test_sessions_filtered(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("slash")
-        await pilot.press(*"pandas", "enter")
-        await pilot.pause()
-
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_keys("slash", *"pandas", "enter"))
 
 
-def test_sessions_connections_tab(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("w")
-        await pilot.pause()
-
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_connections_tab(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_keys("right_square_bracket"))
 
 
-def test_sessions_caches_tab(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("w", "w")
-        await pilot.pause()
-
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_caches_tab(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_keys(*["right_square_bracket"] * 2))
 
 
-def test_sessions_live_tail_with_gap(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("w", "w", "w")
-        await pilot.pause()
-
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_live_tail_with_gap(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_keys(*["right_square_bracket"] * 3))
 
 
-def test_sessions_delete_confirmation(snap_compare):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("down", "d")
-        await _settle(pilot)
-
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_delete_confirmation(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_keys("home", "down", "D"))
 
 
-def test_sessions_many_rows_are_paged():
-    """A page of rows, not all of them, is in the DataTable; ']' moves to the next page."""
-    import asyncio
-
+async def test_sessions_many_rows_are_paged():
+    """A page of rows, not all of them, is in the DataTable; '>' moves to the next page."""
     from textual.widgets import DataTable
 
     from console.ui.screens.sessions import PAGE_SIZE
 
-    async def go():
-        recs = session_records(1000)
-        app = _app(FakeSessions(records=recs))
-        async with app.run_test(size=SIZE) as pilot:
-            await _settle(pilot)
-            table = app.screen.query_one("#sessions-table", DataTable)
-            assert table.row_count == PAGE_SIZE
-            await pilot.press("right_square_bracket")
-            await pilot.pause()
-            assert str(table.get_row_at(0)[0]) == sorted(r.key for r in recs)[PAGE_SIZE]
-            await pilot.press("o")          # reverse: last key first, back on page 1
-            await pilot.pause()
-            assert str(table.get_row_at(0)[0]) == max(r.key for r in recs)
+    recs = session_records(1000)
+    app = _app(FakeSessions(records=recs))
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        table = app.screen.query_one("#sessions-table", DataTable)
+        assert table.row_count == PAGE_SIZE
+        await pilot.press("greater_than_sign")
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == sorted(r.key for r in recs)[PAGE_SIZE],
+                       "the second page")
+        await pilot.press("o")          # reverse: last key first, back on page 1
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == max(r.key for r in recs), "reversed")
 
-    asyncio.run(go())
+
+async def test_sessions_rescan_shows_when_and_drops_gone_keys():
+    """The list is not a frozen snapshot: a key gone from Redis leaves the table on the next
+    scan (run by r here; by the scan interval otherwise), and the scan indicator has an age."""
+    from textual.widgets import DataTable
+
+    recs = session_records(10)
+    fake = FakeSessions(records=recs)
+    app = _app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        table = app.screen.query_one("#sessions-table", DataTable)
+        assert table.row_count == len(recs)
+        assert "scan ●" in str(app.screen.query_one("#sessions-scan-age").render())
+        fake.records = recs[:4]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: table.row_count == 4, "the rescan without the expired keys")

@@ -126,7 +126,7 @@ def order(items: list[Item]) -> list[Item]:
             bank_adds.setdefault(it.entries[0].key[0], n)
         if it.phase == 3:
             branch_dels.setdefault(it.entries[0].key[0], []).append(n)
-    for n, it in enumerate(items):
+    for it in items:
         it.depends = []
         if it.phase == 2 and it.entries[0].key[0] in bank_adds:
             it.depends.append(bank_adds[it.entries[0].key[0]])

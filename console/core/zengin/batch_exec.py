@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import psycopg
-from psycopg import ClientCursor, sql
+from psycopg import ClientCursor
 from psycopg.types.json import Jsonb
 
 from ...backends.base import BackendError
@@ -27,7 +27,7 @@ from .batch import (CHUNK, WORKERS, BatchPlan, BatchResult, Item, Progress, _exc
 from .executor import (APP_PREFIX, BULK_STATEMENT_TIMEOUT_MS, CRASH_ENV, EXECUTE, AlreadyApplied, Stale,
                        apply_in_transaction, history_values)
 from .records import BANK_COMPARED, DiffEntry, DiffRecord, iso_utc
-from .workflow import Outcome, Ref, Refused, principal_attrs
+from .workflow import Outcome, Ref, principal_attrs
 
 _UPSERT_BANK = ("INSERT INTO public.banks AS b (bank_code, bank_name, bank_kana, created_at, updated_at) "
                 "VALUES (%s, %s, %s, now(), now()) ON CONFLICT (bank_code) DO UPDATE SET "

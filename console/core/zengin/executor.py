@@ -485,6 +485,15 @@ def _fail_reason(exc: BaseException, pg_name: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def self_execution_refusal(forbid_self: bool, rec: DiffRecord, actor: str) -> str | None:
+    """Why ``actor`` may not execute ``rec`` under the four-eyes rule, or None. The one
+    statement of the rule: execute() enforces it, the Diffs screen previews it."""
+    if forbid_self and rec.approvedBy and rec.approvedBy == actor:
+        return (f"{rec.id}: approved by {actor}; the approver may not execute it "
+                "(zengin.forbid_self_execution)")
+    return None
+
+
 def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: S3Backend | None, ref: Ref,
             actor: str, *, now: datetime | None = None, lost_claim_is: str = "refused",
             progress: Callable[[str, int, int], None] | None = None) -> Outcome:
@@ -505,9 +514,9 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
             if lost_claim_is == "skipped" and rec.status in ("executing", "completed", "failed"):
                 raise _Skipped(f"{rec.id}: already {rec.status} (by {rec.executedBy or '?'}): skipped", rec)
             raise Refused(f"{rec.id}: is {rec.status}, only an approved diff can be executed", rec)
-        if forbid_self and rec.approvedBy and rec.approvedBy == actor:
-            raise Refused(f"{rec.id}: approved by {actor}; the approver may not execute it "
-                          "(zengin.forbid_self_execution)", rec)
+        refusal = self_execution_refusal(forbid_self, rec, actor)
+        if refusal:
+            raise Refused(refusal, rec)
         entries = _entries(rec, s3)
         claim_at = iso_utc(datetime.now(timezone.utc))
         conditions = {"approvedBy": ("<>", actor)} if forbid_self else None

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
 
     def __init__(self, screen_name: str, bindings: list[tuple[str, str, str]]) -> None:
         super().__init__(id="help")
@@ -22,11 +22,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
-        table.add_column("Key", style="bold cyan", no_wrap=True)
-        table.add_column("Action")
-        table.add_column("Where", style="dim")
+        table.add_column("Key", style="bold cyan", no_wrap=True, max_width=16)
+        table.add_column("Action", ratio=1)
+        table.add_column("Where", style="dim", no_wrap=True, max_width=12)
         for key, desc, where in self.bindings_list:
-            table.add_row(key, desc, where)
+            table.add_row(Text(key), Text(desc), Text(where))
         intro = Text.assemble("Keys on ", (self.screen_name, "bold"),
                               ". Ctrl+P opens the command palette; every screen is there too.\n")
         with VerticalScroll(id="help-body"):
@@ -34,5 +34,5 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static(Text("\nEsc closes this help.", style="dim"))
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)

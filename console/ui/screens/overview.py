@@ -1,50 +1,45 @@
-"""Overview: every configured backend with reachability, latency and version.
+"""Overview: every configured backend with reachability, latency and version, and the
+counts that need attention.
 
-Each backend is probed in its own thread worker; when a probe finishes the screen renders
-the result and schedules that backend's next probe with a one-shot timer, so probes never
-overlap and a dead server (which may take the whole connect timeout) never delays the
-others. A failing backend shows its error and a countdown to the next retry, with the
-retry interval doubling up to a minute. Probing pauses while the screen is hidden."""
+Each backend's probe and each attention count is a live source (console.ui.live): run in
+its own thread worker, never overlapping, so a dead server (which may take the whole
+connect timeout) never delays the others; a failing backend is retried with the interval
+doubling up to a minute and shows a countdown to the next retry. Nothing runs while the
+screen is hidden or paused.
+
+Columns as the width shrinks: Status, Backend, Latency and Address/error stay; Version,
+then Kind, then Next go first (the detail line below shows the highlighted backend whole)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
-from textual.message import Message
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...backends.base import Health
-from ...core.attention import Count, Source
-from ...core.health import HealthCheck, next_delay
+from ...core import format as fmt
+from ...core import text
+from ...core.attention import Count
+from ...core.attention import Source as AttentionSource
+from ...core.health import HealthCheck
+from .. import keymap
+from ..live import LiveIndicator, LiveScreen, Source, State
+from ..widgets.footer import ConsoleFooter
+from ..widgets.lists import Col, ListTable
 
-# (label, width); the last column takes what is left and is cut, the detail pane below
-# shows the highlighted backend in full.
-COLUMNS = (("Status", 8), ("Backend", 12), ("Kind", 9), ("Latency", 10), ("Version", 24),
-           ("Next", 10), ("Address / error", 60))
-
-
-@dataclass
-class _State:
-    check: HealthCheck
-    last: Health | None = None
-    failures: int = 0
-    next_at: float | None = None
-    running: bool = False
-    timer: Timer | None = None
+COLUMNS = (Col("Status", 8), Col("Backend", 10), Col("Kind", 9, drop=2), Col("Latency", 10),
+           Col("Version", 20, drop=3), Col("Next", 9, drop=1), Col("Address / error", 20, flex=True))
 
 
-def status_cell(state: _State) -> Text:
-    if state.last is None:
+def status_cell(st: State[Health] | None) -> Text:
+    h = st.value if st is not None else None
+    if h is None:
         return Text("… checking", style="dim")
-    if state.last.ok:
+    if h.ok:
         return Text("● up", style="bold green")
     return Text("✖ down", style="bold red")
 
@@ -55,279 +50,199 @@ def latency_cell(h: Health | None) -> Text:
     return Text(f"{h.latency_ms:,.1f} ms", justify="right")
 
 
-class OverviewScreen(Screen):
+def _probe(check: HealthCheck) -> Health:
+    """A check never raises (core.health turns backend errors into a failed Health); a
+    bug in one still must not look like a healthy backend."""
+    try:
+        return check.run()
+    except Exception as exc:
+        return Health(check.name, check.kind, check.address, ok=False, error=text.error_text(exc))
+
+
+class OverviewScreen(LiveScreen):
     """The landing screen."""
 
-    BINDINGS = [
-        Binding("r", "refresh_now", "Refresh now", id="overview.refresh",
-                tooltip="Probe every backend immediately"),
-    ]
+    LIST_ID = "health"
+    BINDINGS = keymap.bindings("refresh", "pause", tooltip={"refresh": "Probe every backend and recount now"})
 
-    class Counted(Message):
-        def __init__(self, key: str, counts: list[Count]) -> None:
-            self.key = key
-            self.counts = counts
-            super().__init__()
-
-    class Probed(Message):
-        def __init__(self, key: str, health: Health) -> None:
-            self.key = key
-            self.health = health
-            super().__init__()
+    DEFAULT_CSS = """
+    #overview-body { padding: 0 1; }
+    #overview-summary { height: 1; }
+    #health { height: auto; max-height: 10; }
+    #overview-detail { height: auto; max-height: 3; padding: 0 1; background: $panel; }
+    #overview-attention { height: auto; margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    #overview-hint { color: $text-muted; }
+    """
 
     def __init__(self) -> None:
         super().__init__(id="overview")
-        self._states: dict[str, _State] = {}
-        self._ticker: Timer | None = None
-        self._counts: dict[str, list[Count]] = {}
-        self._count_timers: dict[str, Timer] = {}
-        self._counting: set[str] = set()
-
-    @property
-    def services(self):
-        return self.app.services
+        self.checks: dict[str, HealthCheck] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="overview-body"):
-            yield Static("", id="overview-summary")
-            yield DataTable(id="health", cursor_type="row", zebra_stripes=True)
+            yield LiveIndicator(id="overview-summary", extra=self._summary)
+            yield ListTable(COLUMNS, id="health")
             yield Static("", id="overview-detail")
             yield Static("", id="overview-attention")
             yield Static("", id="overview-hint")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#health", DataTable)
-        for col, width in COLUMNS:
-            table.add_column(col, key=col, width=width)
-        for check in self.services.health_checks:
-            st = _State(check)
-            self._states[check.key] = st
-            table.add_row(*self._cells(st), key=check.key)
-        if not self._states:
+        s = self.services
+        table = self.query_one("#health", ListTable)
+        self.checks = {c.key: c for c in s.health_checks}
+        table.set_rows([(k, self._cells(k)) for k in self.checks])
+        if not self.checks:
             self.query_one("#overview-hint", Static).update(
-                "No backend is configured. Write a console.toml (see README: Configuration) "
-                "or run `console demo`.")
-        self._update_summary()
-        self._ticker = self.set_interval(1.0, self._tick)
-        for key in self._states:
-            self._probe(key)
-        self._render_attention()
-        for src in self.services.attention:
-            self._count(src)
-
-    # ---------------------------------------------------------------- probing
-
-    def _probe(self, key: str) -> None:
-        st = self._states[key]
-        if st.running:
-            return
-        if st.timer is not None:
-            st.timer.stop()
-            st.timer = None
-        st.running = True
-        st.next_at = None
-        self._run_check(key, st.check)
-
-    @work(thread=True, exit_on_error=False, group="health")
-    def _run_check(self, key: str, check: HealthCheck) -> None:
-        try:
-            health = check.run()
-        except Exception as exc:  # noqa: BLE001 - a bug in a check must not kill the screen
-            health = Health(check.name, check.kind, check.address, ok=False,
-                            error=f"{type(exc).__name__}: {exc}")
-        self.post_message(self.Probed(key, health))
-
-    @on(Probed)
-    def _on_probed(self, message: Probed) -> None:
-        st = self._states.get(message.key)
-        if st is None:
-            return
-        st.running = False
-        st.last = message.health
-        st.failures = 0 if message.health.ok else st.failures + 1
-        self._schedule(st)
-        self._render_row(st)
-        self._update_summary()
-
-    def _schedule(self, st: _State) -> None:
-        if not self.is_current:
-            # Hidden: the next probe is made when the screen is shown again.
-            st.next_at = None
-            return
-        delay = next_delay(self.services.settings.refresh_interval_s, st.failures)
-        st.next_at = self.services.clock() + delay
-        st.timer = self.set_timer(delay, lambda key=st.check.key: self._probe(key))
-
-    def on_screen_resume(self) -> None:
-        if self._ticker is not None:
-            self._ticker.resume()
-        for key, st in self._states.items():
-            if not st.running and st.timer is None:
-                self._probe(key)
-        for src in self.services.attention:
-            if src.key not in self._counting and src.key not in self._count_timers:
-                self._count(src)
-
-    def on_screen_suspend(self) -> None:
-        if self._ticker is not None:
-            self._ticker.pause()
-        for st in self._states.values():
-            if st.timer is not None:
-                st.timer.stop()
-                st.timer = None
-            st.next_at = None
-        for t in self._count_timers.values():
-            t.stop()
-        self._count_timers.clear()
-
-    def action_refresh_now(self) -> None:
-        for key in self._states:
-            self._probe(key)
-        for src in self.services.attention:
-            self._count(src)
-
-    # ---------------------------------------------------------------- attention counts
-
-    def _count(self, src: Source) -> None:
-        if src.key in self._counting:
-            return
-        timer = self._count_timers.pop(src.key, None)
-        if timer is not None:
-            timer.stop()
-        self._counting.add(src.key)
-        self._run_count(src)
-
-    @work(thread=True, exit_on_error=False, group="attention")
-    def _run_count(self, src: Source) -> None:
-        self.post_message(self.Counted(src.key, src.collect()))
-
-    @on(Counted)
-    def _on_counted(self, message: Counted) -> None:
-        self._counting.discard(message.key)
-        self._counts[message.key] = message.counts
-        self._render_attention()
-        src = next((s for s in self.services.attention if s.key == message.key), None)
-        if src is not None and self.is_current:
-            self._count_timers[src.key] = self.set_timer(src.every_s, lambda s=src: self._count(s))
-
-    def _render_attention(self) -> None:
-        if not self.services.attention:
-            return
-        t = Text()
-        t.append("Needs attention", style="bold")
-        t.append("  (recounted every minute; schema every 5 minutes)\n", style="dim")
-        for src in self.services.attention:
-            counts = self._counts.get(src.key)
-            if counts is None:
-                t.append(f"  {src.label:<30}", style="dim")
-                t.append("counting…\n", style="dim")
-                continue
-            for c in counts:
-                t.append(f"  {c.label:<30}")
-                if c.error and c.value is None:
-                    t.append(f"{'unknown':>10}", style="yellow")
-                    t.append(f"  {c.error}\n", style="red")
-                    continue
-                value = f"{c.value:,}{'+' if c.approximate else ''}"
-                informational = c.key == "sessions"
-                style = "bold" if informational else ("bold green" if c.value == 0 else "bold yellow")
-                t.append(f"{value:>10}", style=style)
-                if c.detail:
-                    t.append(f"  {c.detail}", style="dim")
-                if c.error:
-                    t.append(f"  (partial: {c.error})", style="red")
-                t.append("\n")
-        self.query_one("#overview-attention", Static).update(t)
+                "No backend is configured. Write a console.toml (see README: Configuration) or run `console demo`.")
+        every = s.settings.refresh_interval_s
+        for key, check in self.checks.items():
+            self.add_source(Source(f"probe:{key}", fetch=_probe, params=(check,), every=every,
+                                   render=self._render_probe))
+        for src in s.attention:
+            self.add_source(Source(f"count:{src.key}", fetch=src.collect, every=src.every_s,
+                                   render=self._render_counts))
+        self.query_one("#overview-summary", LiveIndicator).source_names = [f"probe:{k}" for k in self.checks]
+        self._render_counts(None)
+        self.set_interval(1.0, self._tick)
 
     # ---------------------------------------------------------------- rendering
 
-    def _cells(self, st: _State) -> tuple:
-        h = st.last
-        return (status_cell(st), Text(st.check.name, style="bold"), st.check.kind,
-                latency_cell(h), Text(h.version or "—") if h and h.version else Text("—", style="dim"),
-                self._next(st), self._address_or_error(st))
+    def _probe_state(self, key: str) -> State[Health] | None:
+        return self.states.get(f"probe:{key}")
 
-    def _next(self, st: _State) -> Text:
-        if st.running and st.last is not None and not st.last.ok:
-            return Text("retrying", style="yellow")
-        if st.last is None or st.last.ok or st.next_at is None:
+    def _cells(self, key: str) -> list[Any]:
+        check = self.checks[key]
+        st = self._probe_state(key)
+        h = st.value if st is not None else None
+        version = text.plain(h.version) if h and h.version else Text("—", style="dim")
+        return [status_cell(st), text.plain(check.name, "bold"), check.kind, latency_cell(h), version,
+                self._next(st), self._address_or_error(check, h)]
+
+    def _next(self, st: State[Health] | None) -> Text:
+        h = st.value if st is not None else None
+        if st is None or h is None or h.ok:
             return Text("")
-        remaining = max(0, int(round(st.next_at - self.services.clock())))
-        return Text(f"retry {remaining}s", style="yellow")
+        if st.running:
+            return Text("retrying", style="yellow")
+        if st.next_at is None:
+            return Text("paused" if self.paused else "", style="yellow")
+        return Text(f"retry {fmt.age(max(0.0, st.next_at - self.clock()))}", style="yellow")
 
     @staticmethod
-    def _address_or_error(st: _State) -> Text:
-        h = st.last
+    def _address_or_error(check: HealthCheck, h: Health | None) -> Text:
         if h is None or h.ok:
-            return Text(st.check.address, style="dim")
+            return text.plain(check.address, "dim")
         kind = f"{h.error_kind.value}: " if h.error_kind else ""
-        return Text(f"{kind}{h.error}", style="red")
+        return text.plain(f"{kind}{h.error}", "red")
 
-    def _render_row(self, st: _State) -> None:
-        table = self.query_one("#health", DataTable)
-        for (col, _), value in zip(COLUMNS, self._cells(st)):
-            table.update_cell(st.check.key, col, value)
-        self._render_detail()
+    def _render_probe(self, st: State[Health]) -> None:
+        key = st.name.removeprefix("probe:")
+        table = self.query_one("#health", ListTable)
+        table.set_rows([(k, self._cells(k)) for k in self.checks])
+        if table.cursor_key == key:
+            self._render_detail()
 
     def _tick(self) -> None:
         """Once a second: move the retry countdowns of failing backends."""
-        table = self.query_one("#health", DataTable)
-        for st in self._states.values():
-            if st.last is not None and not st.last.ok:
-                table.update_cell(st.check.key, "Next", self._next(st))
+        if not self.is_current:
+            return
+        table = self.query_one("#health", ListTable)
+        for key in self.checks:
+            st = self._probe_state(key)
+            if st is not None and st.value is not None and not st.value.ok:
+                table.set_cell(key, "Next", self._next(st))
 
-    def on_resize(self) -> None:
-        """The last column takes the width the others leave, so nothing scrolls sideways."""
-        table = self.query_one("#health", DataTable)
-        fixed = sum(w for _, w in COLUMNS[:-1]) + 2 * len(COLUMNS) + 8
-        last = table.columns.get(COLUMNS[-1][0])
-        if last is not None:
-            last.width = max(20, self.size.width - fixed)
-            last.auto_width = False
-            width = sum(c.get_render_width(table) for c in table.columns.values())
-            table.virtual_size = Size(width, table.virtual_size.height)
-            table.refresh()
+    def on_live_changed(self, name: str | None) -> None:
+        super().on_live_changed(name)
+        if name and name.startswith("probe:") and self.is_mounted:
+            key = name.removeprefix("probe:")
+            if key in self.checks:
+                self.query_one("#health", ListTable).set_cell(key, "Next", self._next(self._probe_state(key)))
 
     @on(DataTable.RowHighlighted, "#health")
-    def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
+    def _on_highlight(self, _event: DataTable.RowHighlighted) -> None:
         self._render_detail()
 
     def _render_detail(self) -> None:
         """The highlighted backend in full: its address, last check, whole error."""
-        table = self.query_one("#health", DataTable)
-        if not self._states or table.row_count == 0:
+        key = self.query_one("#health", ListTable).cursor_key
+        if key is None or key not in self.checks:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        st = self._states.get(key)
-        if st is None:
-            return
+        check = self.checks[key]
+        st = self._probe_state(key)
         t = Text()
-        t.append(f"{st.check.name}", style="bold")
-        t.append(f" ({st.check.kind})  {st.check.address}\n", style="dim")
-        h = st.last
+        t.append_text(text.plain(check.name, "bold"))
+        t.append(f" ({check.kind})  ", style="dim")
+        t.append_text(text.plain(check.address, "dim"))
+        t.append("\n")
+        h = st.value if st is not None else None
         if h is None:
             t.append("first check running…", style="dim")
         elif h.ok:
-            t.append(f"up · {h.version} · {h.latency_ms:,.1f} ms round trip · checked {h.checked_at:%H:%M:%S} UTC")
+            t.append_text(text.plain(h.version))
+            t.append(f" · {h.latency_ms or 0:,.1f} ms round trip · checked {fmt.clock(h.checked_at)} UTC")
         else:
-            t.append(f"down since check at {h.checked_at:%H:%M:%S} UTC"
-                     f" · {st.failures} failed check{'s' if st.failures != 1 else ''} in a row\n", style="red")
+            n = st.failures if st is not None and st.failures else 1
+            t.append(f"down since the check at {fmt.clock(h.checked_at)} UTC · {n} failed in a row · ",
+                     style="red")
             kind = h.error_kind.value if h.error_kind else "error"
-            t.append(f"{kind}: {h.error}", style="red")
+            t.append_text(text.plain(f"{kind}: {h.error}", "red"))
         self.query_one("#overview-detail", Static).update(t)
 
-    def _update_summary(self) -> None:
-        states = list(self._states.values())
-        up = sum(1 for s in states if s.last and s.last.ok)
-        down = sum(1 for s in states if s.last and not s.last.ok)
-        pending = len(states) - up - down
+    def _summary(self) -> Text:
+        vals = [self._probe_state(k) for k in self.checks]
+        up = sum(1 for s in vals if s and s.value and s.value.ok)
+        down = sum(1 for s in vals if s and s.value and not s.value.ok)
+        pending = len(vals) - up - down
         t = Text()
         t.append(f" {up} up ", style="bold black on green" if up else "dim")
-        t.append("  ")
+        t.append(" ")
         t.append(f" {down} down ", style="bold white on red" if down else "dim")
         if pending:
-            t.append(f"   {pending} checking", style="dim")
-        t.append(f"   refresh every {self.services.settings.refresh_interval_s:g}s", style="dim")
-        self.query_one("#overview-summary", Static).update(t)
+            t.append(f"  {pending} checking", style="dim")
+        return t
+
+    def _render_counts(self, _st: State[list[Count]] | None) -> None:
+        sources: list[AttentionSource] = self.services.attention
+        if not sources:
+            return
+        t = Text()
+        t.append("Needs attention", style="bold")
+        t.append(f"  (recounted every {fmt.age(min(s.every_s for s in sources))} or more)\n", style="dim")
+        for src in sources:
+            st = self.states.get(f"count:{src.key}")
+            counts: list[Count] | None = st.value if st is not None else None
+            if counts is None:
+                t.append(f"  {src.label:<28}", style="dim")
+                t.append(("✖ " + st.error) if st is not None and st.error else "counting…", style="dim")
+                t.append("\n")
+                continue
+            for c in counts:
+                t.append(f"  {c.label:<28}")
+                if c.error and c.value is None:
+                    t.append(f"{'unknown':>9}", style="yellow")
+                    t.append("  ")
+                    t.append_text(text.plain(c.error, "red"))
+                    t.append("\n")
+                    continue
+                value = f"{fmt.count(c.value)}{'+' if c.approximate else ''}"
+                informational = c.key == "sessions"
+                style = "bold" if informational else ("bold green" if c.value == 0 else "bold yellow")
+                t.append(f"{value:>9}", style=style)
+                if c.detail:
+                    t.append("  ")
+                    t.append_text(text.plain(c.detail, "dim"))
+                if c.error:
+                    t.append("  (partial: ")
+                    t.append_text(text.plain(c.error, "red"))
+                    t.append(")")
+                if st is not None and st.stale:
+                    t.append(f"  stale · {st.error}", style="red")
+                t.append("\n")
+        t.rstrip()
+        self.query_one("#overview-attention", Static).update(t)
+
+
+SCREEN = OverviewScreen

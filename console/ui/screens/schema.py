@@ -1,11 +1,17 @@
 """Schema status: per PostgreSQL target, the live catalog against what ``sql/`` defines.
 
-A tab per target; findings grouped by status in a tree (space selects a fix, destructive
-ones are never selected by default); the highlighted finding's difference and fix DDL in
-the detail pane; ``/`` filters; ``a`` previews the plan of the selected fixes, asks, and
-runs it in a worker with per-statement progress and results (one audit record, written by
-the core). Checks run in a thread worker; a failed re-check keeps the last report, dimmed,
-with the error. Re-checks are one-shot timers, stopped while the screen is hidden."""
+A sub-tab per target (``]``/``[`` switch, no need to focus the tab bar); findings grouped
+by status in a tree (``space`` selects a fix, destructive ones are never selected by
+default); the highlighted finding's difference and fix DDL in the detail pane; ``/``
+filters; ``F`` previews the plan of the selected fixes, asks, and runs it in a worker with
+per-statement progress and results (one audit record, written by the core).
+
+Each target's check is a live source (console.ui.live): re-checked every RECHECK_S while
+shown, and at once when the screen is shown with a result older than that. A failed
+re-check keeps the last report, dimmed, and the indicator says how old it is.
+
+Narrow terminals: the tree and the detail pane share the width 2:3 (the tree at most 58
+columns), so the fix DDL keeps most of the room."""
 
 from __future__ import annotations
 
@@ -15,78 +21,58 @@ from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tab, Tabs, Tree
+from textual.widgets import Header, Input, ProgressBar, Static, Tab, Tabs, Tree
 
+from ...core import format as fmt
+from ...core import text
 from ...core.plan import Hazard, StepResult
+from ...core.ports import SchemaSource
 from ...core.schema import fixes
 from ...core.schema.check import TargetReport
 from ...core.schema.compare import STATUSES, Finding
+from .. import keymap
+from ..live import LiveIndicator, LiveScreen, Source, State
+from ..widgets.footer import ConsoleFooter
+from ..widgets.lists import ListTree
 
 RECHECK_S = 120.0
 STATUS_STYLE = {"missing": "bold red", "drifted": "bold yellow", "unexpected": "bold magenta"}
 
 
-class RealSchemaSource:
-    """Checks and applies through the real backends (core.schema)."""
-
-    def __init__(self, services) -> None:
-        self.services = services
-        self.settings = services.settings
-
-    def targets(self) -> list[tuple[str, str]]:
-        return [(t.name, t.system) for t in self.settings.postgres]
-
-    def check(self, name: str) -> TargetReport:
-        from ...core.schema import check_target
-        target = self.settings.target(name)
-        return check_target(self.services.backends.pg(name), target.system)
-
-    def apply(self, name: str, plan, progress) -> list[StepResult]:
-        from ...core import audit
-        from ...core.schema import run_plan
-        return run_plan(self.settings, self.services.backends.pg(name), plan,
-                        actor=audit.actor_name(self.settings), progress=progress)
+class CheckFailed(Exception):
+    """A check that came back with an error report: the live layer keeps the last good one."""
 
 
-def _source_factory(services):
-    return RealSchemaSource(services)
+def _check(source: SchemaSource, name: str) -> TargetReport:
+    r = source.check(name)
+    if r.error:
+        raise CheckFailed(f"{r.error_kind or 'error'}: {r.error}")
+    return r
 
 
-class SchemaScreen(Screen):
+class SchemaScreen(LiveScreen):
+    LIST_ID = "schema-tree"
     DEFAULT_CSS = """
     #schema-body { padding: 0 1; }
     #schema-targets { height: 2; }
-    #schema-summary { height: auto; margin: 1 0 0 0; }
-    #schema-filter { margin-top: 1; }
-    #schema-main { height: 1fr; margin-top: 1; }
-    #schema-tree { width: 58; border: round $primary-darken-2; }
-    #schema-detail-box { width: 1fr; border: round $primary-darken-2; padding: 0 1; }
-    #schema-main.stale { opacity: 60%; }
+    #schema-age { height: 1; }
+    #schema-summary { height: auto; max-height: 4; }
+    #schema-filter { height: 3; }
+    #schema-main { height: 1fr; }
+    #schema-tree { width: 2fr; max-width: 58; border: round $primary-darken-2; }
+    #schema-detail-box { width: 3fr; border: round $primary-darken-2; padding: 0 1; }
     #schema-progress { height: 1; }
     SchemaScreen .hidden { display: none; }
     """
 
-    BINDINGS = [
-        Binding("r", "recheck", "Re-check", id="schema.refresh", tooltip="Compare this target with sql/ again now"),
-        Binding("slash", "filter", "Filter", id="schema.filter", tooltip="Show only findings whose name or kind matches"),
-        Binding("space", "toggle", "Select fix", id="schema.toggle",
-                tooltip="Include or exclude the highlighted finding's fix (destructive ones start excluded)"),
-        Binding("a", "apply", "Apply fixes", id="schema.apply",
-                tooltip="Preview the selected fixes as DDL, confirm, run them with an audit record"),
-        Binding("escape", "clear_filter", "Clear filter", id="schema.clear_filter", show=False,
-                tooltip="Clear the filter"),
-    ]
-
-    class Checked(Message):
-        def __init__(self, target: str, report: TargetReport) -> None:
-            self.target = target
-            self.report = report
-            super().__init__()
+    BINDINGS = keymap.bindings("refresh", "filter", "clear_filter", "select", "tab_next", "tab_prev", "pause",
+                               "schema.apply", describe={"refresh": "Re-check", "select": "Select fix"},
+                               tooltip={"refresh": "Compare this target with sql/ again now",
+                                        "select": "Include or exclude the highlighted finding's fix "
+                                                  "(destructive ones start excluded)",
+                                        "tab_next": "Next PostgreSQL target", "tab_prev": "Previous target"})
 
     class Progress(Message):
         def __init__(self, target: str, i: int, n: int, result: StepResult | None, title: str) -> None:
@@ -100,114 +86,88 @@ class SchemaScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(id="schema")
-        self.reports: dict[str, TargetReport] = {}
-        self.stale: dict[str, str] = {}         # target -> error of the last failed re-check
-        self.running: set[str] = set()
-        self.dirty: set[str] = set()
         self.selected: dict[str, set[str]] = {}
+        self.seen: dict[str, set[str]] = {}
         self.filter_text = ""
         self.current: str | None = None
         self.applying: str | None = None
         self.apply_log: list[StepResult] = []
-        self._timer: Timer | None = None
+        self.target_names: list[str] = []
 
     @property
-    def source(self) -> Any:
-        return self.app.services.source("schema", _source_factory)
+    def source(self) -> SchemaSource:
+        return self.services.source("schema")
 
     @property
     def read_only(self) -> bool:
-        return self.app.services.settings.read_only
+        return bool(self.services.settings.read_only)
+
+    @property
+    def reports(self) -> dict[str, TargetReport]:
+        """The last good report of every target checked so far."""
+        out: dict[str, TargetReport] = {}
+        for n in self.target_names:
+            st = self.states.get(f"check:{n}")
+            if st is not None and st.value is not None:
+                out[n] = st.value
+        return out
 
     def compose(self) -> ComposeResult:
         yield Header()
-        targets = self.source.targets()
+        targets = self.source.targets() if self.source is not None else []
         with Vertical(id="schema-body"):
-            yield Tabs(*[Tab(f"{n} ({s})", id=f"t-{n}") for n, s in targets], id="schema-targets")
+            yield Tabs(*[Tab(text.markup(f"{n} ({s})"), id=f"t-{n}") for n, s in targets], id="schema-targets")
+            yield LiveIndicator(id="schema-age")
             yield Static("", id="schema-summary")
             yield Input(placeholder="filter: name or kind (Esc clears)", id="schema-filter", classes="hidden")
             with Horizontal(id="schema-main"):
-                yield Tree("findings", id="schema-tree")
+                yield ListTree("findings", id="schema-tree")
                 with VerticalScroll(id="schema-detail-box"):
                     yield Static("", id="schema-detail")
             yield ProgressBar(id="schema-progress", show_eta=False, classes="hidden")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        tree = self.query_one("#schema-tree", Tree)
+        tree = self.query_one("#schema-tree", ListTree)
         tree.show_root = False
         tree.guide_depth = 2
-        targets = self.source.targets()
+        self.query_one("#schema-targets", Tabs).can_focus = False
+        targets = self.source.targets() if self.source is not None else []
         if not targets:
             self.query_one("#schema-summary", Static).update(
                 "No PostgreSQL target is configured (see README: Configuration).")
             return
-        self.current = targets[0][0]
+        self.target_names = [n for n, _ in targets]
+        self.current = self.target_names[0]
+        self._point_indicator()
         tree.focus()
-        for name, _ in targets:
-            self._check(name)
+        for name in self.target_names:
+            self.add_source(Source(f"check:{name}", fetch=_check, params=(self.source, name), every=RECHECK_S,
+                                   render=self._on_checked))
 
     # ----------------------------------------------------------------- checking
 
-    def _check(self, name: str) -> None:
-        if name in self.running:
-            self.dirty.add(name)    # asked again while running (e.g. after an apply): run once more
-            return
-        self.running.add(name)
-        self._render_summary()
-        self._run_check(name)
-
-    @work(thread=True, exit_on_error=False, group="schema-check")
-    def _run_check(self, name: str) -> None:
-        try:
-            report = self.source.check(name)
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-            report = TargetReport(name, "?", error=f"{type(exc).__name__}: {exc}", error_kind="error")
-        self.post_message(self.Checked(name, report))
-
-    @on(Checked)
-    def _on_checked(self, m: Checked) -> None:
-        self.running.discard(m.target)
-        r = m.report
-        if r.error and m.target in self.reports and self.reports[m.target].error is None:
-            self.stale[m.target] = f"{r.error_kind}: {r.error}"     # keep the last good report
-        else:
-            self.stale.pop(m.target, None)
-            self.reports[m.target] = r
-            sel = self.selected.setdefault(m.target, set())
+    def _on_checked(self, st: State[TargetReport]) -> None:
+        name = st.name.removeprefix("check:")
+        r = st.value
+        if r is not None and st.error is None:
+            sel = self.selected.setdefault(name, set())
             ids = {f.id for f in r.findings}
             sel.intersection_update(ids)
-            sel.update(fixes.default_selection(r.findings) - self.selected.get(f"_seen:{m.target}", set()))
-            self.selected[f"_seen:{m.target}"] = ids
-        if m.target == self.current:
+            sel.update(fixes.default_selection(r.findings) - self.seen.get(name, set()))
+            self.seen[name] = ids
+        if name == self.current:
             self._render_all()
-        else:
-            self._render_summary()
-        if m.target in self.dirty:
-            self.dirty.discard(m.target)
-            self._check(m.target)
-            return
-        self._schedule()
 
-    def _schedule(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if self.is_current and self.current and not self.running:
-            self._timer = self.set_timer(RECHECK_S, self.action_recheck)
+    def _point_indicator(self) -> None:
+        ind = self.query_one("#schema-age", LiveIndicator)
+        ind.source_names = [f"check:{self.current}"] if self.current else []
+        ind.label = self.current or ""
+        ind.refresh_text()
 
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    def on_screen_resume(self) -> None:
-        if self.current and self._timer is None and not self.running and not self.applying:
-            self._check(self.current)
-
-    def action_recheck(self) -> None:
+    def action_refresh_now(self) -> None:
         if self.current and not self.applying:
-            self._check(self.current)
+            self.run_source(f"check:{self.current}")
 
     # ----------------------------------------------------------------- navigation
 
@@ -216,7 +176,14 @@ class SchemaScreen(Screen):
         if event.tab is None or event.tab.id is None:
             return
         self.current = event.tab.id.removeprefix("t-")
+        self._point_indicator()
         self._render_all()
+
+    def action_tab(self, step: int) -> None:
+        if not self.target_names or self.current is None:
+            return
+        i = (self.target_names.index(self.current) + step) % len(self.target_names)
+        self.query_one("#schema-targets", Tabs).active = f"t-{self.target_names[i]}"
 
     def action_filter(self) -> None:
         box = self.query_one("#schema-filter", Input)
@@ -230,7 +197,7 @@ class SchemaScreen(Screen):
 
     @on(Input.Submitted, "#schema-filter")
     def _on_filter_done(self) -> None:
-        self.query_one("#schema-tree", Tree).focus()
+        self.query_one("#schema-tree", ListTree).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#schema-filter", Input)
@@ -238,9 +205,9 @@ class SchemaScreen(Screen):
         box.add_class("hidden")
         self.filter_text = ""
         self._render_tree()
-        self.query_one("#schema-tree", Tree).focus()
+        self.query_one("#schema-tree", ListTree).focus()
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         f = self._highlighted()
         if f is None or not f.steps or self.current is None:
             return
@@ -249,15 +216,14 @@ class SchemaScreen(Screen):
         self._render_tree(keep=f.id)
         self._render_summary()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "apply":
-            if self.read_only or self.applying:
-                return None     # shown disabled; the summary says why
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply" and (self.read_only or self.applying):
+            return None     # shown disabled; the summary says why
         return True
 
     # ----------------------------------------------------------------- apply
 
-    def _plan(self):
+    def _plan(self) -> tuple[Any, list[Finding]]:
         r = self.reports.get(self.current or "")
         if r is None:
             return None, []
@@ -290,7 +256,7 @@ class SchemaScreen(Screen):
         self.app.push_screen(ConfirmModal(title, plan.text(), confirm_label="Apply", preview_sql=True,
                                           type_to_confirm=typed), done)
 
-    def _start_apply(self, target: str, plan) -> None:
+    def _start_apply(self, target: str, plan: Any) -> None:
         self.applying = target
         self.apply_log = []
         bar = self.query_one("#schema-progress", ProgressBar)
@@ -301,13 +267,13 @@ class SchemaScreen(Screen):
         self._run_apply(target, plan)
 
     @work(thread=True, exit_on_error=False, group="schema-apply")
-    def _run_apply(self, target: str, plan) -> None:
-        def progress(i, n, step, result):
+    def _run_apply(self, target: str, plan: Any) -> None:
+        def progress(i: int, n: int, step: Any, result: StepResult | None) -> None:
             self.post_message(self.Progress(target, i, n, result, step.title))
         try:
             results = self.source.apply(target, plan, progress)
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(self.Applied(target, None, getattr(exc, "message", None) or str(exc)))
+        except Exception as exc:  # shown, never a traceback
+            self.post_message(self.Applied(target, None, text.error_text(exc)))
             return
         self.post_message(self.Applied(target, results, None))
 
@@ -323,8 +289,8 @@ class SchemaScreen(Screen):
         self.applying = None
         self.query_one("#schema-progress", ProgressBar).add_class("hidden")
         self.refresh_bindings()
-        if m.error:
-            self.notify(m.error, title="Schema fixes not applied", severity="error", timeout=10)
+        if m.error or m.results is None:
+            self.notify(m.error or "no result", title="Schema fixes not applied", severity="error", timeout=10)
         else:
             ok = sum(1 for r in m.results if r.ok)
             failed = [r for r in m.results if not r.ok and not r.skipped]
@@ -332,7 +298,7 @@ class SchemaScreen(Screen):
                         title=f"Schema fixes on {m.target}", severity="error" if failed else "information",
                         timeout=10)
             self.apply_log = list(m.results)
-        self._check(m.target)
+        self.run_source(f"check:{m.target}")
 
     # ----------------------------------------------------------------- rendering
 
@@ -347,15 +313,17 @@ class SchemaScreen(Screen):
         self._render_tree()
 
     def _render_summary(self) -> None:
-        t = Text()
         name = self.current
-        r = self.reports.get(name or "")
         if name is None:
             return
+        st = self.states.get(f"check:{name}")
+        r = st.value if st is not None else None
+        t = Text()
         if r is None:
-            t.append(f"{name}: checking against sql/…", style="dim")
-        elif r.error:
-            t.append(f"{name}: check failed — {r.error_kind}: {r.error}", style="bold red")
+            if st is not None and st.error:
+                t.append("check failed", style="bold red")
+            else:
+                t.append("checking against sql/…", style="dim")
         else:
             c = r.counts
             if r.clean:
@@ -366,39 +334,32 @@ class SchemaScreen(Screen):
                     t.append(f" {c[s]} {s} ", style=f"{STATUS_STYLE[s]} reverse" if c[s] else "dim")
                     t.append(" ")
                 sel = self.selected.get(name, set())
-                t.append(f"  {len(sel)} fix{'es' if len(sel) != 1 else ''} selected", style="bold")
+                t.append(f" {len(sel)} fix{'es' if len(sel) != 1 else ''} selected", style="bold")
             m = r.migrations
             if m is not None:
-                t.append(f"\nmigrations: {len(m.applied)} applied")
-                if m.applied:
-                    last = m.applied[-1]
-                    t.append(f" (last {last.version})", style="dim")
-                t.append(f", {len(m.pending)} pending", style="yellow" if m.pending else "")
-                t.append(f", {len(m.changed)} changed since applied", style="red" if m.changed else "")
-            t.append("\n")
+                t.append(f"\nmigrations {len(m.applied)} applied")
+                t.append(f" · {len(m.pending)} pending", style="yellow" if m.pending else "")
+                t.append(f" · {len(m.changed)} changed", style="red" if m.changed else "")
             if r.schema_version:
                 v = r.schema_version[0]
-                t.append(f"meta.schema_version {v['version']} ({v['description']}, {len(r.schema_version)} rows)  ·  ")
-            t.append(f"checked {r.checked_at:%Y-%m-%d %H:%M:%S} UTC", style="dim")
-        if name in self.stale:
-            t.append(f"\nstale: last re-check failed — {self.stale[name]}", style="bold red")
-        if name in self.running and r is not None:
-            t.append("  ·  re-checking…", style="dim")
+                t.append(" · schema_version ")
+                t.append_text(text.plain(v["version"]))
+            t.append(f" · checked {fmt.clock(r.checked_at)} UTC", style="dim")
         if self.read_only:
             t.append("\nread-only mode: applying fixes is disabled", style="yellow")
         elif self.applying:
             t.append(f"\napplying fixes to {self.applying}…", style="bold yellow")
         self.query_one("#schema-summary", Static).update(t)
-        self.query_one("#schema-main").set_class(name in self.stale, "stale")
+        self.query_one("#schema-main").set_class(bool(st and st.stale), "stale")
 
     def _render_tree(self, keep: str | None = None) -> None:
-        tree = self.query_one("#schema-tree", Tree)
+        tree = self.query_one("#schema-tree", ListTree)
         r = self.reports.get(self.current or "")
         if keep is None:
             f = self._highlighted()
             keep = f.id if f else None
         tree.clear()
-        if r is None or r.error:
+        if r is None:
             self._render_detail()
             return
         sel = self.selected.get(r.target, set())
@@ -412,7 +373,7 @@ class SchemaScreen(Screen):
             for f in group:
                 mark = "[x]" if f.id in sel else ("[-]" if not f.steps else "[ ]")
                 label = Text.assemble((mark + " ", "bold" if f.id in sel else "dim"), (f.kind + " ", "dim"),
-                                      f.object)
+                                      text.plain(f.object))
                 if f.destructive:
                     label.append(" (destructive)", style="red")
                 leaf = node.add_leaf(label, data=f)
@@ -421,12 +382,12 @@ class SchemaScreen(Screen):
         if not visible:
             tree.root.add_leaf(Text("no findings" if not r.findings else "nothing matches the filter", style="dim"))
         if target_line is not None:
-            self.call_after_refresh(lambda: tree.move_cursor(target_line))
+            line = target_line
+            self.call_after_refresh(lambda: tree.move_cursor(line))
         self._render_detail()
 
     def _highlighted(self) -> Finding | None:
-        tree = self.query_one("#schema-tree", Tree)
-        node = tree.cursor_node
+        node = self.query_one("#schema-tree", ListTree).cursor_node
         return node.data if node is not None and isinstance(node.data, Finding) else None
 
     @on(Tree.NodeHighlighted, "#schema-tree")
@@ -440,34 +401,40 @@ class SchemaScreen(Screen):
             t = Text("last apply\n", style="bold")
             for res in self.apply_log:
                 mark, style = (("✔", "green") if res.ok else ("–", "dim") if res.skipped else ("✖", "red"))
-                t.append(f"{mark} {res.step.title}", style=style)
+                t.append(f"{mark} ", style=style)
+                t.append_text(text.plain(res.step.title, style))
                 t.append(f"  {res.elapsed_ms:.0f} ms\n" if not res.skipped else "\n", style="dim")
                 if not res.ok and not res.skipped:
-                    t.append(f"  {res.message}\n", style="red")
+                    t.append_text(text.plain(f"  {res.message}", "red"))
+                    t.append("\n")
             parts.append(t)
         f = self._highlighted()
-        r = self.reports.get(self.current or "")
+        st = self.states.get(f"check:{self.current}")
+        r = st.value if st is not None else None
         if f is None:
-            if r is not None and r.clean:
+            if st is not None and st.error and r is None:
+                parts.append(text.plain(st.error, "red", newlines=True))
+            elif r is not None and r.clean:
+                e, live = r.expected, r.live
                 parts.append(Text(f"{r.target}: no difference between the live catalog and sql/ "
-                                  f"({len(r.expected.tables) if r.expected else 0} tables, "
-                                  f"{len(r.expected.indexes) if r.expected else 0} indexes, "
-                                  f"{len(r.expected.functions) if r.expected else 0} functions compared; "
-                                  f"{len(r.live.partitions) if r.live else 0} partitions checked against their parents).",
-                                  style="green"))
-            elif r is not None and r.error:
-                parts.append(Text(f"{r.error_kind}: {r.error}", style="red"))
+                                  f"({len(e.tables) if e else 0} tables, {len(e.indexes) if e else 0} indexes, "
+                                  f"{len(e.functions) if e else 0} functions compared; "
+                                  f"{len(live.partitions) if live else 0} partitions checked against their "
+                                  f"parents).", style="green"))
             else:
                 parts.append(Text("Highlight a finding to see the difference and its fix.", style="dim"))
             box.update(Group(*parts))
             return
         head = Text()
-        head.append(f"{f.object}\n", style="bold")
-        head.append(f"{f.kind} · ", style="dim")
+        head.append_text(text.plain(f.object, "bold"))
+        head.append(f"\n{f.kind} · ", style="dim")
         head.append(f.status, style=STATUS_STYLE[f.status])
-        head.append(f" · {f.detail}\n", style="")
-        head.append(f"defined in {f.source}\n" if f.source else "not defined in sql/\n" if f.status == "unexpected"
-                    else "definition not found in sql/ by name\n", style="dim")
+        head.append(" · ")
+        head.append_text(text.plain(f.detail, newlines=True))
+        head.append("\n")
+        where = (f"defined in {f.source}" if f.source else "not defined in sql/" if f.status == "unexpected"
+                 else "definition not found in sql/ by name")
+        head.append_text(text.plain(where, "dim"))
         parts.append(head)
         if f.expected:
             parts.append(Text("expected", style="bold green"))
@@ -480,21 +447,22 @@ class SchemaScreen(Screen):
             for s in f.steps:
                 notes = [n for n in (s.hazard is not Hazard.NONE and s.hazard.value, s.lock and f"lock: {s.lock}",
                                      not s.transactional and "outside a transaction") if n]
-                parts.append(Text(f"-- {s.title}" + (f"  ({'; '.join(notes)})" if notes else ""),
-                                  style="red" if s.destructive else "yellow" if s.hazard is not Hazard.NONE else "dim"))
-                parts.append(Text(s.sql.rstrip(";") + ";", style="cyan"))
+                style = "red" if s.destructive else "yellow" if s.hazard is not Hazard.NONE else "dim"
+                parts.append(text.plain(f"-- {s.title}" + (f"  ({'; '.join(notes)})" if notes else ""), style,
+                                        newlines=True))
+                parts.append(text.plain(s.sql.rstrip(";") + ";", "cyan", newlines=True))
         else:
-            parts.append(Text("\nno automatic fix: " + f.detail, style="yellow"))
+            parts.append(text.plain("\nno automatic fix: " + f.detail, "yellow", newlines=True))
         box.update(Group(*parts))
 
 
-def _diff_text(text: str, other: str, style: str) -> Text:
-    """``text`` with the lines that differ from ``other`` highlighted."""
+def _diff_text(body: str, other: str, style: str) -> Text:
+    """``body`` with the lines that differ from ``other`` highlighted."""
     others = {ln.strip() for ln in other.splitlines()}
     out = Text()
-    for ln in text.splitlines() or [""]:
+    for ln in body.splitlines() or [""]:
         changed = ln.strip() not in others
-        out.append(ln + "\n", style=f"bold {style}" if changed else "dim")
+        out.append(text.visible(ln) + "\n", style=f"bold {style}" if changed else "dim")
     return out
 
 

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ...core import text
+
 
 class ConfirmModal(ModalScreen[bool]):
     """``push_screen(ConfirmModal(...), callback)``; the callback gets True only on an
@@ -22,9 +24,9 @@ class ConfirmModal(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
-    #confirm-box { width: 110; max-width: 95%; height: auto; max-height: 90%;
+    #confirm-box { width: 110; max-width: 100%; height: auto; max-height: 100%;
                    border: thick $warning; background: $panel; padding: 1 2; }
-    #confirm-title { text-style: bold; margin-bottom: 1; }
+    #confirm-title { text-style: bold; margin-bottom: 1; width: 100%; }
     #confirm-preview { height: auto; max-height: 18; border: round $primary-darken-2; }
     #confirm-buttons { height: 3; margin-top: 1; align-horizontal: right; }
     #confirm-buttons Button { margin-left: 2; }
@@ -47,21 +49,28 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(id="confirm-box"):
             # Titles, names and reasons carry data (Redis keys, table names, server errors):
             # rendered as plain Text, never parsed as markup, so "session:[u1]" stays itself.
-            yield Label(Text(self.title_text), id="confirm-title")
-            body = (Syntax(self.preview, "sql", word_wrap=True, theme="ansi_dark")
-                    if self.preview_sql else Text(self.preview))
+            yield Label(text.plain(self.title_text, newlines=True), id="confirm-title")
+            shown = text.visible(self.preview, newlines=True)
+            body = (Syntax(shown, "sql", word_wrap=True, theme="ansi_dark")
+                    if self.preview_sql else Text(shown))
             with VerticalScroll(id="confirm-preview"):
                 yield Static(body)
             if self.refused:
-                yield Static(Text(self.refused), classes="refused")
+                yield Static(text.plain(self.refused, newlines=True), classes="refused")
             elif self.type_to_confirm:
-                yield Label(Text.assemble("Destructive. Type ", (self.type_to_confirm, "bold"), " to confirm:"))
+                yield Label(Text.assemble("Destructive. Type ", text.plain(self.type_to_confirm, "bold"),
+                                          " to confirm:"))
                 yield Input(placeholder=self.type_to_confirm, id="confirm-typed")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 if not self.refused:
                     yield Button(self.confirm_label, id="confirm", variant="warning",
                                  disabled=bool(self.type_to_confirm))
+
+    def on_resize(self) -> None:
+        """The preview gives way so the buttons stay on screen down to 80x24."""
+        extra = 11 + (5 if self.type_to_confirm and not self.refused else 0) + (2 if self.refused else 0)
+        self.query_one("#confirm-preview").styles.max_height = max(3, min(18, self.size.height - extra))
 
     def on_mount(self) -> None:
         """Start where the person acts: in the name field for a destructive action, else on

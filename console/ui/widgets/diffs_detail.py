@@ -12,6 +12,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ...core import format as fmt
+from ...core import text
+
 from ...core.zengin.records import DiffEntry, DiffRecord
 from ...core.zengin.validate import key_text
 
@@ -21,20 +24,15 @@ STATUS_STYLE = {"pending": "yellow", "approved": "cyan", "executing": "magenta",
 
 
 def ttl_left(ttl: int | None, now: datetime) -> str:
-    if ttl is None:
-        return "—"
-    s = int(ttl - now.timestamp())
-    if s <= 0:
-        return "expired"
-    d, rem = divmod(s, 86400)
-    return f"{d}d{rem // 3600:02d}h" if d else f"{rem // 3600}h{rem % 3600 // 60:02d}m"
+    """What is left of a diff's DynamoDB TTL (console.core.format.ttl_until)."""
+    return fmt.ttl_until(ttl, now)
 
 
 def char_diff(old: Any, new: Any) -> tuple[Text, Text]:
     """``(old, new)`` with deleted characters red on the old side and inserted ones green
     on the new side."""
-    o = "" if old is None else str(old)
-    n = "" if new is None else str(new)
+    o = text.visible(old)
+    n = text.visible(new)
     ot, nt = Text(), Text()
     if old is None:
         ot.append("—", style="dim")
@@ -72,7 +70,7 @@ def side_by_side(entry: DiffEntry) -> Table:
             ot, nt = char_diff(o, n)
             label = Text(f, style="bold yellow" if changed else "")
         else:
-            ot, nt = Text(str(o) if o is not None else "—"), Text(str(n) if n is not None else "—")
+            ot, nt = Text(text.visible(o) if o is not None else "—"), Text(text.visible(n) if n is not None else "—")
             label = Text(f, style="dim")
         t.add_row(label, ot, nt)
     return t
@@ -80,9 +78,9 @@ def side_by_side(entry: DiffEntry) -> Table:
 
 def header(rec: DiffRecord, status: str, now: datetime) -> Text:
     t = Text()
-    t.append(f"{rec.id}", style="bold")
-    t.append(f"  {rec.timestamp}  ")
-    t.append(f"{rec.diffType or '?'}", style="bold")
+    t.append(text.visible(rec.id), style="bold")
+    t.append(f"  {text.visible(rec.timestamp)}  ")
+    t.append(text.visible(rec.diffType or "?"), style="bold")
     t.append("\n")
     t.append(status, style=f"bold {STATUS_STYLE.get(status, '')}")
     t.append(f"  ttl {ttl_left(rec.ttl, now)}")
@@ -94,7 +92,7 @@ def header(rec: DiffRecord, status: str, now: datetime) -> Text:
     if rec.executedBy:
         who.append(f"executed by {rec.executedBy} {rec.executedAt or ''}")
     for w in who:
-        t.append("\n" + w.strip(), style="dim")
+        t.append("\n" + text.visible(w.strip()), style="dim")
     return t
 
 
@@ -103,7 +101,7 @@ def validation_text(problems: tuple[str, ...] | list[str], limit: int = 12) -> T
         return Text("✓ valid", style="green")
     t = Text(f"✗ INVALID — cannot be approved or executed ({len(problems)} problem(s)):", style="bold red")
     for p in list(problems)[:limit]:
-        t.append(f"\n  • {p[:200]}", style="red")
+        t.append(f"\n  • {text.cut(p, 200)}", style="red")
     if len(problems) > limit:
         t.append(f"\n  … {len(problems) - limit} more", style="red")
     return t
@@ -115,7 +113,8 @@ def bulk_summary(rec: DiffRecord, n_records: int) -> Text:
     t.append("bulk: ", style="bold")
     t.append(f"{s.get('totalRecords', '?')} records — +{s.get('additions', '?')} additions, "
              f"~{s.get('updates', '?')} updates, -{s.get('deletions', '?')} deletions")
-    by = s.get("byTable") if isinstance(s.get("byTable"), Mapping) else {}
+    raw = s.get("byTable")
+    by: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     for table, c in by.items():
         if isinstance(c, Mapping) and any(c.values()):
             t.append(f"\n  {table}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v), style="dim")
@@ -136,11 +135,12 @@ def result_text(rec: DiffRecord, history: Mapping[str, Any] | None) -> Text | No
         if r.get("reconstructed"):
             t.append(" (reconstructed by reconcile)", style="dim")
         if r.get("error"):
-            t.append(f"\n  {str(r['error'])[:400]}", style="red")
+            t.append(f"\n  {text.cut(r['error'], 400)}", style="red")
     if history:
-        t.append(f"\nchange_history #{history.get('id')}: {history.get('table_name')} "
-                 f"{history.get('record_id') or ''}, {history.get('rows_affected')} row(s), "
-                 f"by {history.get('executed_by')} at {history.get('executed_at')}", style="cyan")
+        t.append("\n" + text.visible(f"change_history #{history.get('id')}: {history.get('table_name')} "
+                                     f"{history.get('record_id') or ''}, {history.get('rows_affected')} row(s), "
+                                     f"by {history.get('executed_by')} at {history.get('executed_at')}"),
+                 style="cyan")
     return t
 
 
@@ -151,8 +151,9 @@ def record_cells(i: int, e: DiffEntry) -> tuple:
         if isinstance(ch, Mapping):
             parts.append(f"{f}: {ch.get('old') or '—'} → {ch.get('new') or '—'}")
     op_style = {"addition": "green", "deletion": "red", "update": "yellow"}.get(e.diffType, "red")
-    return (str(i + 1), Text(e.diffType or "?", style=op_style), e.table, key_text(e.key),
-            Text("✗ " + e.problems[0][:40], style="red") if e.problems else Text("; ".join(parts)[:120]))
+    return (str(i + 1), text.plain(e.diffType or "?", op_style), text.plain(e.table), text.plain(key_text(e.key)),
+            text.plain("✗ " + e.problems[0], "red", width=40) if e.problems
+            else text.plain("; ".join(parts), width=120))
 
 
 def detail_renderable(rec: DiffRecord, status: str, problems, entries: tuple[DiffEntry, ...],

@@ -1,0 +1,63 @@
+"""The one stale/age indicator: a one-line widget showing how old the data of one or more
+live sources is (``● 12s ago``, ``⟳ loading…``, ``✖ stale 3m05s · timeout: …``,
+``⏸ paused``). Every panel of every screen uses it; the screen updates it when a source
+starts or finishes, and once a second while shown (the age moves)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .state import State, age_text
+
+
+class LiveIndicator(Static):
+    DEFAULT_CSS = """
+    LiveIndicator { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, *sources: str, label: str = "", extra: Callable[[], Text | None] | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", id=id, classes=classes, markup=False)
+        self.source_names = list(sources)
+        self.label = label
+        self.extra = extra
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.screen.is_current:
+            self.refresh_text()
+
+    def _worst(self, states: dict[str, State[Any]]) -> State[Any] | None:
+        """The state that speaks for several sources: a failing one, else the oldest."""
+        names = self.source_names or list(states)
+        picked = [states[n] for n in names if n in states]
+        if not picked:
+            return None
+        failing = [s for s in picked if s.stale]
+        if failing:
+            return failing[0]
+        never = [s for s in picked if s.ok_at is None]
+        if never:
+            return never[0]
+        return min(picked, key=lambda s: s.ok_at or 0.0)
+
+    def refresh_text(self) -> None:
+        screen: Any = self.screen
+        states = getattr(screen, "states", {})
+        st = self._worst(states)
+        now = screen.clock() if hasattr(screen, "clock") else 0.0
+        every = None
+        if st is not None and st.name in getattr(screen, "sources", {}):
+            every = screen.sources[st.name].interval()
+        t = age_text(st, now, label=self.label, every=every)
+        if self.extra is not None:
+            more = self.extra()
+            if more is not None:
+                t = Text.assemble(t, "  ", more)
+        self.update(t)

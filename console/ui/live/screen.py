@@ -1,0 +1,247 @@
+"""The one refresh loop: :class:`LiveScreen` runs every declared :class:`Source` in a thread
+worker, never two runs of one source at once, re-armed with a one-shot timer only while
+the screen is shown and not paused.
+
+The rules, in one place:
+
+- a run starts on mount, on ``refresh()`` (a refresh key, after an action), and when its
+  timer fires; a run asked for while one is running runs once more right after it;
+- after a run the result is kept (value, or error with the last value kept), the panel's
+  ``stale`` class set, the source's ``render`` called, the indicator updated, and the next
+  run armed: the interval when healthy, doubling after failures (back-off);
+- hidden (another screen or a dialog on top) or paused: no timer is armed; a run in flight
+  finishes and is rendered;
+- shown again or unpaused: every source whose data is older than its interval, or whose
+  last try failed, or that never loaded, runs now; the others are armed for what is left
+  of their interval. (So a source whose first load failed while hidden reloads on show.)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from textual import on
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Tree
+
+from ...core.text import error_text
+from .state import Source, State
+
+
+class LiveResult(Message):
+    def __init__(self, name: str, value: Any, error: str | None) -> None:
+        self.name, self.value, self.error = name, value, error
+        super().__init__()
+
+
+class LiveScreen(Screen):
+    """A screen with live sources. Subclasses call :meth:`add_source` (usually in
+    ``on_mount``) and implement ``action_refresh_now`` by calling :meth:`refresh_all` if
+    they need more than that. ``LIST_ID`` names the list that gets the focus back after
+    every dialog."""
+
+    LIST_ID: str | None = None      # may change with the sub-tab shown
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources: dict[str, Source[Any]] = {}
+        self.states: dict[str, State[Any]] = {}
+        self._live_timers: dict[str, Timer] = {}
+        self.paused = False
+        self._shown = False
+        self.list_id: str | None = self.LIST_ID
+
+    # ------------------------------------------------------------------ declaring
+
+    @property
+    def services(self) -> Any:
+        return self.app.services           # type: ignore[attr-defined]
+
+    def clock(self) -> float:
+        return float(self.services.clock())
+
+    def add_source(self, source: Source[Any], *, start: bool = True) -> State[Any]:
+        self.sources[source.name] = source
+        state = self.states.setdefault(source.name, State(source.name))
+        state.paused = self.paused
+        if start:
+            self.run_source(source.name)
+        return state
+
+    def remove_source(self, name: str) -> None:
+        self._disarm(name)
+        self.sources.pop(name, None)
+        self.states.pop(name, None)
+
+    def state(self, name: str) -> State[Any]:
+        return self.states.setdefault(name, State(name))
+
+    # ------------------------------------------------------------------ running
+
+    def run_source(self, name: str) -> None:
+        """Run ``name`` now (or once more right after the run in flight)."""
+        src, st = self.sources.get(name), self.states.get(name)
+        if src is None or st is None:
+            return
+        if st.running:
+            st.again = True
+            return
+        self._disarm(name)
+        st.running = True
+        st.again = False
+        st.tried_at = self.clock()
+        args = (*src.params, *src.args())
+        self.run_worker(lambda: self._fetch(name, src, args), thread=True, exit_on_error=False,
+                        group=f"live:{name}", name=f"live:{name}", description=f"live source {name}")
+        self.on_live_changed(name)
+
+    def _fetch(self, name: str, src: Source[Any], args: tuple[Any, ...]) -> None:
+        """In the worker thread: never raises, never touches screen state."""
+        try:
+            value = src.fetch(*args)
+        except Exception as exc:  # a worker never dies silently
+            self.post_message(LiveResult(name, None, error_text(exc)))
+            return
+        self.post_message(LiveResult(name, value, None))
+
+    @on(LiveResult)
+    def _on_live_result(self, m: LiveResult) -> None:
+        m.stop()
+        src, st = self.sources.get(m.name), self.states.get(m.name)
+        if src is None or st is None:
+            return
+        st.running = False
+        if m.error is None:
+            st.value, st.error, st.failures = m.value, None, 0
+            st.ok_at = self.clock()
+            st.ok_wall = self._wall()
+        else:
+            st.error = m.error
+            st.failures += 1
+        if src.panel:
+            for w in self.query(src.panel):
+                w.set_class(st.stale, "stale")
+        if src.render is not None:
+            src.render(st)
+        if st.again:
+            st.again = False
+            self.run_source(m.name)
+            return
+        self._arm(m.name)
+        self.on_live_changed(m.name)
+
+    def _wall(self) -> Any:
+        from datetime import datetime, timezone
+        return datetime.now(timezone.utc)
+
+    def refresh_all(self, names: Iterable[str] | None = None) -> None:
+        for name in list(names if names is not None else self.sources):
+            self.run_source(name)
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        for st in self.states.values():
+            st.paused = paused
+        if paused:
+            for name in list(self._live_timers):
+                self._disarm(name)
+        else:
+            self._catch_up()
+        self.on_live_changed(None)
+
+    # ------------------------------------------------------------------ timers
+
+    def _can_arm(self) -> bool:
+        return self._shown and not self.paused
+
+    def _interval(self, name: str) -> float | None:
+        src = self.sources.get(name)
+        return None if src is None else src.interval()
+
+    def _arm(self, name: str, delay: float | None = None) -> None:
+        self._disarm(name)
+        st = self.states[name]
+        every = self._interval(name)
+        if every is None or not self._can_arm():
+            st.next_at = None
+            return
+        if delay is None:
+            delay = st.delay(every, self.sources[name].backoff_cap_s)
+        st.next_at = self.clock() + delay
+        self._live_timers[name] = self.set_timer(delay, lambda: self.run_source(name), name=f"live:{name}")
+
+    def _disarm(self, name: str) -> None:
+        t = self._live_timers.pop(name, None)
+        if t is not None:
+            t.stop()
+        st = self.states.get(name)
+        if st is not None:
+            st.next_at = None
+
+    def rearm(self) -> None:
+        """The intervals changed (e.g. Metrics' +/-): re-arm pending timers."""
+        for name in list(self._live_timers):
+            self._arm(name)
+
+    def _catch_up(self) -> None:
+        if not self._can_arm():
+            return
+        now = self.clock()
+        for name, st in self.states.items():
+            if name not in self.sources or st.running or name in self._live_timers:
+                continue
+            every = self._interval(name)
+            age = st.age(now)
+            if st.error is not None or age is None:
+                self.run_source(name)
+            elif every is not None:
+                if age >= every:
+                    self.run_source(name)
+                else:
+                    self._arm(name, every - age)
+
+    def on_mount(self) -> None:
+        self._shown = self.app.screen is self
+
+    def on_screen_suspend(self) -> None:
+        self._shown = False
+        for name in list(self._live_timers):
+            self._disarm(name)
+
+    def on_screen_resume(self) -> None:
+        self._shown = True
+        self._catch_up()
+        self.focus_list()
+
+    # ------------------------------------------------------------------ hooks
+
+    def on_live_changed(self, name: str | None) -> None:
+        """A source started, finished, or the pause changed: update indicators."""
+        from .indicator import LiveIndicator
+        for ind in self.query(LiveIndicator):
+            ind.refresh_text()
+
+    def focus_list(self) -> None:
+        """After a dialog the keys go to the list again (unless a filter is being typed)."""
+        focused = self.focused
+        if isinstance(focused, Input) and focused.display:
+            return
+        if self.list_id is None:
+            return
+        try:
+            target: Widget = self.query_one(f"#{self.list_id}")
+        except Exception:  # the screen has no list (yet)
+            return
+        if focused is not target and isinstance(target, (DataTable, Tree)) and target.display:
+            target.focus()
+
+    # ------------------------------------------------------------------ shared actions
+
+    def action_refresh_now(self) -> None:
+        self.refresh_all()
+
+    def action_toggle_pause(self) -> None:
+        self.set_paused(not self.paused)

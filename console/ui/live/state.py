@@ -1,0 +1,119 @@
+"""What the live layer knows about one source, and how its age reads (no Textual here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Generic, TypeVar
+
+from rich.text import Text
+
+from ...core import format as fmt
+from ...core.health import next_delay
+
+T = TypeVar("T")
+
+
+@dataclass
+class Source(Generic[T]):
+    """One live source, as a screen declares it.
+
+    - ``fetch(*args)`` runs in a thread worker and returns the value (or raises);
+    - ``fetch(*params, *args())``: ``params`` are fixed (a target name); ``args()`` runs on
+      the UI thread just before each run, so changing parameters (a time range, a filter)
+      are read where they are changed, never from the worker;
+    - ``every`` (seconds, or a function returning them) is the interval while the source
+      is healthy; after failures the delay doubles up to ``backoff_cap_s``
+      (:func:`console.core.health.next_delay`); ``None`` means "only when asked" (a refresh
+      key, a first show);
+    - ``render(state)`` runs on the UI thread after each result, good or bad;
+    - ``panel``: CSS selector of the widget that shows this source; the layer sets its
+      ``stale`` class (one dimmed look everywhere).
+    """
+
+    name: str
+    fetch: Callable[..., T]
+    every: float | Callable[[], float | None] | None
+    render: Callable[["State[T]"], None] | None = None
+    args: Callable[[], tuple[Any, ...]] = field(default=lambda: ())
+    params: tuple[Any, ...] = ()
+    backoff_cap_s: float = 60.0
+    panel: str | None = None
+
+    def interval(self) -> float | None:
+        return self.every() if callable(self.every) else self.every
+
+
+@dataclass
+class State(Generic[T]):
+    """Value, error, time of the last good sample and a stale flag. Written only on the UI
+    thread (by the live layer); read by the screen's render code."""
+
+    name: str
+    value: T | None = None
+    error: str | None = None
+    ok_at: float | None = None           # services.clock() of the last good sample
+    ok_wall: datetime | None = None      # wall time of the last good sample
+    tried_at: float | None = None        # clock of the last attempt (good or bad)
+    failures: int = 0
+    running: bool = False
+    again: bool = False                  # asked again while running: run once more
+    next_at: float | None = None
+    paused: bool = False
+
+    @property
+    def loaded(self) -> bool:
+        return self.ok_at is not None
+
+    @property
+    def stale(self) -> bool:
+        """The last attempt failed: whatever value is shown is older than the last try."""
+        return self.error is not None
+
+    def age(self, now: float) -> float | None:
+        return None if self.ok_at is None else max(0.0, now - self.ok_at)
+
+    def delay(self, interval: float, cap: float) -> float:
+        return next_delay(interval, self.failures, cap_s=max(cap, interval))
+
+
+def age_text(state: State[Any] | None, now: float, *, label: str = "", every: float | None = None) -> Text:
+    """The one spelling of "how old is what I see": ``● 12s ago``, ``⟳ loading…``,
+    ``✖ stale 3m05s · unreachable: …``, ``⏸ paused · 40s ago``.
+
+    >>> s = State("x")
+    >>> age_text(s, 10).plain
+    '⟳ loading…'
+    >>> s.ok_at = 4.0; age_text(s, 10).plain
+    '● 6s ago'
+    >>> s.error = "timeout: slow"; s.failures = 2; age_text(s, 100).plain
+    '✖ stale 1m36s · timeout: slow'
+    """
+    t = Text(no_wrap=True, overflow="ellipsis")
+    if label:
+        t.append(f"{label} ", style="bold")
+    if state is None:
+        t.append("—", style="dim")
+        return t
+    age = state.age(now)
+    if state.error is not None:
+        t.append("✖ ", style="bold red")
+        t.append("stale " + (fmt.age(age) if age is not None else "(never loaded)"), style="bold red")
+        t.append(" · ")
+        t.append(state.error, style="red")
+        return t
+    if state.paused:
+        t.append("⏸ paused", style="bold yellow")
+        if age is not None:
+            t.append(f" · {fmt.age(age)} ago", style="yellow")
+        return t
+    if age is None:
+        t.append("⟳ loading…", style="dim")
+        return t
+    t.append("● ", style="green" if not state.running else "cyan")
+    t.append(f"{fmt.age(age)} ago" if age >= 1 else "just now", style="dim")
+    if state.running:
+        t.append(" ⟳", style="cyan")
+    if every:
+        t.append(f" · every {fmt.age(every)}", style="dim")
+    return t

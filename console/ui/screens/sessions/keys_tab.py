@@ -1,0 +1,232 @@
+"""The ``session:*`` tab: one page (PAGE_SIZE rows) of the sorted, filtered scan, the
+highlighted session in full and the TTL histogram. Its state is reactive: the screen sets
+``records`` / ``scan`` / ``connections``; ``/`` ``s`` ``o`` ``>`` ``<`` set ``filter_text``,
+``sort``, ``reverse``, ``page``; every change renders itself.
+
+Columns as the width shrinks: Key, TTL, Kind and Value stay; Last activity, then Size and
+Notebook go first (the detail pane shows them)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Static
+
+from ....core import format as fmt
+from ....core import sessions as core
+from ....core import text
+from ...widgets.lists import Col, ListTable
+from .cells import KIND_STYLE, session_cells
+
+PAGE_SIZE = 200
+SORTS = ("key", "ttl", "size", "notebook", "activity", "kind")
+COLUMNS = (Col("Key", 20), Col("TTL", 7), Col("Size", 9, drop=2), Col("Kind", 6), Col("Notebook", 22, drop=1),
+           Col("Last activity", 14, drop=3), Col("Value", 16, flex=True))
+
+
+class KeysTab(Vertical):
+    DEFAULT_CSS = """
+    KeysTab { height: 1fr; }
+    #sessions-scan { height: 1; }
+    #sessions-filter { display: none; height: 3; }
+    #sessions-filter.open { display: block; }
+    #sessions-table { height: 1fr; }
+    #sessions-lower { height: 9; }
+    #sessions-detail { width: 1fr; height: 100%; border: round $panel-lighten-2; padding: 0 1; }
+    #sessions-hist { width: 40; height: 100%; border: round $panel-lighten-2; padding: 0 1; }
+    """
+
+    records: reactive[list[core.SessionRecord]] = reactive(list, always_update=True, init=False)
+    scan: reactive[core.ScanBatch | None] = reactive(None, always_update=True, init=False)
+    scan_error: reactive[str | None] = reactive(None, init=False)
+    connections: reactive[core.ConnectionsReport | None] = reactive(None, init=False)
+    filter_text = reactive("", init=False)
+    sort = reactive("key", init=False)
+    reverse = reactive(False, init=False)
+    page = reactive(0, init=False)
+
+    def __init__(self, scan_cap: int, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.scan_cap = scan_cap
+        self._view: list[core.SessionRecord] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="sessions-scan")
+        yield Input(placeholder="filter: text, kind:text, ttl:none — Enter applies, Esc closes",
+                    id="sessions-filter")
+        yield ListTable(COLUMNS, id="sessions-table")
+        with Horizontal(id="sessions-lower"):
+            yield Static("", id="sessions-detail")
+            yield Static("", id="sessions-hist")
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        """Short terminals keep the table: a smaller detail pane, no histogram."""
+        small = self.app.size.height < 30
+        self.query_one("#sessions-lower").styles.height = 6 if small else 9
+        self.query_one("#sessions-hist").display = self.app.size.width >= 100 and not small
+
+    # ---------------------------------------------------------------- state -> screen
+
+    def watch_records(self) -> None:
+        self._view = None
+        self._draw()
+
+    def watch_filter_text(self) -> None:
+        self._view = None
+        self.page = 0
+        self._draw()
+
+    def watch_sort(self) -> None:
+        self._view = None
+        self._draw()
+
+    def watch_reverse(self) -> None:
+        self._view = None
+        self._draw()
+
+    def watch_page(self) -> None:
+        self._draw()
+
+    def watch_scan(self) -> None:
+        self._render_status()
+
+    def watch_scan_error(self) -> None:
+        self._render_status()
+
+    def watch_connections(self) -> None:
+        self._render_detail()
+
+    @property
+    def view(self) -> list[core.SessionRecord]:
+        if self._view is None:
+            recs = core.filter_records(self.records, self.filter_text) if self.filter_text else self.records
+            self._view = core.sort_records(list(recs), self.sort, self.reverse)
+        return self._view
+
+    def _draw(self) -> None:
+        if not self.is_mounted:
+            return
+        rows, page, _ = core.page(self.view, self.page, PAGE_SIZE)
+        if page != self.page:
+            self.set_reactive(KeysTab.page, page)
+        self.query_one("#sessions-table", ListTable).set_rows([(r.key, session_cells(r)) for r in rows])
+        self._render_status()
+        self._render_hist()
+        self._render_detail()
+
+    # ---------------------------------------------------------------- actions (from the screen)
+
+    def open_filter(self) -> None:
+        inp = self.query_one("#sessions-filter", Input)
+        inp.add_class("open")
+        inp.value = self.filter_text
+        inp.focus()
+
+    def clear_filter(self) -> None:
+        inp = self.query_one("#sessions-filter", Input)
+        inp.value = ""
+        inp.remove_class("open")
+        self.filter_text = ""
+        self.query_one("#sessions-table", ListTable).focus()
+
+    @on(Input.Submitted, "#sessions-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.filter_text = event.value.strip()
+        if not self.filter_text:
+            event.input.remove_class("open")
+        self.query_one("#sessions-table", ListTable).focus()
+
+    def next_sort(self) -> None:
+        self.page = 0
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+
+    def flip_order(self) -> None:
+        self.page = 0
+        self.reverse = not self.reverse
+
+    def highlighted(self) -> core.SessionRecord | None:
+        key = self.query_one("#sessions-table", ListTable).cursor_key
+        return next((r for r in self.view if r.key == key), None) if key else None
+
+    # ---------------------------------------------------------------- rendering
+
+    def _render_status(self) -> None:
+        if not self.is_mounted:
+            return
+        t = Text()
+        last, n = self.scan, len(self.records)
+        if last is None and not self.scan_error:
+            t.append("scanning session:* …", style="dim")
+        elif last is not None and last.capped:
+            t.append(f"first {fmt.count(n)} of about {fmt.count(last.estimate or n)} keys", style="bold yellow")
+            t.append(f" (scan_cap {fmt.count(self.scan_cap)})", style="dim")
+        elif last is not None and last.done:
+            t.append(f"{fmt.count(n)} session keys", style="bold")
+            t.append(f" · {fmt.count(last.scan_calls)} SCAN calls, {fmt.duration(last.elapsed_s)}", style="dim")
+        elif last is not None:
+            est = last.estimate or 0
+            pct = f" ({min(n / est, 1):.0%} of ≤{fmt.count(est)} keys in db)" if est else ""
+            t.append(f"scanning… {fmt.count(n)} keys{pct}", style="yellow")
+        if self.scan_error:
+            t.append("  scan failed: ", style="bold red")
+            t.append_text(text.plain(self.scan_error, "red"))
+        _, page, pages = core.page(self.view, self.page, PAGE_SIZE)
+        arrow = "↓" if self.reverse else "↑"
+        t.append(f"  ·  page {page + 1}/{pages} · sort {self.sort} {arrow}", style="dim")
+        if self.filter_text:
+            t.append(" · filter ", style="cyan")
+            t.append_text(text.plain(repr(self.filter_text), "cyan"))
+            t.append(f" → {fmt.count(len(self.view))}", style="cyan")
+        self.query_one("#sessions-scan", Static).update(t)
+
+    @on(DataTable.RowHighlighted, "#sessions-table")
+    def _on_row(self, _e: DataTable.RowHighlighted) -> None:
+        self._render_detail()
+
+    def _render_detail(self) -> None:
+        if not self.is_mounted:
+            return
+        r = self.highlighted()
+        w = self.query_one("#sessions-detail", Static)
+        if r is None:
+            w.update(Text("no session keys" if self.scan and self.scan.done else "", style="dim"))
+            return
+        t = Text()
+        t.append_text(text.plain(r.key, "bold"))
+        t.append(f"  [{r.kind}]  TTL {fmt.ttl(r.ttl_s)}  {fmt.size(r.size_bytes)}\n")
+        t.append("notebook       ")
+        t.append_text(text.plain(r.notebook or "—"))
+        t.append("\nlast activity  ")
+        t.append_text(text.plain(r.last_activity or "—"))
+        conn = "—"
+        if self.connections is not None:
+            users = self.connections.users
+            conn = (r.connection_id or "yes") if r.user in users else f"none (no entry in {core.CONNECTIONS_KEY})"
+        elif r.connection_id:
+            conn = r.connection_id
+        t.append("\nconnection     ")
+        t.append_text(text.plain(conn, "yellow" if conn.startswith("none") else ""))
+        t.append("\nvalue          ")
+        t.append_text(text.plain(r.summary or "—", KIND_STYLE.get(r.kind, ""), newlines=True))
+        if r.truncated:
+            t.append("\n(value larger than 64 KiB: only its start was read)", style="yellow")
+        w.update(t)
+
+    def _render_hist(self) -> None:
+        hist = core.ttl_histogram(self.records)
+        top = max((n for _, n in hist), default=0) or 1
+        t = Text("remaining TTL\n", style="bold")
+        for i, (label, n) in enumerate(hist):
+            bar = "█" * int(round(18 * n / top)) if n else ""
+            t.append(f"{label:>6} ")
+            t.append(f"{bar:<18}", style="yellow" if label == "no TTL" else "green")
+            t.append(f" {fmt.count(n)}")
+            if i < len(hist) - 1:
+                t.append("\n")
+        self.query_one("#sessions-hist", Static).update(t)

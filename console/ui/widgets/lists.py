@@ -1,0 +1,194 @@
+"""The list conventions of every screen, in two widgets.
+
+:class:`ListTable` (a DataTable) and :class:`ListTree` (a Tree) share the cursor keys of
+:mod:`console.ui.keymap`: ``up/down``, ``j/k``, ``Home``/``g`` first row, ``End``/``G`` last
+row, ``PgUp``/``PgDn``. :meth:`ListTable.set_rows` replaces the rows and keeps the cursor on
+the same row id (not the same index), so a refresh that adds or removes rows above the
+cursor never moves what the person is looking at. ``space`` in a tree selects (the screen's
+``select`` action) instead of folding the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable, Tree
+from textual.widgets.data_table import ColumnKey
+
+from .. import keymap
+
+CURSOR_BINDINGS = keymap.bindings("list.down", "list.up", "list.first", "list.last")
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column and what happens to it as the terminal narrows: ``drop`` 0 is always kept;
+    otherwise the highest ``drop`` goes first. ``flex``: takes the width the others leave
+    (at least ``width``)."""
+
+    label: str
+    width: int
+    drop: int = 0
+    flex: bool = False
+
+
+class ListTable(DataTable):
+    """A DataTable with the list keys, rows kept by id across refreshes, and columns that
+    give way by priority when the table is narrower than all of them (:class:`Col`)."""
+
+    BINDINGS = CURSOR_BINDINGS
+
+    def __init__(self, columns: Sequence[Col] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self.specs: list[Col] = list(columns)
+        self.shown: list[Col] = []
+        self._list_rows: list[tuple[str, list[Any]]] = []
+        self._list_index: dict[str, int] = {}
+
+    # --- columns that fit
+
+    def fit(self, width: int) -> list[Col]:
+        """The columns kept at ``width`` cells (each costs its width plus 2 of padding).
+
+        >>> t = ListTable([Col("a", 10), Col("b", 10, drop=1), Col("c", 10, drop=2)])
+        >>> [c.label for c in t.fit(40)], [c.label for c in t.fit(30)], [c.label for c in t.fit(5)]
+        (['a', 'b', 'c'], ['a', 'b'], ['a'])
+        """
+        cols = list(self.specs)
+        while len(cols) > 1 and sum(c.width + 2 for c in cols) > width:
+            worst = max(cols, key=lambda c: (c.drop, -cols.index(c)))
+            if worst.drop == 0:
+                break
+            cols.remove(worst)
+        return cols
+
+    def on_resize(self) -> None:
+        self._layout(self.size.width)
+
+    def on_mount(self) -> None:
+        if self.specs and not self.columns:
+            self._layout(self.size.width or 80)
+
+    def _layout(self, width: int) -> None:
+        if not self.specs or width <= 0:
+            return
+        room = width - 3          # a vertical scrollbar never pushes the last column out
+        cols = self.fit(room)
+        spare = max(0, room - sum(c.width + 2 for c in cols))
+        widths = [c.width + (spare if c.flex else 0) for c in cols]
+        if [c.label for c in cols] == [c.label for c in self.shown] and self.columns:
+            for c, w in zip(cols, widths):
+                col = self.columns.get(ColumnKey(c.label or "_"))
+                if col is not None and col.width != w:
+                    col.width = w
+                    col.auto_width = False
+            self._require_update_dimensions = True
+            self.refresh()
+            return
+        self.shown = cols
+        keep_key, keep_row = self.cursor_key, self.cursor_row
+        self.clear(columns=True)
+        for c, w in zip(cols, widths):
+            self.add_column(c.label, key=c.label or "_", width=w)
+        self._fill(keep_key, keep_row)
+
+    def _visible(self, cells: Sequence[Any]) -> list[Any]:
+        if not self.specs:
+            return list(cells)
+        pos = {c.label: i for i, c in enumerate(self.specs)}
+        return [cells[pos[c.label]] if pos[c.label] < len(cells) else "" for c in self.shown]
+
+    def _fill(self, keep_key: str | None, keep_row: int) -> None:
+        index = None
+        for i, (key, cells) in enumerate(self._list_rows):
+            self.add_row(*self._visible(cells), key=key)
+            if key == keep_key:
+                index = i
+        if self.row_count:
+            row = index if index is not None else min(max(keep_row, 0), self.row_count - 1)
+            self.move_cursor(row=row, animate=False)
+
+    def action_first(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+    @property
+    def cursor_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # cursor outside the rows while they are replaced
+            return None
+
+    def set_rows(self, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        """Replace every row (cells in the order of every :class:`Col`, shown or not); the
+        cursor stays on the row with the same key if it is still there, else at the same
+        index (clamped)."""
+        keep_key, keep_row = self.cursor_key, self.cursor_row
+        seen: dict[str, int] = {}
+        self._list_rows = []
+        for k, c in rows:
+            n = seen[k] = seen.get(k, 0) + 1
+            self._list_rows.append((k if n == 1 else f"{k}\x00{n}", list(c)))   # a key twice stays two rows
+        self._list_index = {k: i for i, (k, _) in enumerate(self._list_rows)}
+        if self.specs and not self.shown:
+            self._layout(self.size.width or 80)
+            return
+        if [k for k, _ in self._list_rows] == [str(k.value) for k in self.rows] and self.row_count:
+            # The same rows: change the cells that changed, in place (no flicker, no cost of
+            # rebuilding the table on every refresh).
+            labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
+            for key, cells in self._list_rows:
+                current = self.get_row(key)
+                for label, old, new in zip(labels, current, self._visible(cells)):
+                    if not _same(old, new):
+                        self.update_cell(key, label, new)
+            return
+        self.clear()
+        self._fill(keep_key, keep_row)
+
+    def set_cell(self, key: str, label: str, value: Any) -> None:
+        """Change one cell by row id and column label (kept even while the column is hidden)."""
+        i = self._list_index.get(key)
+        if i is None:
+            return
+        pos = [c.label for c in self.specs].index(label) if self.specs else None
+        if pos is not None:
+            self._list_rows[i][1][pos] = value
+        if any(c.label == label for c in self.shown) or not self.specs:
+            self.update_cell(key, label or "_", value)
+
+    def row_cells(self, key: str) -> list[Any] | None:
+        i = self._list_index.get(key)
+        return None if i is None else self._list_rows[i][1]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Cell equality that sees styles (rich's Text == compares text and spans only)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, str(a.style), a.spans, a.justify) == (b.plain, str(b.style), b.spans, b.justify)
+    return type(a) is type(b) and bool(a == b)
+
+
+class ListTree(Tree):
+    BINDINGS = [
+        *CURSOR_BINDINGS,
+        *keymap.bindings("list.select"),
+    ]
+
+    def action_first(self) -> None:
+        if self.last_line >= 0:
+            self.cursor_line = 0
+
+    def action_last(self) -> None:
+        if self.last_line >= 0:
+            self.cursor_line = self.last_line

@@ -1,0 +1,158 @@
+"""The one live-data layer (console.ui.live), driven through Pilot with a tiny app: never
+two runs of a source at once, nothing armed while hidden or paused, a first load that
+failed while hidden reloads when shown, back-off after failures, one age text."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Static
+
+from console.config import Settings
+from console.ui import keymap
+from console.ui.live import LiveIndicator, LiveScreen, Source, State, age_text
+from console.ui.services import Services
+
+from .conftest import wait_for
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Fetcher:
+    """Fails the first ``fail`` calls; can be held mid-run; counts overlapping runs."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.fail = fail
+        self.calls = 0
+        self.running = 0
+        self.max_running = 0
+        self.gate = threading.Event()
+        self.gate.set()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self.lock:
+            self.calls += 1
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+            n = self.calls
+        try:
+            self.gate.wait(10)
+            if n <= self.fail:
+                raise ConnectionError(f"refused [/bold] \x1b]0;pwned\x07 #{n}")
+            return f"value {n}"
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+class Probe(LiveScreen):
+    BINDINGS = keymap.bindings("refresh", "pause")
+
+    def __init__(self, fetch: Fetcher, every: float = 30.0) -> None:
+        super().__init__(id="probe")
+        self.fetch, self.every = fetch, every
+        self.rendered: list[State[str]] = []
+
+    def compose(self):
+        yield LiveIndicator("x", id="age")
+        yield Static("", id="panel")
+
+    def on_mount(self) -> None:
+        self.add_source(Source("x", fetch=self.fetch, every=lambda: self.every, render=self.rendered.append,
+                               panel="#panel"))
+
+
+class Host(App):
+    def __init__(self, fetch: Fetcher, clock: Clock, every: float = 30.0) -> None:
+        super().__init__()
+        self.services = Services(settings=Settings(), clock=clock)
+        self.fetch, self.every = fetch, every
+
+    def on_mount(self) -> None:
+        self.install_screen(Probe(self.fetch, self.every), "probe")
+        self.install_screen(Screen(id="other"), "other")
+        self.push_screen("probe")
+
+
+def st(app) -> State[str]:
+    return app.get_screen("probe").states["x"]
+
+
+async def test_first_load_failing_while_hidden_reloads_when_shown():
+    fetch, clock = Fetcher(fail=1), Clock()
+    fetch.gate.clear()                                   # hold the first run
+    app = Host(fetch, clock)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: fetch.running == 1, "first run started")
+        await app.push_screen("other")                   # hidden while it runs
+        fetch.gate.set()
+        await wait_for(pilot, lambda: st(app).error is not None, "the failure recorded")
+        assert st(app).value is None and st(app).next_at is None, "nothing armed while hidden"
+        assert "␛" in st(app).error and "\x1b" not in st(app).error, "controls made visible"
+        app.pop_screen()
+        await wait_for(pilot, lambda: st(app).value == "value 2", "reloaded on show")
+        assert st(app).error is None and not st(app).stale
+        assert st(app).next_at is not None, "armed again while shown"
+
+
+async def test_never_two_runs_at_once_and_refresh_runs_once_more():
+    fetch, clock = Fetcher(), Clock()
+    fetch.gate.clear()
+    app = Host(fetch, clock)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: fetch.running == 1, "first run started")
+        screen = app.get_screen("probe")
+        for _ in range(5):
+            screen.run_source("x")                       # r pressed five times while it runs
+        fetch.gate.set()
+        await wait_for(pilot, lambda: fetch.calls == 2 and not st(app).running, "one more run")
+        assert fetch.max_running == 1 and fetch.calls == 2
+
+
+async def test_pause_disarms_and_unpause_runs_what_is_old():
+    fetch, clock = Fetcher(), Clock()
+    app = Host(fetch, clock, every=30.0)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: st(app).value == "value 1", "first value")
+        screen = app.get_screen("probe")
+        await pilot.press("p")                           # the shared pause key
+        await wait_for(pilot, lambda: screen.paused, "paused")
+        assert st(app).next_at is None and "paused" in str(screen.query_one("#age").render())
+        clock.now += 31                                  # older than the interval
+        await pilot.press("p")
+        await wait_for(pilot, lambda: st(app).value == "value 2", "ran at once on unpause")
+
+
+async def test_failure_keeps_the_value_marks_stale_and_backs_off():
+    fetch, clock = Fetcher(), Clock()
+    app = Host(fetch, clock, every=5.0)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: st(app).value == "value 1", "first value")
+        screen = app.get_screen("probe")
+        fetch.fail = 10
+        for n in (1, 2, 3):
+            screen.run_source("x")
+            await wait_for(pilot, lambda n=n: st(app).failures == n, f"failure {n}")
+        s = st(app)
+        assert s.value == "value 1" and s.stale
+        assert screen.query_one("#panel").has_class("stale")
+        assert s.next_at == clock.now + 20.0             # 5 s doubled twice
+        assert "stale" in str(screen.query_one("#age").render())
+
+
+def test_age_text_spellings():
+    s = State("x")
+    assert age_text(s, 10).plain == "⟳ loading…"
+    s.ok_at = 0.0
+    assert age_text(s, 200_000).plain == "● 2d07h ago"
+    s.error = "timeout: slow"
+    assert age_text(s, 65).plain == "✖ stale 1m05s · timeout: slow"
