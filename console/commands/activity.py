@@ -91,7 +91,7 @@ def _fmt_s(v: float | None) -> str:
 def run_list(settings: Settings, args: argparse.Namespace) -> int:
     from ..backends.base import BackendError
     from ..core.activity import ActivityFilter, ActivitySource, apply_filter, blocking_chain, sort_rows
-    from ..core.metrics import _plain
+    from ..core.metrics import plain_data
 
     names = _names(settings, args)
     if not names:
@@ -128,7 +128,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
             s, rows = v
             data[n] = {"taken_at": s.taken_at.isoformat(), "datname": s.datname, "version_num": s.version_num,
                        "total": len(s.rows), "shown": len(rows), "truncated": s.truncated,
-                       "sessions": [{**_plain(r), "wait": r.wait, "duration_s": r.duration_s,
+                       "sessions": [{**plain_data(r), "wait": r.wait, "duration_s": r.duration_s,
                                      "blocks": list(blocking_chain(s.rows, r.pid).blocked_pids)} for r in rows]}
         print_json(data)
         return EXIT_FAIL if failed else EXIT_OK
@@ -230,7 +230,7 @@ def _fail(as_json: bool, exc) -> int:
 def run_statements(settings: Settings, args: argparse.Namespace) -> int:
     from ..backends.base import BackendError
     from ..core.activity.statements import deltas, sample_statements, top
-    from ..core.metrics import _plain
+    from ..core.metrics import plain_data
 
     names = _names(settings, args)
     backends = _backends(settings, names)
@@ -261,8 +261,8 @@ def run_statements(settings: Settings, args: argparse.Namespace) -> int:
             d = deltas(first, second) if second else None
             out[n] = {"available": cur.available, "how_to": cur.how_to, "error": cur.error,
                       "installed": cur.installed, "loaded": cur.loaded, "stats_reset": cur.stats_reset,
-                      "since_reset": _plain(top(cur.statements, n=args.limit)),
-                      "interval": None if d is None else [{**_plain(x.statement), "delta_calls": x.calls,
+                      "since_reset": plain_data(top(cur.statements, n=args.limit)),
+                      "interval": None if d is None else [{**plain_data(x.statement), "delta_calls": x.calls,
                                                            "delta_total_ms": x.total_ms, "delta_rows": x.rows,
                                                            "delta_mean_ms": x.mean_ms, "seconds": x.seconds,
                                                            "delta_shared_blks_hit": x.shared_blks_hit,
@@ -296,7 +296,7 @@ def run_statements(settings: Settings, args: argparse.Namespace) -> int:
 def run_replication(settings: Settings, args: argparse.Namespace) -> int:
     from ..backends.base import BackendError
     from ..core.activity.maintenance import MaintenanceSampler
-    from ..core.metrics import _plain, human_bytes
+    from ..core.metrics import human_bytes, plain_data
 
     names = _names(settings, args)
     backends = _backends(settings, names)
@@ -315,7 +315,7 @@ def run_replication(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         _close(backends)
     if getattr(args, "json", False):
-        print_json({n: _err(n, v) if isinstance(v, BackendError) else {**_plain(v), "retained_bytes": v.retained_bytes}
+        print_json({n: _err(n, v) if isinstance(v, BackendError) else {**plain_data(v), "retained_bytes": v.retained_bytes}
                     for n, v in data.items()})
         return EXIT_FAIL if failed else EXIT_OK
     for n, m in data.items():

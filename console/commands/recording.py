@@ -142,10 +142,10 @@ def run_record(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def frame_dict(frame) -> dict[str, Any]:
-    from ..core.metrics import _plain
+    from ..core.metrics import plain_data
     out: dict[str, Any] = {"at": frame.at.isoformat(), "index": frame.index, "count": frame.count, "samples": {}}
     for (kind, target), sample in sorted(frame.samples.items()):
-        out["samples"].setdefault(kind, {})[target] = _plain(sample)
+        out["samples"].setdefault(kind, {})[target] = plain_data(sample)
     return out
 
 

@@ -73,7 +73,7 @@ def test_list_show_approve_reject_execute_json(tmp_path, zen, capsys):
     assert [(r["id"], r["outcome"], r["status"]) for r in res] == [(r1.id, "ok", "completed"), (r2.id, "ok", "completed")]
     assert main(["--config", cfg, "diffs", "list", "--status", "completed", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["diffs"]) == 2
-    assert main(["--config", cfg, "--read-only", "diffs", "approve", r1.id]) == 1
+    assert main(["--config", cfg, "--read-only", "diffs", "approve", r1.id]) == 4
     assert "read-only" in capsys.readouterr().err
 
 

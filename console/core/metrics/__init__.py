@@ -30,7 +30,7 @@ from .formatting import SPARK, human_bytes, human_seconds, sparkline
 from .influx import BUCKET, RANGES, TOP_TAGS, InfluxCollector, InfluxSample, Point, TagStat
 from .pg import (PG_QUERIES, TOP_TABLES, Activity, ChainLine, Counters, PgCollector, PgSample, Rates, TableStat,
                  blocking_chains, cumulative_hit_ratio, rates)
-from .snapshot import Snapshot, snapshot_dict, take_snapshot
+from .snapshot import Snapshot, plain_data, snapshot_dict, take_snapshot
 from .source import INTERVAL_STEPS, Cadence, MetricsSource, step_interval
 from .sql import SQL_DIR, sql_file, sql_files
 
@@ -39,5 +39,5 @@ __all__ = ["ANALYTICS_VIEWS", "BUCKET", "DEFAULT_VIEW_TIMEOUTS_MS", "INTERVAL_ST
            "AnalyticsCollector", "AnalyticsSample", "Cadence", "ChainLine", "Counters", "InfluxCollector",
            "InfluxSample", "MetricsSource", "PgCollector", "PgSample", "Point", "Rates", "Snapshot", "TableStat",
            "TagStat", "Trend", "ViewResult", "blocking_chains", "cumulative_hit_ratio", "human_bytes",
-           "human_seconds", "rates", "snapshot_dict", "sparkline", "sql_file", "sql_files", "step_interval",
+           "human_seconds", "plain_data", "rates", "snapshot_dict", "sparkline", "sql_file", "sql_files", "step_interval",
            "take_snapshot", "trends_from"]

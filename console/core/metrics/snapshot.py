@@ -69,22 +69,22 @@ def take_snapshot(source: MetricsSource, targets: Sequence[str] | None = None, *
     return snap
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     import dataclasses
 
     if isinstance(value, BackendError):
         return {"error": value.message, "error_kind": value.kind.value}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out = {f.name: plain_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, PgSample):
             out["chains"] = [{"depth": c.depth, "pid": c.session.pid} for c in value.chains]
             out["cache_hit"] = value.cache_hit
             out.pop("counters", None)
         return out
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "isoformat"):
@@ -95,5 +95,5 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot_dict(snap: Snapshot) -> dict[str, Any]:
-    return {"postgres": _plain(snap.postgres), "analytics": _plain(snap.analytics),
-            "influxdb": _plain(snap.influx), "failures": snap.failures}
+    return {"postgres": plain_data(snap.postgres), "analytics": plain_data(snap.analytics),
+            "influxdb": plain_data(snap.influx), "failures": snap.failures}
