@@ -66,7 +66,7 @@ def tail(settings: RedisSettings, channels: Sequence[str] = CHANNELS, *, stop: t
     retried with exponential back-off (from ``backoff_s[0]`` up to ``backoff_s[1]``);
     after it comes back a ``reconnected`` status says since when messages were missed.
     Returns when ``stop`` is set."""
-    from ..backends.redis import classify
+    from ...backends.redis import classify
 
     subs = list(channels)
     if keyevents:
