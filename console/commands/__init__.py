@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin")
+MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin", "audit")
 
 
 def load_all() -> list:
