@@ -13,7 +13,8 @@ import json
 import sys
 from typing import Any
 
-MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin", "activity", "recording")
+MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin", "activity", "recording",
+           "audit")
 
 
 def load_all() -> list:
@@ -28,8 +29,15 @@ def load_all() -> list:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # a lone surrogate (bytes that were not UTF-8) cannot be written as UTF-8: JSON escapes
+        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
+    text += "\n"
+    for i in range(0, len(text), 16384):      # in pieces, as json.dump does: a closed pipe is seen here
+        sys.stdout.write(text[i:i + 16384])
 
 
 EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
@@ -41,6 +49,13 @@ EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
 EXIT_USAGE, EXIT_FINDINGS, EXIT_REFUSED = 2, 3, 4
 EXIT_UNKNOWN = 5
 EXIT_AUDIT_UNSETTLED = 6
+
+
+def worst(a: int, b: int) -> int:
+    """The exit code that says more of two (for a command that runs on several targets):
+    unknown > unsettled > refused > error > findings > ok."""
+    order = (EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAIL, EXIT_REFUSED, EXIT_AUDIT_UNSETTLED, EXIT_UNKNOWN)
+    return max(a, b, key=lambda c: order.index(c) if c in order else len(order))
 
 
 def say(*parts: object, file=None) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 import argparse
 import sys
 
 from ..config import Settings
+from ..core.text import markup as escape     # data made visible, then escaped: never markup, never a command
 from . import EXIT_FAIL, EXIT_OK, print_json
 
 
@@ -49,6 +48,7 @@ def _print(snap) -> None:
 
     from ..backends.base import BackendError
     from ..core.metrics import human_bytes, human_seconds, sparkline
+    from ..core.text import cut
 
     con = Console()
     t = Table(title="PostgreSQL")
@@ -77,17 +77,17 @@ def _print(snap) -> None:
         con.print(f"[b]{escape(name)}[/b] blocking chains:")
         for line in s.chains:
             a = line.session
-            con.print(f"  {'  ' * line.depth}{'└ ' if line.depth else ''}pid {a.pid} {a.state or ''} "
-                      f"{a.wait or ''} {human_seconds(a.seconds)} {(a.query or '')[:80]}", markup=False)
+            con.print(f"  {'  ' * line.depth}{'└ ' if line.depth else ''}pid {a.pid} {escape(a.state or '')} "
+                      f"{escape(a.wait or '')} {human_seconds(a.seconds)} {escape(cut(a.query or '', 80))}")
     for name, a in snap.analytics.items():
         if isinstance(a, BackendError):
             con.print(f"[b]{escape(name)}[/b] analytics: [red]{a.kind.value}: {escape(a.message)}[/]")
             continue
         views = ", ".join(f"{v.view} {v.status}" + (f" ({v.error})" if v.error else f" {v.elapsed_ms:.0f} ms")
-                          for v in a.views.values())
+                          for v in a.views.values())     # escaped below
         con.print(f"[b]{escape(name)}[/b] analytics: {escape(views)}")
         if a.trends:
-            tt = Table(title=f"requests per day, last {len(a.trends[0].days)} days ({a.trend_source})")
+            tt = Table(title=escape(f"requests per day, last {len(a.trends[0].days)} days ({a.trend_source})"))
             tt.add_column("language_title")
             tt.add_column("trend")
             tt.add_column("total", justify="right")
@@ -98,7 +98,7 @@ def _print(snap) -> None:
     if isinstance(i, BackendError):
         con.print(f"[b]InfluxDB[/b]: [red]{i.kind.value}: {escape(i.message)}[/]")
     elif i is not None:
-        con.print(f"[b]InfluxDB {i.version}[/b] last {i.range_key}: {i.total_executions:,} cell executions")
+        con.print(f"[b]InfluxDB {escape(i.version)}[/b] last {escape(i.range_key)}: {i.total_executions:,} cell executions")
         con.print(f"  executions / 10 min  {sparkline([p.value for p in i.executions])}", markup=False)
         con.print(f"  mean ms / 10 min     {sparkline([p.value for p in i.mean_duration])}", markup=False)
         con.print(f"  error rate / h (24h) {sparkline([p.value for p in i.error_rate])}", markup=False)

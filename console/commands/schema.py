@@ -13,7 +13,15 @@ from dataclasses import asdict
 from typing import Any
 
 from ..config import Settings
-from . import EXIT_DRIFT, EXIT_FAIL, EXIT_OK, print_json
+from ..core.text import visible as v
+from . import (EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, print_json,
+               worst)
+
+
+def _out(text: str, file=None, flush: bool = False) -> None:
+    """A block of CLI text whose data parts are already made visible (``v``); the line
+    breaks the console itself puts in are kept, any other control is made visible."""
+    print(v(text, newlines=True), file=file or sys.stdout, flush=flush)
 
 
 def register(sub) -> None:
@@ -47,7 +55,7 @@ def register(sub) -> None:
 
 
 def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from ..backends.base import BackendError
+    from ..backends.base import BackendError, ErrorKind
     from ..backends.postgres import PostgresBackend
     from ..core import audit, migrate
 
@@ -55,7 +63,11 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
     if not names:
         print("no PostgreSQL target configured", file=sys.stderr)
         return EXIT_FAIL
-    actor = audit.actor_name(settings)
+    try:
+        actor = audit.actor_name(settings)
+    except BackendError as exc:
+        _out(f"console: {exc.kind.value}: {v(exc.message)}", file=sys.stderr)
+        return EXIT_REFUSED
     out: list[dict[str, Any]] = []
     rc = EXIT_OK
     for name in names:
@@ -70,10 +82,12 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
                 res = migrate.migrate(settings, backend, target.system, actor=actor)
                 out.append(asdict(res))
                 if res.failed:
-                    rc = EXIT_FAIL
+                    rc = worst(rc, EXIT_FAIL)
+                elif res.audit_error:
+                    rc = worst(rc, EXIT_AUDIT_UNSETTLED)
         except BackendError as exc:
             out.append({"target": name, "error": exc.message, "kind": exc.kind.value})
-            rc = EXIT_FAIL
+            rc = worst(rc, EXIT_REFUSED if exc.kind is ErrorKind.REFUSED else EXIT_FAIL)
         finally:
             backend.close()
     if args.json:
@@ -81,15 +95,17 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
         return rc
     for r in out:
         if "error" in r:
-            print(f"{r['target']}: {r.get('kind', 'error')}: {r['error']}")
+            _out(f"{v(r['target'])}: {r.get('kind', 'error')}: {v(r['error'])}")
         elif args.dry_run:
-            print(f"{r['target']}: {len(r['pending'])} pending"
-                  + "".join(f"\n  {v}" for v in r["pending"])
-                  + "".join(f"\n  changed since applied: {v}" for v in r["changed"]))
+            _out(f"{v(r['target'])}: {len(r['pending'])} pending"
+                 + "".join(f"\n  {v(x)}" for x in r["pending"])
+                 + "".join(f"\n  changed since applied: {v(x)}" for x in r["changed"]))
         else:
-            print(f"{r['target']}: applied {len(r['applied'])}, already applied {r['skipped']}"
-                  + (f", FAILED at {r['failed']}: {r['error']}" if r["failed"] else "")
-                  + "".join(f"\n  changed since applied: {v}" for v in r["changed"]))
+            _out(f"{v(r['target'])}: applied {len(r['applied'])}, already applied {r['skipped']}"
+                 + (f", FAILED at {v(r['failed'])}: {v(r['error'])}" if r["failed"] else "")
+                 + "".join(f"\n  changed since applied: {v(x)}" for x in r["changed"]))
+            if r.get("audit_error"):
+                _out(f"WARNING: {v(r['target'])}: {audit.UNSETTLED_MESSAGE}: {v(r['audit_error'])}", file=sys.stderr)
     return rc
 
 
@@ -118,34 +134,36 @@ def _check(settings: Settings, name: str, args: argparse.Namespace):
 
 def _print_report(r) -> None:
     if r.error:
-        print(f"{r.target} ({r.system}): ERROR {r.error_kind}: {r.error}")
+        _out(f"{v(r.target)} ({v(r.system)}): ERROR {v(r.error_kind)}: {v(r.error)}")
         return
     c = r.counts
     head = "clean" if r.clean else f"{c['missing']} missing, {c['drifted']} drifted, {c['unexpected']} unexpected"
     if r.excluded:
         head += f" ({len(r.excluded)} excluded)"
-    print(f"{r.target} ({r.system}): {head}")
+    _out(f"{v(r.target)} ({v(r.system)}): {head}")
     m = r.migrations
     if m is not None and (m.pending or m.changed):
-        print(f"  migrations: {len(m.pending)} pending, {len(m.changed)} changed since applied"
-              + "".join(f"\n    pending {f.version}" for f in m.pending)
-              + "".join(f"\n    changed {f.version}" for f in m.changed))
+        _out(f"  migrations: {len(m.pending)} pending, {len(m.changed)} changed since applied"
+             + "".join(f"\n    pending {v(f.version)}" for f in m.pending)
+             + "".join(f"\n    changed {v(f.version)}" for f in m.changed))
     for f in r.findings:
-        print(f"  {f.status:<10} {f.kind:<17} {f.object}  -- {f.detail}" + (f"  [{f.source}]" if f.source else ""))
+        _out(f"  {f.status:<10} {f.kind:<17} {v(f.object)}  -- {v(f.detail)}"
+             + (f"  [{v(f.source)}]" if f.source else ""))
         if f.status == "drifted":
-            print(f"      expected: {_one_line(f.expected)}\n      actual:   {_one_line(f.actual)}")
+            _out(f"      expected: {_one_line(f.expected)}\n      actual:   {_one_line(f.actual)}")
         for s in f.steps:
-            print(f"      fix ({s.hazard.value}{'; outside a transaction' if not s.transactional else ''}): "
-                  f"{_one_line(s.sql)}")
+            _out(f"      fix ({s.hazard.value}{'; outside a transaction' if not s.transactional else ''}): "
+                 f"{_one_line(s.sql)}")
         if not f.steps:
-            print("      fix: none automatic (see detail)")
+            _out("      fix: none automatic (see detail)")
     for f in r.excluded:
-        print(f"  excluded   {f.kind:<17} {f.object}  ({f.status})")
+        _out(f"  excluded   {f.kind:<17} {v(f.object)}  ({f.status})")
 
 
 def _one_line(text: str, width: int = 160) -> str:
-    t = " ".join(text.split())
-    return t if len(t) <= width else t[: width - 1] + "…"
+    """One line of catalog text (a definition, a statement), made visible and cut."""
+    from ..core.text import cut
+    return cut(" ".join(str(text or "").split(" ")).replace("\n", " "), width)
 
 
 def run_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -160,7 +178,7 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
         try:
             backend, r = _check(settings, name, args)
         except ConfigError as exc:
-            print(str(exc), file=sys.stderr)
+            _out(v(str(exc)), file=sys.stderr)
             return EXIT_FAIL
         backend.close()
         reports.append(r)
@@ -175,7 +193,7 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_apply(settings: Settings, args: argparse.Namespace) -> int:
-    from ..backends.base import BackendError
+    from ..backends.base import BackendError, ErrorKind
     from ..core import audit
     from ..core.schema import fixes, run_plan
 
@@ -189,7 +207,7 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
     backend, report = _check(settings, name, args)
     try:
         if report.error:
-            print(f"{name}: {report.error_kind}: {report.error}", file=sys.stderr)
+            _out(f"{v(name)}: {v(report.error_kind)}: {v(report.error)}", file=sys.stderr)
             return EXIT_FAIL
         plan = fixes.build_plan(name, report.findings, allow_destructive=args.allow_destructive)
         held = [f for f in report.findings if f.destructive and not args.allow_destructive]
@@ -197,35 +215,32 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
         # With --json, stdout carries only the JSON document; the readable lines go to stderr.
         human = sys.stderr if args.json else sys.stdout
         if not plan:
-            msg = f"{name}: nothing to apply"
+            msg = f"{v(name)}: nothing to apply"
             if held:
                 msg += f" ({len(held)} destructive fix(es) held back: --allow-destructive)"
             if manual:
                 msg += f" ({len(manual)} finding(s) need a manual fix)"
-            print(msg, file=human)
+            _out(msg, file=human)
             if args.json:
                 print_json({"target": name, "plan": [], "message": msg})
             return EXIT_OK if report.clean else EXIT_DRIFT
-        print(plan.text(), file=human)
+        _out(plan.text(), file=human)
         for f in held:
-            print(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {f.object}",
-                  file=human)
+            _out(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {v(f.object)}",
+                 file=human)
         for f in manual:
-            print(f"-- needs a manual fix: {f.kind} {f.object}: {f.detail}", file=human)
+            _out(f"-- needs a manual fix: {f.kind} {v(f.object)}: {v(f.detail)}", file=human)
         if args.dry_run:
             if args.json:
                 print_json({"target": name, "dry_run": True,
                             "plan": [{"title": st.title, "sql": st.sql, "lock": st.lock, "hazard": st.hazard.value,
                                       "transactional": st.transactional} for st in plan.steps]})
             return EXIT_DRIFT
-        if settings.read_only:
-            print("refused: the console is in read-only mode", file=sys.stderr)
-            return EXIT_FAIL
-        if not args.yes:
+        if not args.yes and not settings.read_only:      # read-only: refused (and audited) below
             if not sys.stdin.isatty():
                 print("refusing to run without a terminal to confirm on: pass --yes", file=sys.stderr)
                 return EXIT_FAIL
-            answer = input(f"Run these {len(plan.steps)} statements on {name}? Type yes: ")
+            answer = input(f"Run these {len(plan.steps)} statements on {v(name)}? Type yes: ")
             if answer.strip().lower() != "yes":
                 print("cancelled", file=human)
                 return EXIT_FAIL
@@ -233,17 +248,26 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
         def progress(i, n, step, result):
             if result is not None:
                 state = "ok" if result.ok else ("skipped" if result.skipped else "FAILED")
-                print(f"[{i + 1}/{n}] {state} {step.title} ({result.elapsed_ms:.0f} ms)"
-                      + (f": {result.message}" if not result.ok else ""), file=human, flush=True)
+                _out(f"[{i + 1}/{n}] {state} {v(step.title)} ({result.elapsed_ms:.0f} ms)"
+                     + (f": {v(result.message)}" if not result.ok else ""), file=human, flush=True)
 
         try:
             results = run_plan(settings, backend, plan, actor=audit.actor_name(settings), progress=progress)
         except BackendError as exc:
-            print(f"{name}: {exc.kind.value}: {exc.message}", file=sys.stderr)
-            return EXIT_FAIL
+            _out(f"{v(name)}: {exc.kind.value}: {v(exc.message)}", file=sys.stderr)
+            return EXIT_REFUSED if exc.kind is ErrorKind.REFUSED else EXIT_FAIL
         if args.json:
             print_json([{"title": r.step.title, "ok": r.ok, "skipped": r.skipped, "message": r.message}
                         for r in results])
-        return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
+        unknown = any("whether this step committed is unknown" in r.message for r in results)
+        if getattr(results, "audit_error", None):
+            _out(f"WARNING: {audit.UNSETTLED_MESSAGE}: {v(results.audit_error)}", file=sys.stderr)
+        if unknown:
+            _out(f"{v(name)}: the outcome is unknown (the connection was lost): run `console schema check` "
+                 "before applying again", file=sys.stderr)
+            return EXIT_UNKNOWN
+        if not all(r.ok for r in results):
+            return EXIT_FAIL
+        return EXIT_AUDIT_UNSETTLED if getattr(results, "audit_error", None) else EXIT_OK
     finally:
         backend.close()

@@ -1,24 +1,41 @@
-"""`console sessions ...`: the Sessions screen headless.
+r"""`console sessions ...`: the Sessions screen headless.
 
     console sessions list [--pattern P] [--limit N] [--json]     SCAN, never KEYS
     console sessions stats [--json]                               INFO + TTL histogram + orphans
     console sessions delete KEY [--dry-run] [--yes]               audited, refused read-only
+    console sessions delete --hex 73657373696f6e3aff [--yes]      any key, byte-exact
     console sessions expire KEY SECONDS [--dry-run] [--yes]       audited, refused read-only
 
+KEY is taken byte-exact: backslash escapes ``\xNN``, ``\\``, ``\n``, ``\r``, ``\t``, ``\0``
+(the form ``sessions list`` shows for a key with controls, invisible characters or bytes
+that are not UTF-8) or ``--hex``. Every key, value and server message printed is data made
+visible (core.text).
+
 Exit codes: 0 ok; 1 failure (Redis unreachable, refused, key gone); 2 a mutation was not
-confirmed (no --yes and no terminal to ask on) or --dry-run."""
+confirmed (no --yes and no terminal to ask on), --dry-run, or a KEY that is not a valid
+escaped form; 4 refused (read-only, audit unavailable); 5 unknown outcome; 6 done but
+audit unsettled."""
 
 from __future__ import annotations
-
-from rich.markup import escape
 
 import argparse
 import sys
 from typing import Any
 
 from ..config import Settings
+from rich.markup import escape
+
 from ..core.text import visible
-from . import EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, print_json, say
+from . import (EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE,
+               print_json, say)
+
+KEY_HELP = ("the session key; backslash escapes \\xNN, \\\\, \\n, \\r, \\t, \\0 are decoded "
+            "(the form `sessions list` shows)")
+
+
+def _key_args(p) -> None:
+    p.add_argument("key", nargs="?", help=KEY_HELP)
+    p.add_argument("--hex", metavar="HEX", help="the key as hex bytes instead of KEY (byte-exact)")
 
 
 def register(sub) -> None:
@@ -37,15 +54,16 @@ def register(sub) -> None:
     st.set_defaults(handler=run_stats)
 
     de = ss.add_parser("delete", help="delete one session key (audited)")
-    de.add_argument("key")
+    _key_args(de)
     de.add_argument("--yes", action="store_true", help="do not ask")
     de.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     de.add_argument("--json", action="store_true")
     de.set_defaults(handler=run_delete)
 
     ex = ss.add_parser("expire", help="set a new TTL on one session key (audited)")
-    ex.add_argument("key")
-    ex.add_argument("seconds", type=int)
+    ex.add_argument("key", nargs="?", help=KEY_HELP)
+    ex.add_argument("seconds", nargs="?", help="the new TTL in seconds")
+    ex.add_argument("--hex", metavar="HEX", help="the key as hex bytes instead of KEY (byte-exact)")
     ex.add_argument("--yes", action="store_true", help="do not ask")
     ex.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     ex.add_argument("--json", action="store_true")
@@ -111,7 +129,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
     for c in ("key", "ttl", "size", "kind", "notebook", "last activity", "value"):
         t.add_column(c, overflow="fold")
     for r in recs:
-        t.add_row(escape(visible(r.key)), core.fmt_ttl(r.ttl_s),
+        t.add_row(escape(visible(r.shown_key)), core.fmt_ttl(r.ttl_s),
                   f"{r.size_bytes:,}" if r.size_bytes is not None else "?",
                   *(escape(visible(v)) for v in (r.kind, r.notebook or "", r.last_activity or "", r.summary or "")))
     Console().print(t)
@@ -121,6 +139,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 def run_stats(settings: Settings, args: argparse.Namespace) -> int:
     from ..backends.base import BackendError
     from ..core import sessions as core
+    K = core.keys
 
     svc = _service(settings)
     if svc is None:
@@ -146,26 +165,26 @@ def run_stats(settings: Settings, args: argparse.Namespace) -> int:
                      "kinds": _counts(r.kind for r in recs),
                      "ttl_histogram": dict(core.ttl_histogram(recs))},
         "connections": {"count": len(conns.connections), "capped": conns.capped,
-                        "orphan_connections": sorted(c.connection_id for c in conns.orphans),
-                        "sessions_without_connection": sorted(r.key for r in no_conn)},
-        "caches": {"count": len(caches), "keys": [c.key for c in caches]},
+                        "orphan_connections": sorted(K.json_safe(c.connection_id) for c in conns.orphans),
+                        "sessions_without_connection": sorted(K.json_safe(r.key) for r in no_conn)},
+        "caches": {"count": len(caches), "keys": [K.json_safe(c.key) for c in caches]},
     }
     if args.json:
         print_json(out)
         return EXIT_OK
     s = out["server"]
     hr = f"{s['hit_ratio']:.1%}" if s["hit_ratio"] is not None else "—"
-    print(f"Redis {s['version']} · up {s['uptime_s']}s · {s['connected_clients']} clients "
+    say(f"Redis {s['version']} · up {s['uptime_s']}s · {s['connected_clients']} clients "
           f"({s['blocked_clients']} blocked) · {s['ops_per_sec']} ops/s · hit ratio {hr} · "
           f"evicted {s['evicted_keys']} · expired {s['expired_keys']}")
     ses = out["sessions"]
-    print(f"sessions: {ses['count']}" + (f" (first {ses['count']} of about {ses['dbsize']})" if ses["capped"] else "")
+    say(f"sessions: {ses['count']}" + (f" (first {ses['count']} of about {ses['dbsize']})" if ses["capped"] else "")
           + " · " + ", ".join(f"{k} {v}" for k, v in ses["kinds"].items()))
-    print("TTL: " + "  ".join(f"{k} {v}" for k, v in ses["ttl_histogram"].items()))
+    say("TTL: " + "  ".join(f"{k} {v}" for k, v in ses["ttl_histogram"].items()))
     c = out["connections"]
-    print(f"connections: {c['count']} · orphan connections (no session): {len(c['orphan_connections'])}"
+    say(f"connections: {c['count']} · orphan connections (no session): {len(c['orphan_connections'])}"
           f" · sessions without a connection: {len(c['sessions_without_connection'])}")
-    print(f"caches: {out['caches']['count']}")
+    say(f"caches: {out['caches']['count']}")
     return EXIT_OK
 
 
@@ -176,50 +195,84 @@ def _counts(values) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def _typed_key(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
+    """(the key's bytes, None) or (None, why it is not a valid key)."""
+    from ..core.sessions import keys as K
+
+    if args.hex is not None and args.key is not None and getattr(args, "seconds", None) is None \
+            and hasattr(args, "seconds"):
+        args.seconds, args.key = args.key, None           # `expire --hex HEX SECONDS`
+    if (args.hex is None) == (args.key is None):
+        return None, "give the key either as KEY or as --hex HEX"
+    try:
+        return (K.from_hex(args.hex) if args.hex is not None else K.parse(args.key)), None
+    except K.KeySyntaxError as exc:
+        return None, str(exc)
+
+
 def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
-    from ..backends.base import BackendError
+    from ..backends.base import BackendError, ReadOnlyError
     from ..core import audit
     from ..core import sessions as core
+    from ..core.identity import IdentityRefused
+    K = core.keys
 
+    key, why = _typed_key(args)
+    if key is None:
+        say(f"console: sessions {kind}: {why}", file=sys.stderr)
+        return EXIT_USAGE
+    seconds = 0
+    if kind == "expire":
+        try:
+            seconds = int(args.seconds)
+        except (TypeError, ValueError):
+            say("console: sessions expire: SECONDS must be a whole number", file=sys.stderr)
+            return EXIT_USAGE
+    shown = K.escaped(key)
     svc = _service(settings, with_audit=True)
     if svc is None:
         return _no_redis()
     try:
         try:
-            pv = svc.preview(args.key)
-            plan = (core.plan_delete(args.key, pv) if kind == "delete"
-                    else core.plan_expire(args.key, args.seconds, pv))
+            pv = svc.preview(key)
+            plan = core.plan_delete(key, pv) if kind == "delete" else core.plan_expire(key, seconds, pv)
         except BackendError as exc:
             return _err(exc, args.json)
         if not args.json:
-            print(visible(pv.text(), newlines=True))
-            print(visible(plan.text(), newlines=True))
+            say(pv.text().replace("\n", "  "))
+            say(plan.text().replace("\n", "  "))
         if args.dry_run:
             if args.json:
-                print_json({"plan": plan.text(), "key": args.key, "exists": pv.exists, "ttl_s": pv.ttl_s})
+                print_json({"plan": plan.text(), **K.as_json(key), "exists": pv.exists, "ttl_s": pv.ttl_s})
             return EXIT_DRIFT
         if not pv.exists:
-            say(f"console: {args.key} does not exist", file=sys.stderr)
+            say(f"console: {shown} does not exist", file=sys.stderr)
             return EXIT_FAIL
         if not args.yes and not settings.read_only:
             if not sys.stdin.isatty():
                 print("console: not confirmed: re-run with --yes (or on a terminal)", file=sys.stderr)
                 return EXIT_DRIFT
-            answer = input(f"type the key ({visible(args.key)}) to confirm: ")
-            if answer.strip() != args.key:
+            answer = input(f"type the key ({visible(shown)}) to confirm: ")
+            try:
+                confirmed = K.parse(answer.strip()) == key
+            except K.KeySyntaxError:
+                confirmed = False
+            if not confirmed:
                 print("console: not confirmed", file=sys.stderr)
                 return EXIT_DRIFT
-        actor = audit.actor_name(settings)
         try:
-            res = (svc.delete(args.key, actor) if kind == "delete"
-                   else svc.expire(args.key, args.seconds, actor))
+            actor = audit.actor_name(settings)
+            res = svc.delete(key, actor) if kind == "delete" else svc.expire(key, seconds, actor)
+        except (ReadOnlyError, IdentityRefused, audit.AuditUnavailable) as exc:
+            _err(exc, args.json)
+            return EXIT_REFUSED
         except BackendError as exc:
             return _err(exc, args.json)
         if args.json:
-            print_json({"action": res.action, "key": res.key, "ok": res.ok, "message": res.message,
+            print_json({"action": res.action, **K.as_json(res.key), "ok": res.ok, "message": res.message,
                         "outcome": res.outcome, "audit_id": res.audit_id, "audit_error": res.audit_error})
         else:
-            say(f"{res.key}: {res.message} (audit #{res.audit_id})")
+            say(f"{K.escaped(res.key)}: {res.message} (audit #{res.audit_id})")
             if res.audit_error:
                 say(f"WARNING: {audit.UNSETTLED_MESSAGE}: {res.audit_error}", file=sys.stderr)
         if res.audit_error and res.ok:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 import argparse
 import sys
 from dataclasses import asdict
 
 from ..config import Settings
+from ..core.text import markup as m
 from . import EXIT_FAIL, EXIT_OK, print_json
 
 
@@ -35,13 +34,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
         from rich.table import Table
-        t = Table(title=f"console status · env {settings.environment}")
+        t = Table(title=m(f"console status · env {settings.environment}"))
         for c in ("backend", "kind", "status", "latency", "version", "address / error"):
             t.add_column(c)
         for h in results:
-            t.add_row(escape(h.name), h.kind, "[green]up[/]" if h.ok else "[red]down[/]",
-                      f"{h.latency_ms:.1f} ms" if h.latency_ms is not None else "—", h.version or "—",
-                      escape(h.address) if h.ok
-                      else f"[red]{h.error_kind.value if h.error_kind else 'error'}: {escape(h.error or '')}[/]")
+            # every field a server answered (version, error message) is data: made visible
+            t.add_row(m(h.name), m(h.kind), "[green]up[/]" if h.ok else "[red]down[/]",
+                      f"{h.latency_ms:.1f} ms" if h.latency_ms is not None else "—", m(h.version or "—"),
+                      m(h.address) if h.ok
+                      else f"[red]{h.error_kind.value if h.error_kind else 'error'}: {m(h.error or '')}[/]")
         Console().print(t)
     return EXIT_OK if all(h.ok for h in results) else EXIT_FAIL

@@ -465,18 +465,18 @@ class Stack:
         for db in DATABASES.values():
             self.postgres.create_database(db)
 
-    def config_toml(self, *, environment: str = "demo", operator: str = "demo-operator") -> str:
+    def config_toml(self, *, environment: str = "demo", operator: str | None = None) -> str:
         """The console.toml describing this stack. No secret in it but InfluxDB's
         password (InfluxDB 1.x has no passfile; production configs use
-        $CONSOLE_INFLUX_PASSWORD instead)."""
+        $CONSOLE_INFLUX_PASSWORD instead). ``--as`` is allowed (declared, not verified)."""
         assert self.postgres and self.redis and self.moto
         lines = [
             "# Written by `console demo`: the embedded stack under this folder.",
             f'environment = "{environment}"',
-            f'operator = "{operator}"',
+            *([f'operator = "{operator}"'] if operator else []),
             "refresh_interval = 5",
             'audit_target = "zengin"',
-            "",
+            "", "[identity]", "allow_declared = true", "",
         ]
         for system, db in DATABASES.items():
             lines += [f"[postgres.{system}]", f'dsn = "{self.postgres.dsn(db)}"', f'system = "{system}"',
@@ -490,10 +490,10 @@ class Stack:
         return "\n".join(lines)
 
     def write_config(self) -> Path:
+        """console.toml, the demo's AWS profiles (two verified principals) and env.sh."""
+        from .identities import write_env
         path = self.data_dir / "console.toml"
         path.write_text(self.config_toml())
         path.chmod(0o600)
-        env = self.data_dir / "env.sh"
-        env.write_text("".join(f"export {k}={v}\n" for k, v in DEMO_AWS_ENV.items())
-                       + f"export CONSOLE_CONFIG={path}\n")
+        write_env(self.data_dir, path, self.moto.url)
         return path

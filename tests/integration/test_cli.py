@@ -48,10 +48,10 @@ def test_global_options_before_subcommand(tmp_path, stack, capsys, fresh_db):
     path.write_text(f'[postgres.z]\ndsn = "{backend.target.dsn}"\nsystem = "zengin"\n')
     rc = main(["--config", str(path), "--read-only", "schema", "migrate", "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert rc == 1 and out[0]["kind"] == "refused"
+    assert rc == 4 and out[0]["kind"] == "refused"   # 4: refused (exit-code scheme)
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--json"])
     err = capsys.readouterr()
-    assert rc == 1 and "allow_declared" in err.out + err.err, "a declared name needs [identity] allow_declared"
+    assert rc == 4 and "allow_declared" in err.out + err.err, "a declared name needs [identity] allow_declared"
     path.write_text(path.read_text() + "[identity]\nallow_declared = true\n")
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--dry-run", "--json"])
     pending = json.loads(capsys.readouterr().out)[0]["pending"]

@@ -70,11 +70,12 @@ def test_apply_dry_run_refusal_and_yes(tmp_path, fresh_db, capsys, monkeypatch):
     assert main(["--config", str(cfg), "schema", "apply"]) == 1
     assert "pass --yes" in capsys.readouterr().err
 
-    assert main(["--config", str(cfg), "--read-only", "schema", "apply", "--yes"]) == 1
+    assert main(["--config", str(cfg), "--read-only", "schema", "apply", "--yes"]) == 4   # refused, audited
     assert main(["--config", str(cfg), "schema", "apply", "--yes", "--allow-destructive"]) == 0
     assert "[2/2] ok" in capsys.readouterr().out
     assert main(["--config", str(cfg), "schema", "check"]) == 0
-    assert len(b.fetch("SELECT 1 FROM console.audit_log WHERE action = 'schema.apply'")) == 1
+    assert [r["outcome"] for r in b.fetch("SELECT outcome FROM console.audit_log WHERE action = 'schema.apply' "
+                                          "ORDER BY id")] == ["refused", "ok"]
 
 
 def test_apply_json_output_is_only_json(tmp_path, fresh_db, capsys):

@@ -59,7 +59,7 @@ def test_delete_and_expire(tmp_path, stack, fresh_db, capsys):
         # Not confirmed (no terminal under pytest): nothing happens.
         assert main(["--config", cfg, "sessions", "delete", "session:alice"]) == 2
         assert c.exists("session:alice")
-        assert main(["--config", cfg, "--read-only", "sessions", "delete", "session:alice", "--yes", "--json"]) == 1
+        assert main(["--config", cfg, "--read-only", "sessions", "delete", "session:alice", "--yes", "--json"]) == 4
         capsys.readouterr()
         assert c.exists("session:alice")
         assert main(["--config", cfg, "sessions", "expire", "session:alice", "20", "--yes", "--json"]) == 0

@@ -1,0 +1,265 @@
+"""Finding keys and reading them: SCAN (never KEYS) batch by batch with a cap and a pause,
+one pipeline per batch (TTL, MEMORY USAGE, a bounded GETRANGE), HSCAN of the connections
+hash (never HGETALL), the caches. Keys travel as bytes to Redis and come back as
+byte-exact ``str`` (core.sessions.keys)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from ...config import RedisSettings
+from . import keys as K
+from .values import (CACHE_CAP, CACHE_PATTERN, CONNECTIONS_KEY, HASH_READ_MAX_BYTES, SESSION_PATTERN,
+                     SESSION_PREFIX, VALUE_READ_BYTES, CacheRecord, ConnectionRecord, SessionRecord,
+                     parse_cache, parse_connection, parse_hash, parse_value, ttl_value)
+
+# --------------------------------------------------------------------------- scan
+
+
+@dataclass
+class ScanBatch:
+    records: list[SessionRecord]
+    matched: int                 # distinct keys read so far
+    cursor: int
+    done: bool                   # the whole keyspace was walked (cursor back at 0)
+    capped: bool = False         # stopped at scan_cap before the end
+    estimate: int | None = None  # DBSIZE of the logical db (an upper bound for the pattern)
+    scan_calls: int = 0
+    elapsed_s: float = 0.0
+
+
+def _read_keys(backend, keys: Sequence[bytes | str]) -> list[tuple[str, int | None, int | None, Any]]:
+    """One pipeline for ``keys``: ``(key, ttl seconds, MEMORY USAGE bytes, the first
+    VALUE_READ_BYTES of the value or the error)`` per key, in order."""
+    wire = [K.to_bytes(k) for k in keys]
+
+    def go(c):
+        p = c.pipeline(transaction=False)
+        for k in wire:
+            p.ttl(k)
+            p.memory_usage(k)
+            p.getrange(k, 0, VALUE_READ_BYTES - 1)
+        return p.execute(raise_on_error=False)
+    replies = backend.call(go)
+    out = []
+    for i, k in enumerate(keys):
+        ttl, mem, raw = replies[3 * i: 3 * i + 3]
+        out.append((K.to_str(k),
+                    ttl_value(ttl) if not isinstance(ttl, Exception) else None,
+                    mem if isinstance(mem, int) else None, raw))
+    return out
+
+
+def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
+    """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one pipeline (a second, small
+    one reads hash-typed sessions that are small enough). Keys are bytes or byte-exact
+    ``str`` (.keys); the records carry the byte-exact ``str``."""
+    if not keys:
+        return []
+    keys = [K.to_bytes(k) for k in keys]
+    out: list[SessionRecord] = []
+    wrong: list[int] = []
+    for i, (key, ttl_s, size, raw) in enumerate(_read_keys(backend, keys)):
+        if ttl_s == -2:
+            out.append(SessionRecord(key, -2, None, "gone", summary="(key disappeared)"))
+            continue
+        if isinstance(raw, Exception):
+            if "WRONGTYPE" in str(raw):
+                wrong.append(i)
+                out.append(SessionRecord(key, ttl_s, size, "other", summary=""))
+            else:
+                out.append(SessionRecord(key, ttl_s, size, "other", summary=f"error: {str(raw)[:60]}"))
+            continue
+        raw_b = raw if raw is not None else b""
+        truncated = len(raw_b) >= VALUE_READ_BYTES
+        parsed = parse_value(raw_b, truncated=truncated)
+        out.append(SessionRecord(key, ttl_s, size, truncated=truncated, **parsed))
+    if wrong:
+        def types(c):
+            p = c.pipeline(transaction=False)
+            for i in wrong:
+                p.type(keys[i])
+            return p.execute(raise_on_error=False)
+        kinds = backend.call(types)
+        readable = []
+        for i, t in zip(wrong, kinds):
+            tname = t.decode() if isinstance(t, bytes) else str(t)
+            rec = out[i]
+            rec.kind = tname
+            if tname == "hash" and (rec.size_bytes or 0) <= HASH_READ_MAX_BYTES:
+                readable.append(i)
+            else:
+                rec.summary = f"{tname} value ({rec.size_bytes or '?'} bytes) not read"
+        if readable:
+            def hashes(c):
+                p = c.pipeline(transaction=False)
+                for i in readable:
+                    p.hgetall(keys[i])
+                return p.execute(raise_on_error=False)
+            for i, h in zip(readable, backend.call(hashes)):
+                if isinstance(h, dict):
+                    parsed = parse_hash(h)
+                    rec = out[i]
+                    rec.notebook, rec.last_activity = parsed["notebook"], parsed["last_activity"]
+                    rec.connection_id = parsed["connection_id"]
+                    rec.summary = f"hash, {len(h)} fields" + (f": {parsed['summary']}" if parsed["summary"] else "")
+    return out
+
+
+def dbsize(backend) -> int:
+    return int(backend.call(lambda c: c.dbsize()))
+
+
+def scan_keys(backend, settings: RedisSettings, pattern: str, *, cap: int | None = None,
+              stop: threading.Event | None = None) -> Iterator[tuple[list[bytes], int, bool, bool, int]]:
+    """SCAN MATCH pattern COUNT scan_count, batch by batch: yields
+    (new distinct keys, cursor, done, capped, scan calls). Sleeps ``scan_pause_ms`` between
+    batches. Never KEYS."""
+    cap = settings.scan_cap if cap is None else cap
+    seen: set[bytes] = set()
+    match = K.to_bytes(pattern)      # a pattern typed with bytes that are not UTF-8 still works
+    cursor, calls = 0, 0
+    pause = settings.scan_pause_ms / 1000.0
+    pending: list[bytes] = []
+    while True:
+        if stop is not None and stop.is_set():
+            return
+        cursor, keys = backend.call(lambda c, cur=cursor: c.scan(cur, match=match, count=settings.scan_count))
+        calls += 1
+        cursor = int(cursor)
+        dropped = False
+        for k in keys:
+            if k not in seen:
+                if len(seen) < cap:
+                    seen.add(k)
+                    pending.append(k)
+                else:
+                    dropped = True
+        capped = len(seen) >= cap and (cursor != 0 or dropped)
+        done = cursor == 0 and not capped
+        # Yield at least every scan_count keys so the first rows come quickly even when
+        # the pattern is rare (many empty SCAN pages), but not an empty batch each call.
+        if pending or done or capped or calls % 50 == 0:
+            yield pending, cursor, done, capped, calls
+            pending = []
+        if done or capped:
+            return
+        if pause:
+            if stop is not None:
+                if stop.wait(pause):
+                    return
+            else:
+                time.sleep(pause)
+
+
+def scan_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,
+                  cap: int | None = None, stop: threading.Event | None = None) -> Iterator[ScanBatch]:
+    """The incremental session scan: one ScanBatch per SCAN page, each with its rows
+    already read (TTL, size, value), so a screen can show rows before the scan ends."""
+    t0 = time.perf_counter()
+    estimate = dbsize(backend)
+    matched = 0
+    for keys, cursor, done, capped, calls in scan_keys(backend, settings, pattern, cap=cap, stop=stop):
+        records = read_records(backend, keys)
+        matched += len(keys)
+        yield ScanBatch(records, matched, cursor, done, capped, estimate, calls, time.perf_counter() - t0)
+
+
+def list_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,
+                  cap: int | None = None) -> tuple[list[SessionRecord], ScanBatch | None]:
+    """The whole (capped) scan at once: (records, last batch)."""
+    out: list[SessionRecord] = []
+    last = None
+    for b in scan_sessions(backend, settings, pattern, cap=cap):
+        out.extend(b.records)
+        last = b
+    return out, last
+
+
+@dataclass
+class ConnectionsReport:
+    connections: list[ConnectionRecord]
+    capped: bool = False
+    hash_len: int = 0
+
+    @property
+    def orphans(self) -> list[ConnectionRecord]:
+        """Connections whose user has no session key."""
+        return [c for c in self.connections if c.has_session is False]
+
+    @property
+    def users(self) -> set[str]:
+        return {c.user_id for c in self.connections if c.user_id}
+
+
+
+
+def list_connections(backend, settings: RedisSettings, *, key: str = CONNECTIONS_KEY,
+                     session_prefix: str = SESSION_PREFIX, cap: int | None = None) -> ConnectionsReport:
+    """HSCAN the connections hash (never HGETALL), then one pipelined EXISTS per user to
+    find connections whose session is gone."""
+    cap = settings.scan_cap if cap is None else cap
+    key = K.to_bytes(key)
+    hlen = int(backend.call(lambda c: c.hlen(key)))
+    conns: list[ConnectionRecord] = []
+    cursor = 0
+    capped = False
+    while True:
+        cursor, items = backend.call(lambda c, cur=cursor: c.hscan(key, cur, count=settings.scan_count))
+        cursor = int(cursor)
+        for f, v in items.items():
+            cid = K.to_str(f)
+            user, last, raw = parse_connection(cid, v)
+            conns.append(ConnectionRecord(cid, user, last, None, raw))
+        if cursor == 0:
+            break
+        if len(conns) >= cap:
+            capped = True
+            break
+        if settings.scan_pause_ms:
+            time.sleep(settings.scan_pause_ms / 1000.0)
+    users = sorted({c.user_id for c in conns if c.user_id})
+    exists: dict[str, bool] = {}
+    for i in range(0, len(users), 1000):
+        chunk = users[i:i + 1000]
+
+        def go(c, chunk=chunk):
+            p = c.pipeline(transaction=False)
+            for u in chunk:
+                p.exists(K.to_bytes(session_prefix + u))
+            return p.execute()
+        exists.update({u: bool(n) for u, n in zip(chunk, backend.call(go))})
+    for c in conns:
+        if c.user_id:
+            c.has_session = exists.get(c.user_id)
+    conns.sort(key=lambda c: (c.has_session is not False, c.user_id or "", c.connection_id))
+    return ConnectionsReport(conns, capped, hlen)
+
+
+def sessions_without_connection(records: Sequence[SessionRecord], report: ConnectionsReport) -> list[SessionRecord]:
+    """Sessions whose user has no entry in the connections hash (only meaningful when
+    the hash was read whole)."""
+    users = report.users
+    cids = {c.connection_id for c in report.connections}
+    return [r for r in records if r.kind != "gone" and r.user not in users
+            and not (r.connection_id and r.connection_id in cids)]
+
+
+def list_caches(backend, settings: RedisSettings, pattern: str = CACHE_PATTERN, *,
+                cap: int = CACHE_CAP) -> list[CacheRecord]:
+    out: list[CacheRecord] = []
+    for keys, *_ in scan_keys(backend, settings, pattern, cap=cap):
+        if not keys:
+            continue
+        for key, ttl_s, size, raw in _read_keys(backend, keys):
+            if isinstance(raw, Exception):
+                kind, fields, summary = "other", {}, "not a string"
+            else:
+                kind, fields, summary = parse_cache(raw)
+            out.append(CacheRecord(key, ttl_s, size, kind, fields, summary))
+    out.sort(key=lambda r: r.key)
+    return out
+
