@@ -42,7 +42,7 @@ from .. import audit
 from . import live as live_mod
 from . import queue as queue_mod
 from .records import DiffEntry, DiffRecord, encode_attribute, iso_utc
-from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, principal_attrs
+from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, landed, principal_attrs
 
 CHUNK = 500
 WORKERS = 4
@@ -382,6 +382,14 @@ def _audit_many(pg: PostgresBackend, actor: str, act: audit.Action, target: str,
 # --------------------------------------------------------------------------- approve
 
 
+class _Unknown(Exception):
+    """A write whose outcome could not be learned (timed out, and the read-back failed)."""
+
+    def __init__(self, exc: BackendError):
+        super().__init__(exc.message)
+        self.exc = exc
+
+
 def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: S3Backend | None,
                  refs: Iterable[Ref] | None, actor: str, *, now: datetime | None = None, allow_stale: bool = False,
                  progress: Progress | None = None, workers: int = WORKERS) -> BatchResult:
@@ -407,20 +415,47 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
         marks = live_mod.stale_marks(pg, [(i.rec, i.entries) for i in p.items])
         stale_ok = {k for k, m in marks.items() if m.stale}
     at = iso_utc(now)
+    read_back: set[tuple[str, str]] = set()
 
     def one(it: Item) -> DiffRecord:
         sets = {**principal_attrs("approved", actor), "approvedAt": at, "updatedAt": at}
         if (it.rec.id, it.rec.timestamp) in stale_ok:
             sets["staleAcknowledgedBy"] = str(actor)
-        return update(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
+        try:
+            return update(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
+        except (Refused, BackendError) as exc:
+            # A timeout, or a "conflict" that is only botocore retrying a write whose answer
+            # was lost: read the item back before saying anything.
+            if isinstance(exc, BackendError) and audit.outcome_of(exc) != audit.UNKNOWN:
+                raise
+            got = landed(dynamo, it.rec, "approved", "approvedBy", actor)
+            if got:
+                back = get_item(dynamo, it.rec.id, it.rec.timestamp)
+                if back is not None and back.approvedAt == at:
+                    read_back.add((back.id, back.timestamp))
+                    return back
+            if isinstance(exc, BackendError):
+                if got is None:
+                    raise _Unknown(exc) from None
+                raise BackendError(exc.backend, exc.kind,
+                                   f"{exc.message} (read back: the diff did not change)") from None
+            raise
 
     audit_rows: list[tuple[str, dict[str, Any]]] = []
     done = 0
     for i in range(0, len(p.items), CHUNK):
         chunk = p.items[i:i + CHUNK]
         for it, r in zip(chunk, concurrent(one, chunk, workers)):
-            if isinstance(r, DiffRecord):
-                res.outcomes.append(Outcome(Ref.of(r), APPROVE.name, "ok", f"{r.id}: approved by {actor}", None, r))
+            if isinstance(r, _Unknown):
+                msg = (f"{it.rec.id}: the outcome is UNKNOWN ({r.exc.kind.value}: {r.exc.message}; read back "
+                       f"failed too): check it with `console diffs show {it.rec.id}@{it.rec.timestamp}`")
+                res.outcomes.append(Outcome(it.ref, APPROVE.name, "unknown", msg, None, it.rec))
+                audit_rows.append(("unknown", {"id": it.rec.id, "timestamp": it.rec.timestamp, "error": r.exc.message}))
+            elif isinstance(r, DiffRecord):
+                note = (" (the write timed out; read back: it landed)"
+                        if (r.id, r.timestamp) in read_back else "")
+                res.outcomes.append(Outcome(Ref.of(r), APPROVE.name, "ok", f"{r.id}: approved by {actor}{note}",
+                                            None, r))
                 audit_rows.append(("ok", {"id": r.id, "timestamp": r.timestamp, "diffType": r.diffType,
                                           "batch": True, "staleAcknowledged": (r.id, r.timestamp) in stale_ok}))
             else:
@@ -446,7 +481,8 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
 def _settle_intent(intent, res: BatchResult) -> BatchResult:
     c = res.counts()
     err = intent.settle_error
-    outcome = audit.FAILED if c.get("failed") else (audit.REFUSED if c and not c.get("ok") else audit.OK)
+    outcome = (audit.FAILED if c.get("failed") else audit.UNKNOWN if c.get("unknown")
+               else audit.REFUSED if c and not c.get("ok") else audit.OK)
     audit.settle(intent, outcome,
                  {"counts": c, "batchId": res.batch_id, "elapsed_ms": res.elapsed_ms})
     res.audit_id, res.audit_error = intent.id, err or intent.settle_error

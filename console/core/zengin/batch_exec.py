@@ -16,7 +16,7 @@ import psycopg
 from psycopg import ClientCursor
 from psycopg.types.json import Jsonb
 
-from ...backends.base import BackendError
+from ...backends.base import BackendError, ErrorKind
 from ...backends.dynamo import DynamoBackend
 from ...backends.postgres import PostgresBackend, classify
 from ...backends.s3 import S3Backend
@@ -27,7 +27,7 @@ from .batch import (CHUNK, WORKERS, BatchPlan, BatchResult, Item, Progress, _exc
 from .executor import (APP_PREFIX, BULK_STATEMENT_TIMEOUT_MS, CRASH_ENV, EXECUTE, AlreadyApplied, Stale,
                        apply_in_transaction, history_values)
 from .records import BANK_COMPARED, DiffEntry, DiffRecord, iso_utc
-from .workflow import Outcome, Ref, principal_attrs
+from .workflow import Outcome, Ref, Refused, get_item, principal_attrs
 
 _UPSERT_BANK = ("INSERT INTO public.banks AS b (bank_code, bank_name, bank_kana, created_at, updated_at) "
                 "VALUES (%s, %s, %s, now(), now()) ON CONFLICT (bank_code) DO UPDATE SET "
@@ -221,14 +221,29 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
     outs: list[Outcome] = []
 
     def claim(it: Item) -> DiffRecord:
-        return transition(dynamo, it.rec, "approved", "executing", now=now, conditions=conditions,
-                          sets={**principal_attrs("executed", actor), "executedAt": claim_at,
-                                "updatedAt": claim_at, "executionBatch": batch_id})
+        try:
+            return transition(dynamo, it.rec, "approved", "executing", now=now, conditions=conditions,
+                              sets={**principal_attrs("executed", actor), "executedAt": claim_at,
+                                    "updatedAt": claim_at, "executionBatch": batch_id})
+        except Exception as exc:
+            mine = _our_claim(dynamo, it.rec, batch_id, claim_at, exc)
+            if mine is not None:
+                return mine
+            raise
 
     claimed: list[tuple[Item, DiffRecord]] = []
     for it, r in zip(part, concurrent(claim, part, workers)):
         if isinstance(r, DiffRecord):
             claimed.append((it, r))
+            continue
+        if isinstance(r, BackendError) and r.kind in _UNKNOWN_KINDS:
+            # The claim may or may not have landed and the item could not be read back: the
+            # diff stays approved or executing; reconcile settles it either way.
+            state[index[id(it)]] = "failed"
+            outs.append(Outcome(it.ref, EXECUTE.name, "unknown",
+                                f"the claim's outcome is unknown ({r.kind.value}: {r.message}); run "
+                                f"`console diffs show {it.ref}` and then `console diffs reconcile`",
+                                None, it.rec))
             continue
         now_rec = getattr(r, "record", None)
         skipped = (lost_claim_is == "skipped" and now_rec is not None
@@ -279,6 +294,29 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
             conn.close()
     outs += _settle(dynamo, claimed, results, index, actor, now, workers)
     return outs
+
+
+_UNKNOWN_KINDS = (ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE)
+
+
+def _our_claim(dynamo: DynamoBackend, rec: DiffRecord, batch_id: str, claim_at: str,
+               exc: BaseException) -> DiffRecord | None:
+    """After a claim that timed out, or that 'lost' to a condition only because botocore
+    retried a write that had landed (its answer lost): read the item back. It is ours when it
+    is executing under this batch's claim; then the run carries on as if the answer had come.
+    Returns None when it is not ours; raises the original error when it cannot be read."""
+    if not (isinstance(exc, Refused) or (isinstance(exc, BackendError) and exc.kind in _UNKNOWN_KINDS)):
+        return None
+    try:
+        now_rec = get_item(dynamo, rec.id, rec.timestamp)
+    except BackendError:
+        if isinstance(exc, BackendError):
+            raise exc from None
+        return None
+    if (now_rec is not None and now_rec.status == "executing" and now_rec.executedAt == claim_at
+            and now_rec.extra.get("executionBatch") == batch_id):
+        return now_rec
+    return None
 
 
 def _read_back(pg: PostgresBackend, recs: list[DiffRecord]) -> set[tuple[str, str]]:
