@@ -50,7 +50,7 @@ from ..plan import Hazard, Plan, Step
 from .generator import BANKS, BRANCHES
 from .records import BANK_COMPARED, DiffEntry, DiffRecord, iso_utc
 from .validate import key_text
-from .workflow import (Outcome, Ref, Refused, audit_target, check, find, refuse_read_only, transition)
+from .workflow import (Outcome, Ref, Refused, audit_target, check, find, get_item, principal_attrs, transition)
 
 EXECUTE = audit.action("diffs.execute", "apply an approved zengin diff to banks/branches in one transaction")
 
@@ -498,10 +498,13 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
             actor: str, *, now: datetime | None = None, lost_claim_is: str = "refused",
             progress: Callable[[str, int, int], None] | None = None) -> Outcome:
     """Execute one approved diff (see the module docstring). Exactly one audit record on
-    the zengin target per call; raises ReadOnlyError in read-only mode."""
+    the zengin target per call, written ahead: the intent before the claim (refused, and
+    nothing claimed, when it cannot be written; ReadOnlyError in read-only mode, recorded),
+    settled ``ok`` inside the diff's own transaction, or failed / refused after."""
     now = now or datetime.now(timezone.utc)
     target = audit_target(dynamo, ref)
-    refuse_read_only(settings, EXECUTE, pg, actor, target, {"ref": str(ref)})
+    intent = audit.begin(settings, EXECUTE, target=target, principal=actor, detail={"ref": str(ref)},
+                         audit_pg=pg)
     z = settings.zengin
     forbid_self = True if z is None else z.forbid_self_execution
     rec: DiffRecord | None = None
@@ -521,23 +524,28 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
         claim_at = iso_utc(datetime.now(timezone.utc))
         conditions = {"approvedBy": ("<>", actor)} if forbid_self else None
         try:
-            rec = transition(dynamo, rec, "approved", "executing", now=now, conditions=conditions,
-                             sets={"executedBy": actor, "executedAt": claim_at, "updatedAt": claim_at})
+            rec = _claim(dynamo, rec, now, conditions, actor, claim_at)
         except Refused as r:
             if lost_claim_is == "skipped" and r.record is not None and r.record.status in (
                     "executing", "completed", "failed"):
                 raise _Skipped(r.message, r.record) from None
             raise
     except _Skipped as r:
-        aid = audit_write_safe(pg, actor, target, "refused", {"ref": str(ref), "reason": r.message,
-                                                             "skipped": True})
-        return Outcome(ref, EXECUTE.name, "skipped", r.message, aid, r.record)
+        audit.settle(intent, audit.REFUSED, {"reason": r.message, "skipped": True})
+        return Outcome(ref, EXECUTE.name, "skipped", r.message, intent.id, r.record, audit_error=intent.settle_error)
     except Refused as r:
-        aid = audit_write_safe(pg, actor, target, "refused", {"ref": str(ref), "reason": r.message})
-        return Outcome(ref, EXECUTE.name, "refused", r.message, aid, r.record or rec)
+        audit.settle(intent, audit.REFUSED, {"reason": r.message})
+        return Outcome(ref, EXECUTE.name, "refused", r.message, intent.id, r.record or rec,
+                       audit_error=intent.settle_error)
     except BackendError as exc:
-        aid = audit_write_safe(pg, actor, target, "failed", {"ref": str(ref), "error": exc.message})
-        return Outcome(ref, EXECUTE.name, "failed", f"{exc.kind.value}: {exc.message}", aid, rec)
+        outcome = audit.outcome_of(exc)
+        msg = f"{exc.kind.value}: {exc.message}"
+        if outcome == audit.UNKNOWN:
+            msg += (f"; the claim's outcome is UNKNOWN: check it with `console diffs show {ref}`, "
+                    f"then `console diffs reconcile`")
+        audit.settle(intent, outcome, {"error": exc.message})
+        return Outcome(ref, EXECUTE.name, "unknown" if outcome == audit.UNKNOWN else "failed", msg, intent.id, rec,
+                       audit_error=intent.settle_error)
 
     # Claimed: from here on every path ends in completed, failed, or (crash) executing.
     t0 = time.perf_counter()
@@ -549,10 +557,14 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
         conn = _connect(pg, rec)
         with conn.transaction():
             applied = apply_in_transaction(conn, rec, entries, actor, progress=progress)
-            audit_id = audit.record(conn, actor=actor, act=EXECUTE, target=target, outcome="ok", detail={
+            # Settled in the change's own transaction: the record says ok exactly when it commits.
+            audit.settle(intent, audit.OK, {
                 "id": rec.id, "timestamp": rec.timestamp, "diffType": rec.diffType,
                 "rowsAffected": applied.rows_affected, "perTable": applied.per_table(),
-                "changeHistoryId": applied.history_id})
+                "changeHistoryId": applied.history_id}, conn=conn)
+            if intent.settle_error:
+                raise RuntimeError(f"its audit record could not be settled: {intent.settle_error}")
+            audit_id = intent.id
         if os.environ.get(CRASH_ENV):
             os._exit(int(os.environ[CRASH_ENV]) if os.environ[CRASH_ENV].isdigit() else 99)
     except BaseException as exc:  # noqa: BLE001 - every error ends the claim as failed
@@ -561,7 +573,7 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
 
     if error is not None:
         if isinstance(error, AlreadyApplied):
-            return _settle_already(settings, pg, dynamo, rec, actor, target, error, conn, now)
+            return _settle_already(settings, pg, dynamo, rec, intent, error, conn, now)
         reason = _fail_reason(error, pg.name)
         try:
             fail_rec = transition(dynamo, rec, "executing", "failed", now=now, require_live_ttl=False,
@@ -572,25 +584,18 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
         except (Refused, BackendError) as exc2:
             fail_rec = rec
             reason += f" (and DynamoDB could not be set to failed: {getattr(exc2, 'message', exc2)}; run reconcile)"
-        aid = None
-        try:
-            if conn is not None and not conn.closed:
-                with conn.transaction():
-                    aid = audit.record(conn, actor=actor, act=EXECUTE, target=target, outcome="failed",
-                                       detail={"id": rec.id, "timestamp": rec.timestamp, "error": reason[:2000]})
-            else:
-                aid = audit_write_safe(pg, actor, target, "failed", {"id": rec.id, "error": reason[:2000]})
-        except Exception:  # noqa: BLE001 - the failure stands even if it cannot be recorded
-            pass
-        finally:
-            if conn is not None:
-                conn.close()
+        if conn is not None:
+            conn.close()
+        intent.outcome, intent.settle_error = audit.PENDING, None   # the in-transaction settle rolled back
+        audit.settle(intent, audit.FAILED, {"id": rec.id, "timestamp": rec.timestamp, "error": reason[:2000]})
+        aid = intent.id
         if not isinstance(error, Exception):
             raise error                    # KeyboardInterrupt / SystemExit after recording
         detail: dict[str, Any] = {"executionTime": elapsed}
         if isinstance(error, Stale):
             detail["stale_keys"] = error.keys
-        return Outcome(Ref.of(rec), EXECUTE.name, "failed", f"{rec.id}: failed: {reason}", aid, fail_rec, detail)
+        return Outcome(Ref.of(rec), EXECUTE.name, "failed", f"{rec.id}: failed: {reason}", aid, fail_rec, detail,
+                       audit_error=intent.settle_error)
 
     assert applied is not None and conn is not None
     conn.close()
@@ -611,6 +616,24 @@ def execute(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: 
                    f"{rec.id}: completed, {applied.rows_affected} row(s) in {elapsed} ms", audit_id, done, detail)
 
 
+def _claim(dynamo: DynamoBackend, rec: DiffRecord, now: datetime, conditions, actor, claim_at: str) -> DiffRecord:
+    """approved -> executing. A claim whose answer was lost (a timeout, or a retry that 'lost'
+    to the write that had landed) is read back: ours when executing with our executedAt."""
+    try:
+        return transition(dynamo, rec, "approved", "executing", now=now, conditions=conditions,
+                          sets={**principal_attrs("executed", actor), "executedAt": claim_at, "updatedAt": claim_at})
+    except (Refused, BackendError) as exc:
+        if isinstance(exc, BackendError) and audit.outcome_of(exc) != audit.UNKNOWN:
+            raise
+        try:
+            back = get_item(dynamo, rec.id, rec.timestamp)
+        except BackendError:
+            raise exc from None
+        if back is not None and back.status == "executing" and back.executedAt == claim_at:
+            return back
+        raise
+
+
 def audit_write_safe(pg: PostgresBackend, actor: str, target: str, outcome: str, detail: dict[str, Any]) -> int | None:
     try:
         with pg.connection() as conn:
@@ -619,8 +642,8 @@ def audit_write_safe(pg: PostgresBackend, actor: str, target: str, outcome: str,
         return None
 
 
-def _settle_already(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, rec: DiffRecord, actor: str,
-                    target: str, exc: AlreadyApplied, conn, now: datetime) -> Outcome:
+def _settle_already(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, rec: DiffRecord,
+                    intent: audit.Intent, exc: AlreadyApplied, conn, now: datetime) -> Outcome:
     """change_history already holds this diff: it was applied (a crash, or reconcile
     put it back too early). Nothing is applied again; the item is settled as completed."""
     row = exc.row
@@ -635,9 +658,10 @@ def _settle_already(settings: Settings, pg: PostgresBackend, dynamo: DynamoBacke
                                 "executedBy": row.get("executed_by") or rec.executedBy})
     except (Refused, BackendError):
         done = rec
-    aid = audit_write_safe(pg, actor, target, "refused", {"id": rec.id, "reason": str(exc)})
-    return Outcome(Ref.of(rec), EXECUTE.name, "refused", f"{rec.id}: {exc}; marked completed", aid, done,
-                   {"already_applied": True, "changeHistoryId": row.get("id")})
+    intent.outcome, intent.settle_error = audit.PENDING, None
+    audit.settle(intent, audit.REFUSED, {"id": rec.id, "reason": str(exc)})
+    return Outcome(Ref.of(rec), EXECUTE.name, "refused", f"{rec.id}: {exc}; marked completed", intent.id, done,
+                   {"already_applied": True, "changeHistoryId": row.get("id")}, audit_error=intent.settle_error)
 
 
 def history_row(pg: PostgresBackend, rec: DiffRecord | Ref) -> dict[str, Any] | None:
