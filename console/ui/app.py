@@ -28,6 +28,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("metrics", "4", "Metrics", "pg_stat activity, analytics views, InfluxDB series"),
     ("sessions", "5", "Sessions", "Redis sessions, connections, caches, channel tail"),
     ("diffs", "6", "Diffs", "zengin diff review queue: approve, reject, execute"),
+    ("activity", "7", "Activity", "PostgreSQL sessions, blocking chains, cancel/terminate, statements"),
 ]
 
 
@@ -119,7 +120,7 @@ class ConsoleApp(App):
         rows.append(("j / k", "Next / previous row", "every list"))
         rows.append(("g Home / G End", "First / last row", "every list"))
         rows.append(("PgUp / PgDn", "A screenful up / down", "every list"))
-        rows.append(("1-6", "Switch screen", "everywhere"))
+        rows.append((f"1-{len(SCREENS)}", "Switch screen", "everywhere"))
         rows.append(("Ctrl+P", "Command palette: this screen's actions and every screen", "everywhere"))
         self.push_screen(HelpScreen(name, rows))
 
