@@ -6,7 +6,8 @@
 ``record`` samples every PostgreSQL target each interval (pg_stat counters, Activity,
 replication/progress), pg_stat_statements and the analytics views / InfluxDB on their
 slower cadence, and stores every sample (failures included) in a bounded SQLite file.
-``replay`` prints what the file holds at a time cursor (the screens come later)."""
+``replay`` opens the Metrics and Activity screens on the file with a time cursor (on a
+terminal, without --json/--at/--step/--all); otherwise it prints what the file holds."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def register(sub) -> None:
     r.add_argument("--max-bytes", type=int, default=None, metavar="N", help="size cap; oldest ticks are pruned")
     r.add_argument("--target", action="append", metavar="NAME", help="PostgreSQL target(s); default: all")
     r.set_defaults(handler=run_record)
-    p = sub.add_parser("replay", help="what a recording holds at a time cursor (headless)")
+    p = sub.add_parser("replay", help="open the Metrics and Activity screens on a recording (time cursor: , . { } ;);"
+                                      " --json / --at / --step / --all or no terminal: print it")
     p.add_argument("file", metavar="FILE")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--at", metavar="ISO", help="the tick at or before this UTC time")
@@ -151,6 +153,18 @@ def frame_dict(frame) -> dict[str, Any]:
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     from ..core.recording import Recording, RecordingError
+
+    if not (args.json or args.at or args.step is not None or args.all) and sys.stdout.isatty():
+        try:
+            with Recording(args.file) as rec:
+                if not len(rec):
+                    raise RecordingError(f"{args.file}: the recording is empty")
+        except RecordingError as exc:
+            say(f"console: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        from ..ui.recorder import replay_app
+        replay_app(settings, args.file).run()
+        return EXIT_OK
 
     try:
         with Recording(args.file) as rec:

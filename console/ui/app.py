@@ -28,6 +28,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("metrics", "4", "Metrics", "pg_stat activity, analytics views, InfluxDB series"),
     ("sessions", "5", "Sessions", "Redis sessions, connections, caches, channel tail"),
     ("diffs", "6", "Diffs", "zengin diff review queue: approve, reject, execute"),
+    ("activity", "7", "Activity", "PostgreSQL sessions, blocking chains, cancel/terminate, statements"),
 ]
 
 
@@ -62,8 +63,9 @@ class ConsoleApp(App):
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=False,
                   tooltip=f"Show the {title} screen: {what}")
           for mode, key, title, what in SCREENS],
-        *keymap.bindings("help", "quit"),
+        *keymap.bindings("help", "quit", "record", hide=("record",)),
     ]
+    recorder = None          # console.ui.recorder.UiRecorder while recording (ctrl+s)
 
     def __init__(self, services: Services, *, initial_mode: str = "overview") -> None:
         super().__init__()
@@ -102,6 +104,21 @@ class ConsoleApp(App):
                                 lambda m=mode: self.switch_mode(m))
         yield from super().get_system_commands(screen)
 
+    def action_toggle_recording(self) -> None:
+        """Start / stop writing every Metrics and Activity sample to a local file."""
+        from .recorder import UiRecorder, default_path
+        if self.recorder is not None:
+            rec, self.recorder = self.recorder, None
+            rec.stop()
+            self.notify(f"Recording stopped: {rec.count} samples in {rec.path}")
+            return
+        try:
+            self.recorder = UiRecorder(default_path())
+        except Exception as exc:  # the file could not be created: said, not fatal
+            self.notify(error_text(exc), title="Recording not started", severity="error")
+            return
+        self.notify(f"Recording every Metrics and Activity sample to {self.recorder.path} (ctrl+s stops)")
+
     def action_help(self) -> None:
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
@@ -119,7 +136,7 @@ class ConsoleApp(App):
         rows.append(("j / k", "Next / previous row", "every list"))
         rows.append(("g Home / G End", "First / last row", "every list"))
         rows.append(("PgUp / PgDn", "A screenful up / down", "every list"))
-        rows.append(("1-6", "Switch screen", "everywhere"))
+        rows.append((f"1-{len(SCREENS)}", "Switch screen", "everywhere"))
         rows.append(("Ctrl+P", "Command palette: this screen's actions and every screen", "everywhere"))
         self.push_screen(HelpScreen(name, rows))
 

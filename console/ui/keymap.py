@@ -25,7 +25,7 @@ Mutating actions
 ----------------
 Every action that changes something is ``mutating=True`` and sits on a capital letter
 (``A`` approve, ``R`` reject, ``X`` execute, ``F`` apply fixes, ``M`` run maintenance,
-``D`` delete, ``E`` expire). :func:`check` (run by tests/ui/test_keymap.py) proves that no
+``D`` delete, ``E`` expire, ``C`` cancel a query, ``K`` terminate a session). :func:`check` (run by tests/ui/test_keymap.py) proves that no
 key of a mutating action means something harmless on another screen, and that every shared
 key means the same everywhere. Mutations still ask for confirmation: the key only opens
 the preview.
@@ -109,6 +109,29 @@ SCREEN: dict[str, Meaning] = {m.id: m for m in (
             "Set a new TTL on the highlighted session (preview, confirm, audited)", mutating=True),
     Meaning("sessions.delete", "D", "delete", "Delete",
             "Delete the highlighted session (preview, typed confirmation, audited)", mutating=True),
+    # activity
+    Meaning("activity.sort", "s", "sort", "Sort", "Sort the sessions by the next column"),
+    Meaning("activity.order", "o", "order", "Order", "Reverse the sort order"),
+    Meaning("activity.idle", "i", "hide_idle", "Hide idle", "Hide / show idle sessions"),
+    Meaning("activity.min", "m", "min_duration", "Min dur.",
+            "Only sessions busy at least 1 s, 5 s, 30 s, 1 min, 5 min (cycles; off)"),
+    Meaning("activity.cancel", "C", "cancel", "Cancel query",
+            "Cancel the running query of the highlighted or selected sessions (preview, confirm, audited)",
+            mutating=True),
+    Meaning("activity.terminate", "K", "terminate", "Terminate",
+            "Terminate the highlighted or selected sessions (preview, typed pid, audited)", mutating=True),
+    # replay (console replay FILE) and recording (the live app)
+    Meaning("replay.back", "comma", "replay_step(-1)", "Back", "Replay: one recorded tick back", key_display=","),
+    Meaning("replay.forward", "full_stop", "replay_step(1)", "Forward", "Replay: one recorded tick forward",
+            key_display="."),
+    Meaning("replay.start", "left_curly_bracket", "replay_jump(0)", "Start", "Replay: jump to the first tick",
+            key_display="{"),
+    Meaning("replay.end", "right_curly_bracket", "replay_jump(-1)", "End", "Replay: jump to the last tick",
+            key_display="}"),
+    Meaning("replay.play", "semicolon", "replay_play", "Play", "Replay: play / pause at the recorded pace",
+            key_display=";"),
+    Meaning("record", "ctrl+s", "toggle_recording", "Record",
+            "Start / stop recording every Metrics and Activity sample to a local file"),
     # diffs
     Meaning("diffs.approve", "A", "approve", "Approve",
             "Approve the highlighted or selected pending diffs (conditional write, audited)", mutating=True),

@@ -32,7 +32,11 @@ class Services:
         """The screen's data source (a protocol of console.core.ports): an injected one
         (tests), else the real one from :func:`console.core.ports.build`, built once and kept."""
         if name not in self.sources:
-            self.sources[name] = ports.build(name, self.settings, self.backends)
+            if name == "activity":        # the screen's own port (console.ui.data.activity)
+                from .data.activity import build_live
+                self.sources[name] = build_live(self.settings, self.backends)
+            else:
+                self.sources[name] = ports.build(name, self.settings, self.backends)
         return self.sources[name]
 
     @classmethod

@@ -14,7 +14,7 @@ from console.core import sessions as core
 from console.core.health import HealthCheck
 from console.ui.app import ConsoleApp
 
-from . import fakes, fakes_diffs, fakes_metrics, fakes_partitions, fakes_sessions
+from . import fakes, fakes_activity, fakes_diffs, fakes_metrics, fakes_partitions, fakes_sessions
 from .conftest import settled
 
 OSC = "\x1b]0;pwned\x07"
@@ -67,7 +67,13 @@ def partitions():
     return ConsoleApp(s, initial_mode="partitions"), ["[/]_p2026_12", "閉じ"]
 
 
-@pytest.mark.parametrize("build", [overview, sessions, diffs, metrics, partitions], ids=lambda f: f.__name__)
+def activity():
+    bad = fakes_activity.b(6666, "[/]evil", HOSTILE, "active", f"SELECT '{HOSTILE}'\n-- [red]x[/red]", age=10.0)
+    port = fakes_activity.FakeActivity(extra=(bad,))
+    return ConsoleApp(fakes_activity.activity_services(port), initial_mode="activity"), ["[/]evil", "閉じ", "[red]x"]
+
+
+@pytest.mark.parametrize("build", [overview, sessions, diffs, metrics, partitions, activity], ids=lambda f: f.__name__)
 async def test_hostile_text_is_shown_as_text(build):
     app, expected = build()
     async with app.run_test(size=(160, 45)) as pilot:

@@ -12,7 +12,7 @@ import pytest
 from console.core.health import HealthCheck
 from console.ui.app import SCREENS, ConsoleApp
 
-from . import fakes, fakes_diffs, fakes_metrics, fakes_partitions, fakes_schema, fakes_sessions
+from . import fakes, fakes_activity, fakes_diffs, fakes_metrics, fakes_partitions, fakes_schema, fakes_sessions
 from .conftest import wait_for
 
 
@@ -84,7 +84,11 @@ def diffs(gate: Gate):
     return fakes_diffs.diffs_services(gate_methods(fakes_diffs.FakeDiffs(), gate, "queue"))
 
 
-BUILD = {"overview": overview, "schema": schema, "partitions": partitions, "metrics": metrics,
+def activity(gate: Gate):
+    return fakes_activity.activity_services(gate_methods(fakes_activity.FakeActivity(), gate, "sample"))
+
+
+BUILD = {"activity": activity, "overview": overview, "schema": schema, "partitions": partitions, "metrics": metrics,
          "sessions": sessions, "diffs": diffs}
 KEYS = {mode: key for mode, key, *_ in SCREENS}
 

@@ -5,12 +5,16 @@ console.core.ports it stands for. A fake whose method drifts from the real signa
 
 from __future__ import annotations
 
+from console.core.activity import ActivityPort, ActivitySource
 from console.core.metrics import MetricsSource
 from console.core.partitions import PartitionService
 from console.core.ports import DiffsPort, MetricsPort, PartitionsSource, RealSchemaSource, SchemaSource, SessionsPort
 from console.core.sessions import SessionsService
 from console.core.zengin.service import DiffsService
 
+from console.ui.data.activity import ActivityScreenPort, LiveActivity
+
+from .fakes_activity import FakeActivity
 from .fakes_diffs import FakeDiffs
 from .fakes_metrics import FakeMetricsSource
 from .fakes_partitions import FakePartitions
@@ -26,6 +30,14 @@ def fakes(schema: FakeSchemaSource, partitions: FakePartitions, metrics: FakeMet
     se: SessionsPort = sessions
     d: DiffsPort = diffs
     del s, p, m, se, d
+
+
+def activity(fake: FakeActivity, live: LiveActivity, source: ActivitySource) -> None:
+    a: ActivityScreenPort = fake
+    b: ActivityScreenPort = live
+    c: ActivityPort = fake
+    d: ActivityPort = source
+    del a, b, c, d
 
 
 def real(schema: RealSchemaSource, partitions: PartitionService, metrics: MetricsSource,

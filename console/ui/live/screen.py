@@ -115,6 +115,8 @@ class LiveScreen(Screen):
             return
         st.running = False
         if m.error is None:
+            if src.record is not None:
+                self._record(src.record, m.value)
             st.value, st.error, st.failures = m.value, None, 0
             st.ok_at = self.clock()
             st.ok_wall = self._wall()
@@ -132,6 +134,13 @@ class LiveScreen(Screen):
             return
         self._arm(m.name)
         self.on_live_changed(m.name)
+
+    def _record(self, where: tuple[str, str], value: Any) -> None:
+        """While the app records (console.ui.recorder), hand it the good value (a queue:
+        the file is written by its own thread, never here)."""
+        rec = getattr(self.app, "recorder", None)
+        if rec is not None:
+            rec.put(where[0], where[1], getattr(value, "recorded", value))
 
     def _wall(self) -> Any:
         from datetime import datetime, timezone

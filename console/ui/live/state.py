@@ -28,7 +28,9 @@ class Source(Generic[T]):
       key, a first show);
     - ``render(state)`` runs on the UI thread after each result, good or bad;
     - ``panel``: CSS selector of the widget that shows this source; the layer sets its
-      ``stale`` class (one dimmed look everywhere).
+      ``stale`` class (one dimmed look everywhere);
+    - ``record``: ``(kind, target)`` of console.core.recording: while the app records
+      (``ctrl+s``), every good value is written there.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Source(Generic[T]):
     params: tuple[Any, ...] = ()
     backoff_cap_s: float = 60.0
     panel: str | None = None
+    record: tuple[str, str] | None = None
 
     def interval(self) -> float | None:
         return self.every() if callable(self.every) else self.every

@@ -126,16 +126,17 @@ class MetricsScreen(LiveScreen):
         for name in src.targets:
             self.history[name] = deque(maxlen=HISTORY)
             self.add_source(Source(f"pg:{name}", fetch=src.sample_pg, params=(name,),
-                                   every=lambda: Cadence(self.interval).postgres_s, render=self._render_pg))
+                                   every=lambda: Cadence(self.interval).postgres_s, render=self._render_pg,
+                                   record=("metrics.pg", name)))
         for name in src.analytics_targets:
             self.add_source(Source(f"an:{name}", fetch=src.sample_analytics, params=(name,),
                                    every=lambda: Cadence(self.interval).analytics_s, render=self._render_analytics,
-                                   panel="#an-pane"))
+                                   panel="#an-pane", record=("metrics.analytics", name)))
         if src.has_influx:
             self.add_source(Source("influx", fetch=self._sample_influx,
                                    args=lambda: (self.range_key, self.user, self.notebook),
                                    every=lambda: Cadence(self.interval).influx_s, render=self._render_influx,
-                                   panel="#influx-pane"))
+                                   panel="#influx-pane", record=("metrics.influx", "")))
             self._load_tags(src)
         else:
             self.query_one("#influx-status", Static).update(
