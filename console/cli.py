@@ -147,9 +147,18 @@ def run_tui(settings: Settings, *, notices: list[str] | None = None) -> int:
     return EXIT_OK
 
 
+def open_replay(settings: Settings, path: str) -> int:
+    """`console replay FILE` on a terminal: the Metrics and Activity screens on the recording."""
+    from .ui.recorder import replay_app
+
+    replay_app(settings, path).run()
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.open_replay = open_replay
     if args.command == "completion":
         import shtab
         print(shtab.complete(parser, shell=args.shell))

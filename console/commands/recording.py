@@ -162,9 +162,8 @@ def run_replay(settings: Settings, args: argparse.Namespace) -> int:
         except RecordingError as exc:
             say(f"console: {exc}", file=sys.stderr)
             return EXIT_FAIL
-        from ..ui.recorder import replay_app
-        replay_app(settings, args.file).run()
-        return EXIT_OK
+        # The screens are the UI's: cli.py hands in the opener (commands never import console.ui).
+        return args.open_replay(settings, args.file)
 
     try:
         with Recording(args.file) as rec:
