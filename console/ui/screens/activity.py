@@ -173,11 +173,19 @@ class ActivityScreen(LiveScreen):
         key, label = panels.SORTS[self.sort_index]
         rows: list[tuple[str, Backend]] = []
         total = 0
+        seen: set[tuple[int, object]] = set()     # a server's background processes, once
         for target, s in self.samples().items():
             if s is None:
                 continue
-            total += len(s.rows)
-            rows.extend((target, r) for r in apply_filter(s.rows, flt))
+            own = []
+            for r in s.rows:
+                if r.datname is None:
+                    if (r.pid, r.backend_start) in seen:
+                        continue
+                    seen.add((r.pid, r.backend_start))
+                own.append(r)
+            total += len(own)
+            rows.extend((target, r) for r in apply_filter(own, flt))
         if key == "target":
             rows.sort(key=lambda tr: (tr[0], tr[1].pid), reverse=self.descending)
         else:

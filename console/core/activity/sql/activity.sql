@@ -1,4 +1,7 @@
--- Every backend of the server (pg_stat_activity), one row each: pg_activity's main query,
+-- Every backend connected to the target's database (pg_stat_activity), one row each (a
+-- server holding several targets' databases shows each client backend once, under its own
+-- target; background processes, which belong to no database, come with every target of the
+-- server and the screen shows them once): pg_activity's main query,
 -- PostgreSQL 10-13 (no query_id). pg_blocking_pids() is only called for sessions that wait
 -- on a heavyweight lock, so an idle server costs one scan of pg_stat_activity and no
 -- lock-manager work. No count(*): the sample is the rows themselves.
@@ -18,5 +21,6 @@ SELECT extract(epoch FROM clock_timestamp())::float8 AS at,
        a.query,
        CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) ELSE '{}'::int[] END AS blocked_by
   FROM pg_stat_activity a
+ WHERE a.datname = current_database() OR a.datname IS NULL
  ORDER BY a.pid
  LIMIT %(limit)s
