@@ -128,10 +128,11 @@ def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
     stack = Stack(data_dir)
     publisher = None
 
-    def on_term(signum, frame):  # SIGTERM: unwind through the finally below
-        raise SystemExit(128 + signum)
+    def on_term(signum, frame):  # SIGTERM, or SIGHUP (the SSH session went away): unwind
+        raise SystemExit(128 + signum)  # through the finally below, which stops every server
 
     old_term = signal.signal(signal.SIGTERM, on_term)
+    old_hup = signal.signal(signal.SIGHUP, on_term)
     try:
         prepare_dir(data_dir)
         _say(f"console demo: starting the embedded stack in {data_dir}")
@@ -164,4 +165,5 @@ def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
             publisher.stop()
         stack.stop()
         signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGHUP, old_hup)
         _say("console demo: stack stopped")

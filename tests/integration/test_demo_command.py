@@ -15,6 +15,8 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 
 def _open(port: int) -> bool:
     with socket.socket() as s:
@@ -22,7 +24,8 @@ def _open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_demo_no_ui_serves_and_stops_on_sigterm():
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_demo_no_ui_serves_and_stops_on_sigterm(signum):
     data = Path(tempfile.mkdtemp(prefix="console-demo-test-"))
     data.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONSOLE_"))}
@@ -43,7 +46,7 @@ def test_demo_no_ui_serves_and_stops_on_sigterm():
         sh = f". {config.parent / 'env.sh'} && {sys.executable} -m console.cli status --json"
         status = subprocess.run(["bash", "-c", sh], capture_output=True, text=True, timeout=120, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)            # SIGHUP: the SSH session that ran it went away
         t0 = time.monotonic()
         proc.wait(60)
         gone_after = time.monotonic() - t0
