@@ -88,9 +88,10 @@ def test_four_eyes_with_two_verified_principals(stack, fresh_db, tmp_path):
     done = zen.get(one)
     assert done.status == "completed" and done.executedBy == arns["executor"]
 
-    rows = zen.pg.fetch("SELECT action, actor, outcome, principal_source, principal_verified "
+    rows = zen.pg.fetch("SELECT action, actor, outcome, principal_source, principal_verified, detail "
                         "FROM console.audit_log WHERE action LIKE 'diffs.%%' ORDER BY id")
-    executes = [r for r in rows if r["action"] == "diffs.execute"]
+    # the per-diff records (each batch's own intent row, without a diff id, aside)
+    executes = [r for r in rows if r["action"] == "diffs.execute" and (r["detail"] or {}).get("id")]
     assert [(r["actor"], r["outcome"]) for r in executes] == [(arns["approver"], "refused"),
                                                              (arns["executor"], "ok")]
     assert all(r["principal_source"] == "aws-sts" and r["principal_verified"] for r in rows)
