@@ -19,7 +19,7 @@ import psycopg
 
 from .backends.base import BackendError
 from .backends.postgres import classify
-from .commands import EXIT_DRIFT, EXIT_FAIL, EXIT_OK
+from .commands import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from .config import ConfigError, Settings, load
 
 log = logging.getLogger("console")
@@ -53,8 +53,8 @@ EPILOG = """\
 exit codes:
   0  success, or clean (no drift, nothing to do)
   1  error: a backend unreachable, a step failed, bad configuration
-  2  usage error (drift found by `schema check` is also 2 until every command moves to 3)
-  3  findings: a dry run with something to do
+  2  usage error
+  3  findings: drift found (`schema check`), a dry run with something to do
   4  refused: read-only, not confirmed (--yes), four-eyes rule, audit record unavailable
   5  the outcome of a change is unknown (a timeout): check before retrying
   6  done, but its audit record could not be settled
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAIL
     parser.error(f"unknown command {args.command}")
-    return EXIT_DRIFT
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from datetime import date, datetime, timezone
 from typing import Any
 
 MODULES = ("status", "schema", "partitions", "metrics", "sessions", "diffs", "zengin", "activity", "recording",
@@ -28,19 +29,46 @@ def load_all() -> list:
     return out
 
 
+JSON_VERSION = 1
+
+
+def _json_default(value: Any) -> Any:
+    """Timestamps as ISO 8601 in UTC (``2026-12-01T09:30:00Z``); anything else as its text."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def json_shape(data: Any) -> dict[str, Any]:
+    """Every ``--json`` output has one shape: one object with ``version`` first; a list becomes
+    ``items``; an error is an object (``{"error": {"kind": ..., "message": ...}}``)."""
+    if not isinstance(data, dict):
+        data = {"items": data}
+    out: dict[str, Any] = {"version": JSON_VERSION}
+    out.update(data)
+    if isinstance(out.get("error"), str):
+        out["error"] = {"kind": str(out.pop("kind", "error")), "message": out["error"]}
+    return out
+
+
 def print_json(data: Any) -> None:
-    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    data = json_shape(data)
+    text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         # a lone surrogate (bytes that were not UTF-8) cannot be written as UTF-8: JSON escapes
-        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
+        text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=True)
     text += "\n"
     for i in range(0, len(text), 16384):      # in pieces, as json.dump does: a closed pipe is seen here
         sys.stdout.write(text[i:i + 16384])
 
 
-EXIT_OK, EXIT_FAIL, EXIT_DRIFT = 0, 1, 2
+EXIT_OK, EXIT_FAIL = 0, 1
 # One exit-code scheme for every command (console --help lists it):
 #   0 success / clean; 1 error; 2 usage; 3 findings (drift, a dry run with something to do);
 #   4 refused (read-only, not confirmed, four-eyes, audit unavailable);

@@ -1,7 +1,7 @@
 """`console schema ...`: migrations, and the Schema screen headless.
 
     schema migrate   apply pending sql/ files
-    schema check     expected (from sql/) vs live for each target: exit 0 clean, 2 drift, 1 error
+    schema check     expected (from sql/) vs live for each target: exit 0 clean, 3 drift, 1 error
     schema apply     fix the drift: prints the plan, asks (or --yes), runs it with an audit record
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import Settings
 from ..core.text import visible as v
-from . import (EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, print_json,
+from . import (EXIT_AUDIT_UNSETTLED, EXIT_FINDINGS, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, print_json,
                worst)
 
 
@@ -33,7 +33,7 @@ def register(sub) -> None:
     mig.add_argument("--json", action="store_true")
     mig.set_defaults(handler=run_migrate)
 
-    chk = ssub.add_parser("check", help="compare each target with what sql/ defines (exit 0 clean, 2 drift, 1 error)")
+    chk = ssub.add_parser("check", help="compare each target with what sql/ defines (exit 0 clean, 3 drift, 1 error)")
     chk.add_argument("--target", action="append", metavar="NAME", help="target(s); default: all")
     chk.add_argument("--dev-url", metavar="URL",
                      help="PostgreSQL server for the scratch database (default: the target's own server)")
@@ -189,7 +189,7 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
             _print_report(r)
     if any(r.error for r in reports):
         return EXIT_FAIL
-    return EXIT_OK if all(r.clean for r in reports) else EXIT_DRIFT
+    return EXIT_OK if all(r.clean for r in reports) else EXIT_FINDINGS
 
 
 def run_apply(settings: Settings, args: argparse.Namespace) -> int:
@@ -223,7 +223,7 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
             _out(msg, file=human)
             if args.json:
                 print_json({"target": name, "plan": [], "message": msg})
-            return EXIT_OK if report.clean else EXIT_DRIFT
+            return EXIT_OK if report.clean else EXIT_FINDINGS
         _out(plan.text(), file=human)
         for f in held:
             _out(f"-- held back (destructive, needs --allow-destructive): {f.status} {f.kind} {v(f.object)}",
@@ -235,7 +235,7 @@ def run_apply(settings: Settings, args: argparse.Namespace) -> int:
                 print_json({"target": name, "dry_run": True,
                             "plan": [{"title": st.title, "sql": st.sql, "lock": st.lock, "hazard": st.hazard.value,
                                       "transactional": st.transactional} for st in plan.steps]})
-            return EXIT_DRIFT
+            return EXIT_FINDINGS
         if not args.yes and not settings.read_only:      # read-only: refused (and audited) below
             if not sys.stdin.isatty():
                 print("refusing to run without a terminal to confirm on: pass --yes", file=sys.stderr)

@@ -26,7 +26,7 @@ from ..config import Settings
 from rich.markup import escape
 
 from ..core.text import visible
-from . import (EXIT_AUDIT_UNSETTLED, EXIT_DRIFT, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE,
+from . import (EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE,
                print_json, say)
 
 KEY_HELP = ("the session key; backslash escapes \\xNN, \\\\, \\n, \\r, \\t, \\0 are decoded "
@@ -244,14 +244,14 @@ def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
         if args.dry_run:
             if args.json:
                 print_json({"plan": plan.text(), **K.as_json(key), "exists": pv.exists, "ttl_s": pv.ttl_s})
-            return EXIT_DRIFT
+            return EXIT_FINDINGS
         if not pv.exists:
             say(f"console: {shown} does not exist", file=sys.stderr)
             return EXIT_FAIL
         if not args.yes and not settings.read_only:
             if not sys.stdin.isatty():
                 print("console: not confirmed: re-run with --yes (or on a terminal)", file=sys.stderr)
-                return EXIT_DRIFT
+                return EXIT_REFUSED
             answer = input(f"type the key ({visible(shown)}) to confirm: ")
             try:
                 confirmed = K.parse(answer.strip()) == key
@@ -259,7 +259,7 @@ def _mutate(settings: Settings, args: argparse.Namespace, kind: str) -> int:
                 confirmed = False
             if not confirmed:
                 print("console: not confirmed", file=sys.stderr)
-                return EXIT_DRIFT
+                return EXIT_REFUSED
         try:
             actor = audit.actor_name(settings)
             res = svc.delete(key, actor) if kind == "delete" else svc.expire(key, seconds, actor)

@@ -35,10 +35,10 @@ def test_list_shows_records_as_plain_text_and_json(tmp_path, fresh_db, capsys):
     assert out.index("session:left") < out.index("pwned"), "newest first"
 
     assert main(["--config", cfg, "audit", "list", "--pending", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["items"]
     assert [r["target"] for r in rows] == ["redis:redis:session:left"] and rows[0]["outcome"] == "pending"
     assert main(["--config", cfg, "audit", "list", "--limit", "1", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 1
+    assert len(json.loads(capsys.readouterr().out)["items"]) == 1
 
 
 def test_reconcile_previews_confirms_and_settles_stale_intents(tmp_path, fresh_db, capsys, monkeypatch):

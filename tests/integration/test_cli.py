@@ -27,8 +27,9 @@ url = "{redis_url or stack.redis.url}"
 
 def test_status_json_all_up(tmp_path, stack, capsys):
     rc = main(["--config", str(config(tmp_path, stack)), "status", "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["version"] == 1
+    out = doc["items"]
     assert {r["name"]: r["ok"] for r in out} == {"main": True, "redis": True}
     assert all(r["latency_ms"] > 0 and r["version"] for r in out)
 
@@ -47,18 +48,18 @@ def test_global_options_before_subcommand(tmp_path, stack, capsys, fresh_db):
     path = tmp_path / "m.toml"
     path.write_text(f'[postgres.z]\ndsn = "{backend.target.dsn}"\nsystem = "zengin"\n')
     rc = main(["--config", str(path), "--read-only", "schema", "migrate", "--json"])
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)["items"]
     assert rc == 4 and out[0]["kind"] == "refused"   # 4: refused (exit-code scheme)
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--json"])
     err = capsys.readouterr()
     assert rc == 4 and "allow_declared" in err.out + err.err, "a declared name needs [identity] allow_declared"
     path.write_text(path.read_text() + "[identity]\nallow_declared = true\n")
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--dry-run", "--json"])
-    pending = json.loads(capsys.readouterr().out)[0]["pending"]
+    pending = json.loads(capsys.readouterr().out)["items"][0]["pending"]
     assert rc == 0 and pending[0] == "common/001_console"
     rc = main(["--config", str(path), "--as", "dba-jane", "schema", "migrate", "--json"])
     assert rc == 0
-    assert json.loads(capsys.readouterr().out)[0]["applied"] == pending
+    assert json.loads(capsys.readouterr().out)["items"][0]["applied"] == pending
     assert backend.fetch("SELECT actor FROM console.audit_log")[0]["actor"] == "dba-jane"
 
 

@@ -42,7 +42,7 @@ def test_list_and_ensure_twice(tmp_path, fresh_db, capsys):
     # the plan drops partitions: without --yes nothing runs
     assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--json"]) == 4
     refused = json.loads(capsys.readouterr().out)
-    assert refused["kind"] == "refused" and "--yes" in refused["error"]
+    assert refused["error"]["kind"] == "refused" and "--yes" in refused["error"]["message"]
     assert len(acc.fetch("SELECT 1 FROM pg_inherits i WHERE i.inhparent = 'public.access_logs'::regclass")) == 10
 
     assert main(["--config", cfg, "partitions", "ensure", "--retention", "3", "--yes", "--json"]) == 0
@@ -58,7 +58,7 @@ def test_ensure_refused_in_read_only_and_exit_code(tmp_path, fresh_db, capsys):
     cfg = _config(tmp_path, lam)
     assert main(["--config", cfg, "--read-only", "partitions", "ensure", "--json"]) == 4
     out = json.loads(capsys.readouterr().out)
-    assert out["kind"] == "refused" and out["plan"]
+    assert out["error"]["kind"] == "refused" and out["plan"]
     assert lam.fetch("SELECT outcome FROM console.audit_log WHERE action = 'partitions.maintain'") == \
         [{"outcome": "refused"}]       # an audited refusal, nothing else
     # a dry run is allowed read-only

@@ -22,8 +22,8 @@ def test_check_exit_codes_clean_drift_error(tmp_path, fresh_db, capsys):
     assert "lam (lambda): clean" in capsys.readouterr().out
 
     b.execute("DROP INDEX public.idx_error_logs_error_code")
-    assert main(["--config", str(cfg), "schema", "check", "--json"]) == 2
-    out = json.loads(capsys.readouterr().out)
+    assert main(["--config", str(cfg), "schema", "check", "--json"]) == 3
+    out = json.loads(capsys.readouterr().out)["items"]
     (f,) = out[0]["findings"]
     assert f["status"] == "missing" and f["object"] == "public.idx_error_logs_error_code"
     assert f["source"] == "sql/lambda/002_request_logs.sql:54" and "CONCURRENTLY" in f["fix"][0]["sql"]
@@ -61,7 +61,7 @@ def test_apply_dry_run_refusal_and_yes(tmp_path, fresh_db, capsys, monkeypatch):
     b.execute("ALTER TABLE meta.sessions ALTER COLUMN status TYPE varchar(32)")
     b.execute("CREATE TABLE public.stray (id int)")
 
-    assert main(["--config", str(cfg), "schema", "apply", "--dry-run"]) == 2
+    assert main(["--config", str(cfg), "schema", "apply", "--dry-run"]) == 3
     out = capsys.readouterr().out
     assert 'ALTER COLUMN "status" TYPE character varying(16)' in out
     assert "held back (destructive" in out and 'DROP TABLE' not in out
@@ -87,11 +87,11 @@ def test_apply_json_output_is_only_json(tmp_path, fresh_db, capsys):
     b.execute("DROP INDEX public.idx_error_logs_timestamp") if b.fetch(
         "SELECT to_regclass('public.idx_error_logs_timestamp') AS r")[0]["r"] else b.execute(
         "ALTER TABLE meta.sessions ALTER COLUMN status TYPE varchar(32)")
-    assert main(["--config", str(cfg), "schema", "apply", "--dry-run", "--json"]) == 2
+    assert main(["--config", str(cfg), "schema", "apply", "--dry-run", "--json"]) == 3
     dry = _json.loads(capsys.readouterr().out)
     assert dry["dry_run"] and dry["plan"]
     assert main(["--config", str(cfg), "schema", "apply", "--yes", "--json"]) == 0
-    done = _json.loads(capsys.readouterr().out)
+    done = _json.loads(capsys.readouterr().out)["items"]
     assert done and all(r["ok"] for r in done)
 
 
@@ -99,7 +99,7 @@ def test_exclude_patterns_from_flag_and_config(tmp_path, fresh_db, capsys):
     b = fresh_db("lambda")
     b.execute("CREATE TABLE public.tmp_scratch (id int)")
     cfg = _config(tmp_path, b)
-    assert main(["--config", str(cfg), "schema", "check"]) == 2
+    assert main(["--config", str(cfg), "schema", "check"]) == 3
     capsys.readouterr()
     assert main(["--config", str(cfg), "schema", "check", "--exclude", "public.tmp_*"]) == 0
     out = capsys.readouterr().out
@@ -107,13 +107,13 @@ def test_exclude_patterns_from_flag_and_config(tmp_path, fresh_db, capsys):
     # the same from the configuration, and shown as excluded in --json
     cfg.write_text(cfg.read_text() + '[schema]\nexclude = ["table:public.tmp_*"]\n')
     assert main(["--config", str(cfg), "schema", "check", "--json"]) == 0
-    (report,) = json.loads(capsys.readouterr().out)
+    (report,) = json.loads(capsys.readouterr().out)["items"]
     assert report["clean"] and report["findings"] == []
     assert report["excluded"] == [{"id": "table:public.tmp_scratch", "status": "unexpected",
                                    "object": "public.tmp_scratch"}]
     # a pattern that matches something else does not hide it
     b.execute("DROP INDEX public.idx_error_logs_error_code")
-    assert main(["--config", str(cfg), "schema", "check"]) == 2
+    assert main(["--config", str(cfg), "schema", "check"]) == 3
     capsys.readouterr()
     bad = tmp_path / "bad.toml"
     bad.write_text(cfg.read_text().replace('["table:public.tmp_*"]', '"public.x"'))

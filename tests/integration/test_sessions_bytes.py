@@ -93,7 +93,7 @@ def test_bad_key_forms_are_usage_errors_without_traceback(tmp_path, stack, fresh
         assert main(["--config", cfg, "sessions", "expire", "session:plain", "soon", "--yes"]) == 2
         # raw bytes typed on a command line (surrogate escapes in argv) are taken exactly
         raw = HOSTILE[0].decode("utf-8", "surrogateescape")
-        assert main(["--config", cfg, "sessions", "delete", raw, "--dry-run"]) == 2
+        assert main(["--config", cfg, "sessions", "delete", raw, "--dry-run"]) == 3
         out = capsys.readouterr().out
         _clean(out)
         assert "DEL session:\\xff\\x00" in out

@@ -54,10 +54,10 @@ def test_delete_and_expire(tmp_path, stack, fresh_db, capsys):
     pg = fresh_db("zengin")
     cfg, c = setup(tmp_path, stack, pg)
     try:
-        assert main(["--config", cfg, "sessions", "delete", "session:alice", "--dry-run"]) == 2
+        assert main(["--config", cfg, "sessions", "delete", "session:alice", "--dry-run"]) == 3
         assert "DEL session:alice" in capsys.readouterr().out and c.exists("session:alice")
         # Not confirmed (no terminal under pytest): nothing happens.
-        assert main(["--config", cfg, "sessions", "delete", "session:alice"]) == 2
+        assert main(["--config", cfg, "sessions", "delete", "session:alice"]) == 4
         assert c.exists("session:alice")
         assert main(["--config", cfg, "--read-only", "sessions", "delete", "session:alice", "--yes", "--json"]) == 4
         capsys.readouterr()
