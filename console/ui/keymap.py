@@ -82,6 +82,8 @@ SHARED: dict[str, Meaning] = {m.id: m for m in (
 APP: dict[str, Meaning] = {m.id: m for m in (
     Meaning("help", "question_mark,f1", "help", "Help", "Every key of this screen", key_display="?"),
     Meaning("quit", "q", "quit", "Quit", "Leave the console"),
+    Meaning("context", "ctrl+k", "switch_context", "Context",
+            "Switch context: load the configuration again with another [contexts.<name>]", show=False),
 )}
 
 # Screen-specific meanings. Ids are "<screen>.<name>".
