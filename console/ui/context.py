@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from .. import config
@@ -79,6 +79,7 @@ class ContextPicker(ModalScreen[str | None]):
     ContextPicker { align: center middle; }
     #context-box { width: 70; max-width: 100%; height: auto; max-height: 100%; border: thick $primary;
                    background: $panel; padding: 1 2; }
+    #context-title { width: 100%; height: auto; margin-bottom: 1; }
     #context-list { height: auto; max-height: 16; }
     """
 
@@ -90,8 +91,9 @@ class ContextPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         s = self.settings
         with Vertical(id="context-box"):
-            yield Label(Content.assemble(("Switch context", "bold"), (" — the configuration is loaded again; "
-                                                                      "a production context starts read-only", "dim")))
+            yield Static(Content.assemble(("Switch context", "bold"), (" — the configuration is loaded again; "
+                                                                       "a production context starts read-only",
+                                                                       "dim")), id="context-title")
             opts = []
             for name in s.contexts:
                 label = Content.assemble((text.visible(name), "bold"),

@@ -74,3 +74,13 @@ async def test_ctrl_k_switches_to_production_read_only(tmp_path):
         assert "prod PRODUCTION" in head and "READ-ONLY" in head
         assert app.screen.id != "switching"
     app.services.close()
+
+
+def test_context_picker_snapshot(snap_compare, tmp_path):
+    """The picker: the current context marked, production ones "starts read-only"."""
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ContextPicker), "the picker")
+    app = ConsoleApp(Services(settings=_settings(tmp_path), clock=lambda: 1000.0))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
