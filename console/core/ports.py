@@ -10,7 +10,7 @@ from the real service's signatures. The real services satisfy them structurally.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -31,7 +31,11 @@ if TYPE_CHECKING:
         TailMessage,
         TailStatus,
     )
+    from .zengin.batch import BatchPlan, BatchResult
     from .zengin.executor import DryRun
+    from .zengin.live import Mark
+    from .zengin.reconcile import ReconcileReport
+    from .zengin.records import DiffRecord
     from .zengin.service import Detail
     from .zengin.workflow import Outcome, Queue, Ref
 
@@ -112,6 +116,18 @@ class DiffsPort(Protocol):
     def approve(self, ref: Ref, actor: str) -> Outcome: ...
     def reject(self, ref: Ref, actor: str, reason: str) -> Outcome: ...
     def execute(self, ref: Ref, actor: str, progress: Any = None, lost_claim_is: str = "refused") -> Outcome: ...
+    # the whole queue and batches (core.zengin.queue / batch / batch_exec / live / reconcile)
+    def counts(self) -> dict[str, int]: ...
+    def tab(self, tab: str, limit: int | None = None) -> tuple[list[DiffRecord], bool]: ...
+    def live_marks(self, recs: list[DiffRecord]) -> dict[tuple[str, str], Mark]: ...
+    def orphans(self, recs: list[DiffRecord], queued_deletions: set | None = None) -> dict[tuple[str, str], str]: ...
+    def plan(self, action: str, refs: list[Ref] | None, actor: str, allow_stale: bool = False) -> BatchPlan: ...
+    def approve_many(self, refs: list[Ref] | None, actor: str, *, allow_stale: bool = False,
+                     progress: Any = None) -> BatchResult: ...
+    def execute_many(self, refs: list[Ref] | None, actor: str, *, progress: Any = None,
+                     lost_claim_is: str = "skipped") -> BatchResult: ...
+    def reconcile_preview(self, threshold: timedelta = ...) -> ReconcileReport: ...
+    def reconcile(self, actor: str, threshold: timedelta = ..., dry_run: bool = False) -> ReconcileReport: ...
 
 
 # --------------------------------------------------------------------------- the factory

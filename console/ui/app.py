@@ -1,5 +1,6 @@
 """The Textual application: one mode per screen, global keys, the command palette, the
-header that says which environment and whether the console is read-only."""
+header that says which context (red when production), whether the console is read-only and
+who you act as, and the context switcher (ctrl+k, palette; console.ui.context)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..core import text
+from ..core import identity, text
 from ..core.text import error_text, visible
-from . import keymap
+from . import context, keymap
 from .screens.help import HelpScreen
 from .screens.overview import OverviewScreen
 from .screens.placeholder import NotBuiltScreen
@@ -52,7 +53,7 @@ def _palette_text(value: str) -> str:
     return escape_markup(text.visible(value))
 
 
-class ConsoleApp(App):
+class ConsoleApp(context.ContextSwitching, App):
     CSS_PATH = "console.tcss"
     TITLE = "console"
     ENABLE_COMMAND_PALETTE = True
@@ -63,7 +64,7 @@ class ConsoleApp(App):
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=False,
                   tooltip=f"Show the {title} screen: {what}")
           for mode, key, title, what in SCREENS],
-        *keymap.bindings("help", "quit", "record", hide=("record",)),
+        *keymap.bindings("help", "quit", "context", "record", hide=("record",)),
     ]
     recorder = None          # console.ui.recorder.UiRecorder while recording (ctrl+s)
 
@@ -71,11 +72,9 @@ class ConsoleApp(App):
         super().__init__()
         self.services = services
         self.initial_mode = initial_mode
-        s = services.settings
-        flags = [f"env {s.environment}"]
-        if s.read_only:
-            flags.append("READ-ONLY")
-        self.sub_title = " · ".join(flags)
+        self.principal: identity.Principal | None = None
+        self.principal_error: str | None = None
+        self._set_header()
 
     def on_mount(self) -> None:
         mapping, problems = keymap.user_keymap(self.services.settings.keymap)
@@ -84,6 +83,7 @@ class ConsoleApp(App):
         for p in problems:
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
+        self._resolve_principal()
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
 
@@ -102,6 +102,10 @@ class ConsoleApp(App):
         for mode, key, title, what in SCREENS:
             yield SystemCommand(f"Screen: {title}", _palette_text(f"{key} · {what}"),
                                 lambda m=mode: self.switch_mode(m))
+        if self.services.settings.contexts:
+            yield SystemCommand("Switch context", _palette_text(
+                "ctrl+k · now " + (self.services.settings.context or "?") + "; a production context starts read-only"),
+                self.action_switch_context)
         yield from super().get_system_commands(screen)
 
     def action_toggle_recording(self) -> None:

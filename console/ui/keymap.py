@@ -25,7 +25,8 @@ Mutating actions
 ----------------
 Every action that changes something is ``mutating=True`` and sits on a capital letter
 (``A`` approve, ``R`` reject, ``X`` execute, ``F`` apply fixes, ``M`` run maintenance,
-``D`` delete, ``E`` expire, ``C`` cancel a query, ``K`` terminate a session). :func:`check` (run by tests/ui/test_keymap.py) proves that no
+``D`` delete, ``E`` expire, ``C`` reconcile diffs or cancel a query, ``K`` terminate a session).
+:func:`check` (run by tests/ui/test_keymap.py) proves that no
 key of a mutating action means something harmless on another screen, and that every shared
 key means the same everywhere. Mutations still ask for confirmation: the key only opens
 the preview.
@@ -82,6 +83,8 @@ SHARED: dict[str, Meaning] = {m.id: m for m in (
 APP: dict[str, Meaning] = {m.id: m for m in (
     Meaning("help", "question_mark,f1", "help", "Help", "Every key of this screen", key_display="?"),
     Meaning("quit", "q", "quit", "Quit", "Leave the console"),
+    Meaning("context", "ctrl+k", "switch_context", "Context",
+            "Switch context: load the configuration again with another [contexts.<name>]", show=False),
 )}
 
 # Screen-specific meanings. Ids are "<screen>.<name>".
@@ -140,6 +143,13 @@ SCREEN: dict[str, Meaning] = {m.id: m for m in (
     Meaning("diffs.execute", "X", "execute", "Execute",
             "Dry-run, show the SQL and rows per table, then execute approved diffs (audited)",
             mutating=True),
+    Meaning("diffs.reconcile", "C", "reconcile", "Reconcile",
+            "Settle diffs left in executing from change_history: preview, confirm (audited)", mutating=True),
+    Meaning("diffs.sort", "s", "sort", "Sort", "Sort the queue: newest, oldest, code, type"),
+    Meaning("diffs.select_all", "a", "select_all", "Select all",
+            "Select every diff shown (all that match the filter); again: select none"),
+    Meaning("diffs.select_to", "v", "select_to", "Select to here",
+            "Select every row from the last one selected with space to the highlighted one"),
 )}
 
 ALL: dict[str, Meaning] = {**SHARED, **APP, **SCREEN}

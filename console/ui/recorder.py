@@ -78,6 +78,15 @@ class ReplayApp(ConsoleApp):
         self._play_timer: Any = None
         self._show_cursor()
 
+    def _set_header(self) -> None:
+        """The header of a replay is its time cursor (no context, no one acts)."""
+        if getattr(self, "cursor", None) is not None:
+            self._show_cursor()
+
+    def format_title(self, title: str, sub_title: str):
+        from textual.app import App
+        return App.format_title(self, title, sub_title)
+
     def _show_cursor(self) -> None:
         from ..core import format as fmt
         c = self.cursor

@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from console.config import PostgresTarget, Settings, ZenginSettings
+from console.config import IdentitySettings, PostgresTarget, Settings, ZenginSettings
 from console.core.zengin import executor
+from console.core.zengin.batch import BatchPlan, BatchResult, Item, phase_of
+from console.core.zengin.live import Mark
+from console.core.zengin.reconcile import ReconcileReport, Settled
 from console.core.zengin.records import DiffEntry, DiffRecord, iso_utc, summarize
 from console.core.zengin.service import Detail
 from console.core.zengin.validate import Validation, validate
@@ -139,6 +142,85 @@ class FakeDiffs:
         self.calls.append(("execute", ref.id, actor))
         return Outcome(ref, "diffs.execute", "ok", f"{ref.id}: completed, 1 row(s)", 3)
 
+    # ---- the whole queue and batches
+
+    def counts(self) -> dict[str, int]:
+        return {t: len(v) for t, v in self.queue().tabs.items()}
+
+    def tab(self, tab: str, limit: int | None = None) -> tuple[list[DiffRecord], bool]:
+        recs = self.queue().tabs.get(tab, [])
+        if limit is not None and len(recs) > limit:
+            return recs[:limit], True
+        return list(recs), False
+
+    # The planted stale diff: the live branch 0001-001 is 東京営業部出張所, the diff recorded 東京営業部.
+    LIVE_TOKYO = _br("0001", "みずほ", "ミズホ", "001", "東京営業部出張所", "トウキヨウ")
+
+    def live_marks(self, recs: list[DiffRecord]) -> dict[tuple[str, str], Mark]:
+        out = {}
+        for r in recs:
+            e = r.entry
+            if r.is_bulk or e is None:
+                out[(r.id, r.timestamp)] = Mark()
+            elif e.key == ("0001", "001"):
+                out[(r.id, r.timestamp)] = Mark(True, ["branch 0001-001: live branchName='東京営業部出張所' differs "
+                                                       "from the recorded branchName='東京営業部'"],
+                                                {e.key: dict(self.LIVE_TOKYO)})
+            else:
+                out[(r.id, r.timestamp)] = Mark(False, [], {e.key: None if e.diffType == "addition"
+                                                            else dict(e.currentData or {})})
+        return out
+
+    def orphans(self, recs: list[DiffRecord], queued_deletions: set | None = None) -> dict[tuple[str, str], str]:
+        return {}
+
+    def plan(self, action: str, refs: list[Ref] | None, actor: str, allow_stale: bool = False) -> BatchPlan:
+        want = "pending" if action == "approve" else "approved"
+        recs = [r for r in self.recs.values() if refs is None or any(x.id == r.id for x in refs)]
+        marks = self.live_marks(recs)
+        go, out = [], []
+        for r in recs:
+            entries = tuple(self.bulk) if r.is_bulk else ((r.entry,) if r.entry else ())
+            it = Item(r, entries, phase_of(r, entries))
+            if r.display_status(FIXED) != want:
+                it.kind, it.reason = "refused", f"{r.id}: is {r.display_status(FIXED)}, only a {want} diff can be {action}d"
+            elif validate(r).problems:
+                it.kind, it.reason = "invalid", f"{r.id}: " + "; ".join(validate(r).problems)
+            elif action == "approve" and marks[(r.id, r.timestamp)].stale and not allow_stale:
+                it.kind, it.reason = "stale", f"{r.id}: " + "; ".join(marks[(r.id, r.timestamp)].reasons)
+            elif action == "execute" and r.approvedBy == actor:
+                it.kind, it.reason = "self", f"{r.id}: approved by {actor}; an approver may not execute"
+            (go if it.kind == "go" else out).append(it)
+        go.sort(key=lambda i: (i.phase, i.rec.timestamp))
+        return BatchPlan(action, go, out)
+
+    def approve_many(self, refs: list[Ref] | None, actor: str, *, allow_stale: bool = False,
+                     progress: Any = None) -> BatchResult:
+        self.calls.append(("approve_many", [r.id for r in refs or []], actor, allow_stale))
+        p = self.plan("approve", refs, actor, allow_stale)
+        outs = [Outcome(i.ref, "diffs.approve", "ok", f"{i.rec.id}: approved by {actor}", 1) for i in p.items]
+        if progress:
+            progress("approved", len(p.items), len(p.items))
+        return BatchResult(p, outs + [Outcome(i.ref, "diffs.approve", "refused", i.reason) for i in p.excluded],
+                           elapsed_ms=12)
+
+    def execute_many(self, refs: list[Ref] | None, actor: str, *, progress: Any = None,
+                     lost_claim_is: str = "skipped") -> BatchResult:
+        self.calls.append(("execute_many", [r.id for r in refs or []], actor))
+        p = self.plan("execute", refs, actor)
+        outs = [Outcome(i.ref, "diffs.execute", "ok", f"{i.rec.id}: completed", 3) for i in p.items]
+        if progress:
+            progress("executed", len(p.items), len(p.items))
+        return BatchResult(p, outs, elapsed_ms=30, batch_id="batch:fake")
+
+    def reconcile_preview(self, threshold: Any = None) -> ReconcileReport:
+        return ReconcileReport([Settled("diff-20261122-000011", "2026-11-22T08:00:00.000Z", "executing", "completed",
+                                        "change_history row 41 exists: the change was applied")])
+
+    def reconcile(self, actor: str, threshold: Any = None, dry_run: bool = False) -> ReconcileReport:
+        self.calls.append(("reconcile", actor))
+        return self.reconcile_preview()
+
     def close(self):
         pass
 
@@ -147,5 +229,6 @@ def diffs_services(fake: FakeDiffs | None = None, *, read_only: bool = False) ->
     fake = fake or FakeDiffs(read_only=read_only)
     settings = Settings(environment="demo", read_only=read_only,
                         postgres=(PostgresTarget(name="zengin", system="zengin", dsn="postgresql://x@h/zengin"),),
-                        zengin=ZenginSettings(env="demo"))
+                        zengin=ZenginSettings(env="demo"), operator="executor@example.com",
+                        identity=IdentitySettings(allow_declared=True))
     return Services(settings=settings, clock=lambda: 1000.0, sources={"diffs": fake})

@@ -4,7 +4,7 @@ tests/integration/test_partitions_*.py and tests/ui/test_partitions_pilot.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from console.config import Settings
 from console.core.partitions import (
@@ -12,6 +12,7 @@ from console.core.partitions import (
     ForeignKeyRef,
     IndexInfo,
     Partition,
+    PartmanConfig,
     Policy,
     RunReport,
     add_months,
@@ -69,7 +70,42 @@ def tables():
                     partitions=_monthly("learning_sessions", "learning_sessions_{y:04d}_{m:02d}", range(-3, 1))
                     + [_default("learning_sessions")], default_rows=None,
                     default_count_error="timeout: statement timeout", columns=("id", "started_at"))
-    return [t1, t2, t3, t4]
+    return [t1, t2, t3, t4, *interval_tables()]
+
+
+def _slots(name: str, lows: list, step, label) -> list[Partition]:
+    return [Partition("public", f"{name}_{label(lo)}", f"FOR VALUES FROM ('{lo}') TO ('{step(lo)}')", lo, step(lo),
+                      est_rows=5_000, size_bytes=2_100_000) for lo in lows]
+
+
+def interval_tables() -> list:
+    """Daily, weekly (pg_partman's), yearly, integer and LIST sets: the strip per interval,
+    "managed by pg_partman", "not maintained: why", bounds as values."""
+    day = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    days = [day + timedelta(days=k) for k in range(-14, 3) if k != -5]
+    daily = make_table(target="lambda", schema="public", name="events", now=NOW, key_column="at",
+                       partitions=_slots("events", days, lambda d: d + timedelta(days=1),
+                                         lambda d: f"p{d:%Y_%m_%d}"), policy=Policy(premake=4, retention=10))
+    monday = datetime(2026, 11, 16, tzinfo=timezone.utc)
+    weeks = [monday + timedelta(weeks=k) for k in range(-8, 3)]
+    weekly = make_table(target="accesslog", schema="public", name="audit_trail", now=NOW, key_column="at",
+                        partitions=_slots("audit_trail", weeks, lambda d: d + timedelta(weeks=1),
+                                          lambda d: f"p{d.isocalendar()[0]}w{d.isocalendar()[1]:02d}"),
+                        partman=PartmanConfig("1 week", 4, "8 weeks", False, None))
+    years = [datetime(y, 1, 1, tzinfo=timezone.utc) for y in range(2021, 2028)]
+    yearly = make_table(target="pipe", schema="public", name="invoices", now=NOW, key_column="issued_at",
+                        partitions=_slots("invoices", years, lambda d: d.replace(year=d.year + 1),
+                                          lambda d: f"p{d.year}"), policy=Policy(premake=1))
+    ids = [k * 100_000 for k in range(0, 8)]
+    integer = make_table(target="pipe", schema="public", name="jobs", now=NOW, key_column="id", key_type="bigint",
+                         key_def="RANGE (id)", max_key=612_345,
+                         partitions=_slots("jobs", ids, lambda n: n + 100_000, lambda n: f"p{n}"),
+                         policy=Policy(premake=2))
+    lst = make_table(target="learning", schema="public", name="tenants", now=NOW, key_column="region",
+                     key_type="text", strategy="list", key_def="LIST (region)",
+                     partitions=[Partition("public", "tenants_jp", "FOR VALUES IN ('jp', 'kr')"),
+                                 Partition("public", "tenants_us", "FOR VALUES IN ('us', 'ca')")])
+    return [daily, weekly, yearly, integer, lst]
 
 
 class FakePartitions:

@@ -51,12 +51,58 @@ def test_diffs_dry_run_modal(snap_compare, size):
     assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto("right_square_bracket", "X"))
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_diffs_stale_detail_live_row(snap_compare, size):
+    """Diff 3: the live row (東京営業部出張所) next to the recorded one, with the STALE badge."""
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto("down"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_diffs_batch_preview(snap_compare, size):
+    """Select all, approve: totals per table and type, and the diffs that will not go."""
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_goto("a", "A"))
+
+
+def test_diffs_filtered_by_type(snap_compare):
+    assert snap_compare(_app(), terminal_size=(100, 30),
+                        run_before=_goto("slash", *"type:update", "enter"))
+
+
+def test_diffs_bulk_records_filtered(snap_compare):
+    async def run_before(pilot):
+        await _goto("end")(pilot)
+        pilot.app.screen.query_one("#diffs-records").focus()
+        await _goto("slash", *"type:addition", "enter")(pilot)
+    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
+
+
 def test_diffs_read_only_failed_tab(snap_compare):
     assert snap_compare(_app(read_only=True), terminal_size=(100, 30),
                         run_before=_goto("left_square_bracket", "left_square_bracket", "left_square_bracket"))
 
 
-async def test_select_two_and_approve():
+async def test_select_two_and_approve_the_stale_one_needs_a_second_confirmation():
+    """Diff 3 is STALE in the fake (its live row differs): the plan leaves it out, the first
+    confirmation approves the other one, the second (typed) one adds the stale diff."""
+    fake = FakeDiffs()
+    app = _app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("space", "down", "space", "A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "approve confirmation")
+        assert "STALE" in app.screen.preview and "diff-20261122-000003" in app.screen.preview
+        assert "declared, not verified" in app.screen.title_text
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal) and "STALE" in app.screen.title_text,
+                       "the second confirmation for the stale diff")
+        await pilot.press(*"stale")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: len(fake.calls) == 1, "one batch approval")
+    assert fake.calls == [("approve_many", ["diff-20261122-000004", "diff-20261122-000003"], "executor@example.com",
+                           True)]
+
+
+async def test_stale_second_confirmation_refused_approves_only_the_others():
     fake = FakeDiffs()
     app = _app(fake)
     async with app.run_test(size=SIZE) as pilot:
@@ -64,8 +110,11 @@ async def test_select_two_and_approve():
         await pilot.press("space", "down", "space", "A")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "approve confirmation")
         await pilot.click("#confirm")
-        await wait_for(pilot, lambda: len(fake.calls) == 2, "two approvals")
-    assert [c[:2] for c in fake.calls] == [("approve", "diff-20261122-000003"), ("approve", "diff-20261122-000004")]
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal) and "STALE" in app.screen.title_text,
+                       "the second confirmation")
+        await pilot.click("#cancel")
+        await wait_for(pilot, lambda: len(fake.calls) == 1, "one batch approval")
+    assert fake.calls == [("approve_many", ["diff-20261122-000004"], "executor@example.com", False)]
 
 
 async def test_reject_asks_reason_and_invalid_cannot_be_approved():
@@ -125,7 +174,7 @@ async def test_execute_after_confirmation():
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "execute confirmation")
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: bool(fake.calls), "the execute call")
-    assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]
+    assert fake.calls == [("execute_many", ["diff-20261122-000006"], "executor@example.com")]
 
 
 async def test_self_approved_diff_is_refused_in_the_preview():
@@ -164,4 +213,4 @@ async def test_a_diff_whose_dry_run_fails_is_flagged_and_can_still_be_executed()
         assert "WILL FAIL" in modal.preview and "stale" in modal.preview and not modal.refused
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: bool(fake.calls), "the execute call")
-    assert fake.calls == [("execute", "diff-20261122-000006", "executor@example.com")]
+    assert fake.calls == [("execute_many", ["diff-20261122-000006"], "executor@example.com")]

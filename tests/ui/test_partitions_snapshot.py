@@ -42,3 +42,70 @@ def test_partitions_plan_preview(snap_compare, size):
 def test_partitions_plan_refused_read_only(snap_compare):
     assert snap_compare(ConsoleApp(partitions_services(read_only=True), initial_mode="partitions"),
                         terminal_size=(100, 30), run_before=_keys("down", "down", "M"))
+
+
+@pytest.mark.parametrize(("name", "downs"), [("daily", 4), ("weekly_partman", 5), ("yearly", 6), ("integer", 7),
+                                             ("list_not_maintained", 8)])
+def test_partitions_strip_per_interval(snap_compare, name, downs):
+    """The strip labelled per interval (days, ISO weeks, years, id ranges), "managed by
+    pg_partman", and "not maintained: why" with LIST bounds as values."""
+    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=(160, 45),
+                        run_before=_keys(*["down"] * downs))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_partitions_drill_in_integer_bounds(snap_compare, size):
+    assert snap_compare(ConsoleApp(partitions_services(), initial_mode="partitions"), terminal_size=SIZES[size],
+                        run_before=_keys(*["down"] * 7, "enter"))
+
+
+async def test_preview_names_referencing_tables_rows_and_every_lock():
+    from console.ui.widgets.confirm import ConfirmModal
+    app = ConsoleApp(partitions_services(), initial_mode="partitions")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("M")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        p = app.screen.preview
+    assert ("references: public.custom_parameter_values via custom_parameter_values_access_log_id_fkey "
+            "(ON DELETE CASCADE): 15,602 row(s), set aside and put back") in p
+    assert "lock: SHARE ROW EXCLUSIVE on public.custom_parameter_values" in p
+    assert "lock: ACCESS EXCLUSIVE on public.access_logs_default (scanned at ATTACH)" in p
+    assert "create public.events_p2026_11_25 for 2026-11-25 (ahead)" in p      # daily, named after its siblings
+    assert "create public.tenants" not in p                                    # LIST: never maintained
+
+
+async def test_list_bounds_as_values_and_audit_errors_after_a_run():
+    from textual.widgets import RichLog
+
+    from console.ui.widgets.confirm import ConfirmModal
+
+    services = partitions_services()
+    fake = services.sources["partitions"]
+    orig = fake.run
+
+    def run_with_unsettled_audit(plan, *, actor, progress=None):
+        report = orig(plan, actor=actor, progress=progress)
+        report.audit_errors["lambda"] = "audit target unreachable"
+        return report
+    fake.run = run_with_unsettled_audit
+    app = ConsoleApp(services, initial_mode="partitions")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press(*["down"] * 8, "enter")
+        await settled(pilot)
+        rows = app.screen.query_one("#pdetail-children")
+        assert [str(rows.get_row_at(i)[1]) for i in range(rows.row_count)] == ["IN ('us', 'ca')", "IN ('jp', 'kr')"]
+        await pilot.press("escape", "home", "M")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press(*"drop")
+        await pilot.click("#confirm")
+        await settled(pilot)
+        log = app.screen.query_one("#part-log", RichLog)
+        text = "".join(str(line.text) for line in log.lines)
+        notes = [n.message for n in app._notifications]
+    assert "done, but the audit record of lambda could not be settled" in text
+    assert any("done, but the audit record of lambda could not be settled: audit target unreachable" in n
+               for n in notes)

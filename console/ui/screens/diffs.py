@@ -1,81 +1,88 @@
-"""Zengin diffs (seed 003): the review queue, one sub-tab per status (``]``/``[``), the
-detail of the highlighted diff (re-read by its full key: StatusIndex may be stale), and
-approve (``A``) / reject (``R``) / execute (``X``) with a preview and a confirmation.
+"""Zengin diffs (seed 003): a queue an approver can work through.
 
-The queue and the highlighted diff's detail are live sources (console.ui.live): every
-DynamoDB / S3 / PostgreSQL call runs in a thread worker, the queue refreshes while the
-screen is shown and keeps its last good state, dimmed, when a refresh fails. Actions are
-disabled in read-only mode (and refused by the core anyway). The four-eyes rule is the
-core's (``executor.self_execution_refusal``), previewed here.
+- One sub-tab per status (``]``/``[``), each showing its count from ``COUNT`` queries (no
+  cap); the list reads the tab lazily, a page at a time, as the cursor reaches its end.
+- ``/`` filters by code, name, type and validity (:func:`..widgets.diffs_queue.parse_filter`;
+  a filter reads the whole tab so "all matching" means all), ``s`` sorts, ``space`` selects,
+  ``v`` selects from the last selected row to here, ``a`` selects every row shown.
+- ONE batch action over the selection (or the highlighted diff): ``A`` approve, ``X``
+  execute, ``R`` reject; ``C`` reconciles diffs left in executing
+  (:mod:`.diffs_actions`): a plan with totals per type and table and the diffs that will
+  not go, a confirmation saying who acts, a progress bar, one summary notification.
+- The detail shows the diff, and the LIVE PostgreSQL row next to the recorded
+  ``currentData`` with a STALE badge where they differ; a bulk diff's records, each with
+  its name, filtered with ``/`` while the records list has the focus.
 
-Columns as the width shrinks: selection, Id, Codes, Names and the validity mark stay;
-By, then TTL, Time and Type go first (the detail pane shows them)."""
+Every DynamoDB / S3 / PostgreSQL / STS call runs in a worker. The cursor stays on the same
+diff across refreshes (rows are keyed by id and timestamp)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.widgets import DataTable, Header, ProgressBar, Static, Tab, Tabs
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static, Tab, Tabs
+from textual.widgets.data_table import ColumnKey
 
 from ...core import format as fmt
-from ...core import text
+from ...core import identity, text
 from ...core.ports import DiffsPort
-from ...core.zengin.executor import DryRun, self_execution_refusal
+from ...core.zengin.live import Mark
+from ...core.zengin.queue import sort as sort_recs
 from ...core.zengin.records import DiffRecord
 from ...core.zengin.service import Detail
 from ...core.zengin.validate import record_problems
-from ...core.zengin.workflow import TABS, Queue, Ref
+from ...core.zengin.workflow import TABS, Ref
 from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
-from ..widgets.confirm import ConfirmModal
 from ..widgets.diffs_detail import STATUS_STYLE, detail_renderable, record_cells
-from ..widgets.diffs_reason import ReasonPrompt
+from ..widgets.diffs_queue import FILTER_HELP, SORTS, codes, entry_name, names, \
+    parse_filter, record_matches, stale_badge
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListTable
+from .diffs_actions import DiffsActions
 
+PAGE = 500               # diffs read per page of a tab
 RECORDS_PAGE = 200
 LIST_COLUMNS = (Col("", 1), Col("Id", 20), Col("Time (UTC)", 14, drop=3), Col("Type", 11, drop=2),
                 Col("Codes", 11), Col("Names", 10, flex=True), Col("✓", 1), Col("TTL", 7, drop=4),
                 Col("By", 20, drop=5))
-RECORD_COLUMNS = (Col("#", 5), Col("Op", 8), Col("Table", 8, drop=1), Col("Key", 8), Col("Changes", 20, flex=True))
-
-
-def _codes(rec: DiffRecord) -> str:
-    if rec.is_bulk:
-        s = rec.dataSummary if isinstance(rec.dataSummary, dict) else {}
-        return f"{s.get('totalRecords', '?')} records"
-    e = rec.entry
-    if e is None or e.key is None:
-        return "?"
-    k = e.key
-    return k[0] if k[1] is None else f"{k[0]}-{k[1]}"
-
-
-def _names(rec: DiffRecord) -> str:
-    if rec.is_bulk:
-        s = rec.dataSummary if isinstance(rec.dataSummary, dict) else {}
-        return f"+{s.get('additions', 0)} ~{s.get('updates', 0)} -{s.get('deletions', 0)}"
-    side = rec.zenginData or rec.currentData
-    if not isinstance(side, dict):
-        return ""
-    if "branchCode" in side:
-        return f"{side.get('bankName') or ''} {side.get('branchName') or ''}".strip()
-    return str(side.get("bankName") or "")
+RECORD_COLUMNS = (Col("#", 5), Col("Op", 8), Col("Table", 8, drop=1), Col("Key", 8), Col("Name", 16),
+                  Col("Changes", 20, flex=True, drop=2))
 
 
 def row_key(rec: DiffRecord) -> str:
     return f"{rec.id}@{rec.timestamp}"
 
 
-class DiffsScreen(LiveScreen):
+@dataclass
+class TabPage:
+    """What the queue source read: counts of every tab, the shown tab's diffs (as far as
+    asked) and whether more exist."""
+
+    tab: str
+    counts: dict[str, int]
+    recs: list[DiffRecord]
+    more: bool
+
+
+@dataclass
+class DetailView:
+    detail: Detail
+    mark: Mark | None
+    orphan: str | None
+
+
+class DiffsScreen(DiffsActions, LiveScreen):
     LIST_ID = "diffs-list"
-    BINDINGS = keymap.bindings("diffs.approve", "diffs.reject", "diffs.execute", "select", "tab_next", "tab_prev",
-                               "page_next", "page_prev", "refresh", "pause",
+    BINDINGS = keymap.bindings("diffs.approve", "diffs.reject", "diffs.execute", "select", "diffs.select_to",
+                               "diffs.select_all", "filter", "clear_filter", "diffs.sort", "tab_next", "tab_prev",
+                               "page_next", "page_prev", "refresh", "pause", "diffs.reconcile",
                                tooltip={"tab_next": "Next status tab", "tab_prev": "Previous status tab",
                                         "page_next": "Next page of a bulk diff's records",
                                         "page_prev": "Previous page of a bulk diff's records",
@@ -85,6 +92,8 @@ class DiffsScreen(LiveScreen):
     DEFAULT_CSS = """
     #diffs-status { height: 1; padding: 0 1; }
     #diffs-tabs { height: 2; }
+    #diffs-filter { display: none; height: 3; }
+    #diffs-filter.open { display: block; }
     #diffs-list { height: 2fr; min-height: 4; }
     #diffs-lower { height: 3fr; border-top: solid $panel-lighten-2; }
     #diffs-detail-scroll { width: 1fr; height: 100%; padding: 0 1; }
@@ -96,41 +105,34 @@ class DiffsScreen(LiveScreen):
     #diffs-progress.running { display: block; }
     """
 
-    class DryRunsReady(Message):
-        def __init__(self, runs: list[DryRun]) -> None:
-            self.runs = runs
-            super().__init__()
-
-    class ActionDone(Message):
-        def __init__(self, action: str, outcomes: list[Any], error: str | None) -> None:
-            self.action, self.outcomes, self.error = action, outcomes, error
-            super().__init__()
-
-    class Progress(Message):
-        def __init__(self, what: str, step: int, total: int) -> None:
-            self.what, self.step, self.total = what, step, total
-            super().__init__()
-
     def __init__(self) -> None:
         super().__init__(id="diffs")
         self.svc: DiffsPort | None = None
         self.tab = "pending"
+        self.limit: int | None = PAGE
+        self.qfilter = parse_filter("")
+        self.records_filter = ""
+        self.filter_target = "queue"
+        self.sort_by = "newest"
         self.rows: dict[str, DiffRecord] = {}        # row key -> record, of the shown tab
+        self.shown: list[DiffRecord] = []
         self.selected: set[tuple[str, str]] = set()
+        self.range_anchor: str | None = None
         self.detail_ref: Ref | None = None
         self.records_page = 0
         self.busy = False
-        self.actor: str | None = None
+        self.actor: identity.Principal | None = None
         self.actor_error: str | None = None
 
     @property
-    def queue(self) -> Queue | None:
-        return self.state("queue").value
+    def page(self) -> TabPage | None:
+        p: TabPage | None = self.state("queue").value
+        return p if p is not None and p.tab == self.tab else None
 
     @property
-    def detail(self) -> Detail | None:
-        d: Detail | None = self.state("detail").value
-        if d is None or self.detail_ref is None or Ref(d.record.id, d.record.timestamp) != self.detail_ref:
+    def view(self) -> DetailView | None:
+        d: DetailView | None = self.state("detail").value
+        if d is None or self.detail_ref is None or Ref.of(d.detail.record) != self.detail_ref:
             return None
         return d
 
@@ -138,6 +140,7 @@ class DiffsScreen(LiveScreen):
         yield Header()
         yield LiveIndicator("queue", id="diffs-status", extra=self._status_text)
         yield Tabs(*[Tab(t, id=f"tab-{t}") for t in TABS], id="diffs-tabs")
+        yield Input(placeholder=FILTER_HELP, id="diffs-filter")
         yield ListTable(LIST_COLUMNS, id="diffs-list")
         with Horizontal(id="diffs-lower"):
             with VerticalScroll(id="diffs-detail-scroll"):
@@ -158,24 +161,46 @@ class DiffsScreen(LiveScreen):
                 style="yellow"))
             return
         interval = max(5.0, self.services.settings.refresh_interval_s * 2)
-        self.add_source(Source("queue", fetch=self.svc.queue, every=interval, render=self._on_queue,
-                               panel="#diffs-list"))
-        self.add_source(Source("detail", fetch=self.svc.detail, args=lambda: (self.detail_ref,),
+        self.add_source(Source("queue", fetch=self._fetch_page, args=lambda: (self.tab, self.limit),
+                               every=interval, render=self._on_queue, panel="#diffs-list"))
+        self.add_source(Source("detail", fetch=self._fetch_detail, args=lambda: (self.detail_ref,),
                                every=None, render=self._on_detail), start=False)
-        self._resolve_actor(self.svc)
+        self._resolve_actor()
+
+    # ------------------------------------------------------------------ workers' reads
+
+    def _fetch_page(self, tab: str, limit: int | None) -> TabPage:
+        assert self.svc is not None
+        counts = self.svc.counts()
+        recs, more = self.svc.tab(tab, limit)
+        return TabPage(tab, counts, recs, more)
+
+    def _fetch_detail(self, ref: Ref | None) -> DetailView | None:
+        if ref is None or self.svc is None:
+            return None
+        d = self.svc.detail(ref)
+        mark = orphan = None
+        try:
+            mark = self.svc.live_marks([d.record]).get((d.record.id, d.record.timestamp))
+            if d.record.status == "pending":
+                orphan = self.svc.orphans([d.record]).get((d.record.id, d.record.timestamp))
+        except Exception as exc:  # the diff is still shown; the live side says why not
+            mark = Mark(False, [f"live row not read: {text.error_text(exc)}"])
+        return DetailView(d, mark, orphan)
 
     @work(thread=True, exit_on_error=False, group="diffs-identity", exclusive=True)
-    def _resolve_actor(self, svc: DiffsPort) -> None:
-        """--as, the configured operator, else the AWS caller identity: the last one is an
-        STS call, so never on the UI thread."""
+    def _resolve_actor(self) -> None:
+        """The declared name (when allowed) or the AWS caller identity: an STS call, so
+        never on the UI thread."""
         try:
-            who, err = svc.actor(), None
+            who, err = identity.for_cli(self.services.settings, "aws"), None
         except Exception as exc:  # shown when an action needs it
             who, err = None, text.error_text(exc)
         self.app.call_from_thread(self._set_actor, who, err)
 
-    def _set_actor(self, who: str | None, err: str | None) -> None:
+    def _set_actor(self, who: identity.Principal | None, err: str | None) -> None:
         self.actor, self.actor_error = who, err
+        self.query_one("#diffs-status", LiveIndicator).refresh_text()
 
     # ------------------------------------------------------------------ queue
 
@@ -183,34 +208,42 @@ class DiffsScreen(LiveScreen):
         t = Text()
         z = self.services.settings.zengin
         t.append_text(text.plain(z.table if z else "?", "bold"))
-        q = self.queue
-        if q is not None:
-            t.append(f" read {fmt.clock(q.read_at)}", style="dim")
+        p = self.page
+        if p is not None:
+            t.append(f" {fmt.count(len(self.shown))} shown of {fmt.count(p.counts.get(self.tab, 0))}"
+                     + (" (more as you scroll)" if p.more else ""), style="dim")
+        t.append(f" · sort {self.sort_by}", style="dim")
+        if self.qfilter.active:
+            t.append(" · filter ", style="cyan")
+            t.append_text(text.plain(self.qfilter.text, "cyan", width=30))
         if self.selected:
             t.append(f"  {len(self.selected)} selected", style="bold cyan")
         if self.busy:
-            t.append("  working (dry run / action) …", style="bold yellow")
+            t.append("  working (plan / action) …", style="bold yellow")
         if self.svc is not None and self.svc.read_only:
-            t.append("  READ-ONLY: approve, reject, execute disabled", style="bold red")
-        elif self.svc is not None and self.svc.forbid_self_execution:
-            t.append("  an approver may not execute", style="dim")
+            t.append("  READ-ONLY: approve, reject, execute, reconcile disabled", style="bold red")
+        if self.actor is not None:
+            t.append("  as ", style="dim")
+            t.append_text(text.plain(self.actor.label(), "dim", width=50))
         return t
 
-    def _on_queue(self, _st: State[Queue]) -> None:
-        q = self.queue
-        if q is not None:
-            counts = q.counts()
-            for name in TABS:
-                capped = "+" if q.capped.get(name) else ""
-                self.query_one(f"#tab-{name}", Tab).label = f"{name} {counts.get(name, 0)}{capped}"
+    def _on_queue(self, _st: State[TabPage]) -> None:
+        p: TabPage | None = self.state("queue").value
+        if p is not None:
+            for name in TABS:          # exact, from COUNT queries (the list reads pages lazily)
+                self.query_one(f"#tab-{name}", Tab).label = f"{name} {fmt.count(p.counts.get(name, 0))}"
         self._render_list()
 
     def _render_list(self) -> None:
         t = self.query_one("#diffs-list", ListTable)
-        q = self.queue
-        recs = list(q.tabs.get(self.tab, [])) if q is not None else []
+        p = self.page
+        recs = [r for r in (p.recs if p is not None else []) if self.qfilter.filter.matches(r, record_problems(r))]
+        recs = sort_recs(recs, self.sort_by)
+        self.shown = recs
         now = self.svc.now() if self.svc is not None else None
         self.rows = {row_key(r): r for r in recs}
+        col = t.columns.get(ColumnKey("Names"))
+        name_w = col.width if col is not None and col.width > 0 else 40     # cut with an ellipsis, whole in the detail
         rows = []
         for rec in recs:
             mark = Text("✓", style="green") if not record_problems(rec) else Text("✗", style="bold red")
@@ -218,16 +251,18 @@ class DiffsScreen(LiveScreen):
             ttl = fmt.ttl_until(rec.ttl, now) if now is not None else "—"
             rows.append((row_key(rec), [
                 Text(sel, style="bold cyan"), text.plain(rec.id), rec.timestamp[5:19].replace("T", " "),
-                text.plain(rec.diffType or "?", "bold" if rec.is_bulk else ""), text.plain(_codes(rec)[:11]),
-                text.plain(_names(rec)[:30]), mark,
+                text.plain(rec.diffType or "?", "bold" if rec.is_bulk else "", width=11),
+                text.plain(codes(rec), width=11), text.plain(names(rec), width=name_w), mark,
                 Text(ttl, style="red" if now is not None and rec.is_expired(now) else ""),
-                text.plain((rec.executedBy or rec.rejectedBy or rec.approvedBy or "")[:20])]))
+                text.plain(rec.executedBy or rec.rejectedBy or rec.approvedBy or "", width=20)]))
         t.set_rows(rows)
+        self.query_one("#diffs-status", LiveIndicator).refresh_text()
         if rows:
             self._show_detail_for(t.cursor_key)
         else:
             self.detail_ref = None
-            self.query_one("#diffs-detail", Static).update(Text(f"no {self.tab} diffs", style="dim"))
+            empty = f"no {self.tab} diffs" + (" match the filter" if self.qfilter.active else "")
+            self.query_one("#diffs-detail", Static).update(Text(empty, style="dim"))
             self.query_one("#diffs-records-box").set_class(False, "bulk")
 
     @on(Tabs.TabActivated, "#diffs-tabs")
@@ -235,19 +270,78 @@ class DiffsScreen(LiveScreen):
         name = (event.tab.id or "tab-pending").removeprefix("tab-")
         if name != self.tab:
             self.tab = name
+            self.limit = None if self.qfilter.active else PAGE
             self._render_list()
+            self.run_source("queue")
 
     def action_tab(self, step: int) -> None:
         i = (TABS.index(self.tab) + step) % len(TABS)
         self.query_one("#diffs-tabs", Tabs).active = f"tab-{TABS[i]}"
+
+    def action_sort(self) -> None:
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+        self._render_list()
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        focused = self.focused
+        self.filter_target = "records" if focused is not None and focused.id == "diffs-records" else "queue"
+        inp = self.query_one("#diffs-filter", Input)
+        inp.value = self.records_filter if self.filter_target == "records" else self.qfilter.text
+        inp.placeholder = ("records: type:addition|update|deletion, a code prefix or a name — Enter applies"
+                           if self.filter_target == "records" else FILTER_HELP)
+        inp.add_class("open")
+        inp.focus()
+
+    def action_clear_filter(self) -> None:
+        inp = self.query_one("#diffs-filter", Input)
+        was_open = inp.has_class("open")
+        inp.remove_class("open")
+        if self.filter_target == "records" and self.records_filter:
+            self.records_filter = ""
+            self.records_page = 0
+            self._render_detail()
+        elif self.qfilter.active:
+            self._apply_filter("")
+        elif not was_open:
+            return
+        self.focus_list()
+
+    @on(Input.Submitted, "#diffs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.input.remove_class("open")
+        if self.filter_target == "records":
+            self.records_filter = event.value.strip()
+            self.records_page = 0
+            self._render_detail()
+            self.query_one("#diffs-records", ListTable).focus()
+            return
+        self._apply_filter(event.value)
+        self.focus_list()
+
+    def _apply_filter(self, raw: str) -> None:
+        self.qfilter = parse_filter(raw)
+        # "all matching the filter" must mean all: a filter reads the whole tab.
+        want = None if self.qfilter.active else PAGE
+        changed = want != self.limit
+        self.limit = want
+        self._render_list()
+        if changed:
+            self.run_source("queue")
 
     # ------------------------------------------------------------------ detail
 
     @on(DataTable.RowHighlighted, "#diffs-list")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail_for(event.row_key.value if event.row_key is not None else None)
+        p = self.page
+        t = self.query_one("#diffs-list", ListTable)
+        if p is not None and p.more and self.limit is not None and event.cursor_row >= t.row_count - 1:
+            self.limit += PAGE           # the next page, read lazily when the cursor reaches the end
+            self.run_source("queue")
 
-    def _current(self) -> DiffRecord | None:
+    def current(self) -> DiffRecord | None:
         return self.rows.get(self.query_one("#diffs-list", ListTable).cursor_key or "")
 
     def _show_detail_for(self, key: str | None) -> None:
@@ -255,15 +349,16 @@ class DiffsScreen(LiveScreen):
         if rec is None or self.svc is None:
             return
         ref = Ref(rec.id, rec.timestamp)
-        if ref == self.detail_ref and self.detail is not None:
+        if ref == self.detail_ref and self.view is not None:
             return
         self.detail_ref = ref
         self.records_page = 0
+        self.records_filter = ""
         self.query_one("#diffs-detail", Static).update(Text.assemble(("reading ", "dim"), text.plain(rec.id, "dim"),
                                                                      (" …", "dim")))
         self.run_source("detail")
 
-    def _on_detail(self, st: State[Detail]) -> None:
+    def _on_detail(self, st: State[DetailView]) -> None:
         box = self.query_one("#diffs-detail", Static)
         if st.error is not None:
             box.update(text.plain(f"{self.detail_ref}: {st.error}", "red", newlines=True))
@@ -272,32 +367,51 @@ class DiffsScreen(LiveScreen):
         self._render_detail()
 
     def _render_detail(self) -> None:
-        d = self.detail
-        if d is None or self.svc is None:
+        v = self.view
+        if v is None or self.svc is None:
             return
+        d = v.detail
         now = self.svc.now()
         status = d.record.display_status(now)
-        self.query_one("#diffs-detail", Static).update(
-            detail_renderable(d.record, status, d.validation.problems, d.entries, d.history, now))
+        open_ = status in ("pending", "approved")
+        live: Any = {}
+        if open_ and not d.record.is_bulk and d.entries and d.entries[0].key is not None and v.mark is not None \
+                and d.entries[0].key in v.mark.live:
+            live = {"live": v.mark.live[d.entries[0].key]}
+        parts: list[Any] = [detail_renderable(d.record, status, d.validation.problems, d.entries, d.history, now,
+                                              **live)]
+        if open_:
+            parts[:0] = [stale_badge(v.mark, bulk=d.record.is_bulk)]
+        if not d.record.is_bulk:
+            whole = entry_name(d.record.zenginData or d.record.currentData)
+            if whole:
+                parts.insert(0, text.plain(whole, "bold", newlines=True))
+        if v.orphan:
+            parts += [Text(""), text.plain("✗ " + v.orphan, "bold red", newlines=True)]
+        self.query_one("#diffs-detail", Static).update(Group(*parts))
         rt = self.query_one("#diffs-records", ListTable)
         if d.record.is_bulk and d.entries:
-            pages = max(1, -(-len(d.entries) // RECORDS_PAGE))
+            idx = [i for i, e in enumerate(d.entries) if not self.records_filter or record_matches(e, self.records_filter)]
+            pages = max(1, -(-len(idx) // RECORDS_PAGE))
             self.records_page = min(self.records_page, pages - 1)
             start = self.records_page * RECORDS_PAGE
-            end = min(start + RECORDS_PAGE, len(d.entries))
-            rt.set_rows([(str(i), list(record_cells(i, d.entries[i]))) for i in range(start, end)])
+            part = idx[start:start + RECORDS_PAGE]
+            rt.set_rows([(str(i), list(record_cells(i, d.entries[i]))) for i in part])
             self.query_one("#diffs-records-box").set_class(True, "bulk")
-            self.query_one("#diffs-records-page", Static).update(Text(
-                f"records {start + 1}–{end} of {len(d.entries)} (page {self.records_page + 1}/{pages}, < > to page)",
-                style="bold"))
+            head = Text(f"records {start + 1 if part else 0}–{start + len(part)} of {len(idx)}", style="bold")
+            if self.records_filter:
+                head.append(f" matching (of {len(d.entries)})", style="bold cyan")
+            head.append(f" · page {self.records_page + 1}/{pages}, < > to page, / filters", style="dim")
+            self.query_one("#diffs-records-page", Static).update(head)
         else:
             self.query_one("#diffs-records-box").set_class(False, "bulk")
 
     def action_page(self, step: int) -> None:
-        d = self.detail
-        if d is None or not d.record.is_bulk:
+        v = self.view
+        if v is None or not v.detail.record.is_bulk:
             return
-        pages = max(1, -(-len(d.entries) // RECORDS_PAGE))
+        n = sum(1 for e in v.detail.entries if not self.records_filter or record_matches(e, self.records_filter))
+        pages = max(1, -(-n // RECORDS_PAGE))
         new = min(max(self.records_page + step, 0), pages - 1)
         if new != self.records_page:
             self.records_page = new
@@ -305,199 +419,66 @@ class DiffsScreen(LiveScreen):
 
     # ------------------------------------------------------------------ selection
 
+    def _mark_rows(self, keys: list[str]) -> None:
+        t = self.query_one("#diffs-list", ListTable)
+        for k in keys:
+            rec = self.rows.get(k)
+            if rec is not None:
+                t.set_cell(k, "", Text("●" if (rec.id, rec.timestamp) in self.selected else "", style="bold cyan"))
+        self.query_one("#diffs-status", LiveIndicator).refresh_text()
+
     def action_select(self) -> None:
-        rec = self._current()
+        rec = self.current()
         if rec is None:
             return
         key = (rec.id, rec.timestamp)
         self.selected.symmetric_difference_update({key})
-        self.query_one("#diffs-list", ListTable).set_cell(row_key(rec), "", Text(
-            "●" if key in self.selected else "", style="bold cyan"))
-        self.query_one("#diffs-status", LiveIndicator).refresh_text()
+        self.range_anchor = row_key(rec)
+        self._mark_rows([row_key(rec)])
 
-    def _targets(self, status: str) -> list[DiffRecord]:
-        """Selected diffs of ``status`` (any tab), else the highlighted one."""
+    def action_select_to(self) -> None:
+        """Select every row from the anchor (the last row space toggled) to the cursor."""
+        rec = self.current()
+        if rec is None:
+            return
+        keys = [row_key(r) for r in self.shown]
+        here = keys.index(row_key(rec))
+        start = keys.index(self.range_anchor) if self.range_anchor in keys else here
+        lo, hi = sorted((start, here))
+        span = self.shown[lo:hi + 1]
+        self.selected |= {(r.id, r.timestamp) for r in span}
+        self.range_anchor = row_key(rec)
+        self._mark_rows([row_key(r) for r in span])
+
+    def action_select_all(self) -> None:
+        shown = {(r.id, r.timestamp) for r in self.shown}
+        if shown and shown <= self.selected:
+            self.selected -= shown
+        else:
+            self.selected |= shown
+        self._mark_rows([row_key(r) for r in self.shown])
+        p = self.page
+        if p is not None and p.more:
+            self.notify(f"{len(shown)} shown are selected; more {self.tab} diffs exist — type / and a filter to "
+                        "read the whole tab", severity="warning")
+
+    def targets(self, status: str) -> list[DiffRecord]:
+        """Selected diffs of ``status`` on the shown tab, else the highlighted one."""
         if self.svc is None:
             return []
         now = self.svc.now()
-        q = self.queue
-        if self.selected and q is not None:
-            out = [r for rs in q.tabs.values() for r in rs
-                   if (r.id, r.timestamp) in self.selected and r.display_status(now) == status]
-            return sorted(out, key=lambda r: r.timestamp)
-        rec = self._current()
+        if self.selected:
+            p = self.page
+            recs = p.recs if p is not None else []
+            return sorted((r for r in recs if (r.id, r.timestamp) in self.selected and r.display_status(now) == status),
+                          key=lambda r: r.timestamp)
+        rec = self.current()
         return [rec] if rec is not None and rec.display_status(now) == status else []
 
-    # ------------------------------------------------------------------ actions
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("approve", "reject", "execute"):
-            if self.svc is None or self.svc.read_only or self.busy:
-                return None            # shown disabled in the footer
-        return True
-
-    def _who(self) -> str | None:
-        if self.actor is None:
-            if self.actor_error:
-                self.notify(self.actor_error, title="Who are you?", severity="error", timeout=10)
-            else:
-                self.notify("still finding out who you are (AWS caller identity); try again in a moment",
-                            title="Who are you?", severity="warning")
-                if self.svc is not None:
-                    self._resolve_actor(self.svc)
-        return self.actor
-
-    def action_approve(self) -> None:
-        recs = self._targets("pending")
-        if not recs:
-            self.notify("Highlight or select pending diffs to approve.", severity="warning")
-            return
-        who = self._who()
-        if who is None:
-            return
-        bad = [r.id for r in recs if record_problems(r)]
-        lines = [f"{r.id}  {r.diffType}  {_codes(r)}  {_names(r)}" for r in recs]
-        preview = (f"As {who}: pending -> approved, each a DynamoDB conditional write "
-                   f"(status = pending AND ttl not passed); validation is repeated first.\n\n" + "\n".join(lines))
-        refused = f"Invalid, cannot be approved: {', '.join(bad)}" if bad else None
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self._act("approve", [Ref(r.id, r.timestamp) for r in recs], who)
-        self.app.push_screen(ConfirmModal(f"Approve {len(recs)} diff(s)?", preview, confirm_label="Approve",
-                                          refused=refused), done)
-
-    def action_reject(self) -> None:
-        recs = self._targets("pending")
-        if not recs:
-            self.notify("Highlight or select pending diffs to reject.", severity="warning")
-            return
-        who = self._who()
-        if who is None:
-            return
-        refs = [Ref(r.id, r.timestamp) for r in recs]
-
-        def got_reason(reason: str | None) -> None:
-            if not reason:
-                return
-            preview = (f"As {who}: pending -> rejected, each a DynamoDB conditional write "
-                       f"(status = pending), with the reason recorded on the diff and in the audit log.\n\n"
-                       f"reason: {reason}\n\n" + "\n".join(f"{r.id}  {r.diffType}  {_codes(r)}" for r in recs))
-
-            def confirmed(ok: bool | None) -> None:
-                if ok:
-                    self._act("reject", refs, who, reason)
-            self.app.push_screen(ConfirmModal(f"Reject {len(refs)} diff(s)?", preview, confirm_label="Reject"),
-                                 confirmed)
-        self.app.push_screen(ReasonPrompt(", ".join(r.id for r in recs[:3]) + (" …" if len(recs) > 3 else "")),
-                             got_reason)
-
-    def action_execute(self) -> None:
-        recs = self._targets("approved")
-        if not recs:
-            self.notify("Highlight or select approved diffs to execute.", severity="warning")
-            return
-        who = self._who()
-        if who is None or self.svc is None:
-            return
-        self.busy = True
+    def set_busy(self, busy: bool) -> None:
+        self.busy = busy
         self.refresh_bindings()
         self.query_one("#diffs-status", LiveIndicator).refresh_text()
-        self._dry_worker(self.svc, [Ref(r.id, r.timestamp) for r in recs], who)
-
-    @work(thread=True, exit_on_error=False, group="diffs-action")
-    def _dry_worker(self, svc: DiffsPort, refs: list[Ref], who: str) -> None:
-        runs = []
-        for ref in refs:
-            try:
-                runs.append(svc.dry_run(ref, who))
-            except Exception as exc:  # shown; a dead worker would leave the screen busy
-                runs.append(DryRun(ref, None, None, None, text.error_text(exc)))
-        self.post_message(self.DryRunsReady(runs))
-
-    @on(DryRunsReady)
-    def _dry_ready(self, msg: DryRunsReady) -> None:
-        self.busy = False
-        self.refresh_bindings()
-        self.query_one("#diffs-status", LiveIndicator).refresh_text()
-        who = self.actor or "?"
-        forbid = self.svc.forbid_self_execution if self.svc is not None else True
-        parts, problems, warnings, destructive = [], [], [], False
-        for d in msg.runs:
-            refusal = self_execution_refusal(forbid, d.record, who) if d.record is not None else None
-            if refusal:
-                problems.append(refusal)
-            if d.error:
-                # The dry run failed (stale currentData, a constraint): executing it applies
-                # nothing and marks it failed with this reason, which takes it out of the
-                # approved queue. Say so; do not block the others.
-                warnings.append(f"-- WILL FAIL, nothing applied, marked failed: {d.ref.id}: {d.error}")
-            if d.applied:
-                per = "; ".join(f"{t}: " + ", ".join(f"{v} {k}" for k, v in c.items() if v)
-                                for t, c in d.applied.per_table().items() if any(c.values()))
-                parts.append(f"-- {d.ref.id}: dry run (rolled back): {per or 'no rows'}")
-            if d.plan:
-                parts.append(d.plan.text())
-                destructive = destructive or any(s.destructive for s in d.plan.steps)
-        preview = "\n".join(warnings + parts) or "(no plan)"
-        refused = "\n".join(problems) if problems else None
-        refs = [d.ref for d in msg.runs]
-        title = f"Execute {len(refs)} diff(s) as {who}? Each runs in one PostgreSQL transaction."
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self._act("execute", refs, who)
-        self.app.push_screen(ConfirmModal(title, preview, confirm_label="Execute", preview_sql=True,
-                                          type_to_confirm="execute" if destructive else None,
-                                          refused=refused), done)
-
-    def _act(self, action: str, refs: list[Ref], who: str, reason: str | None = None) -> None:
-        if self.svc is None:
-            return
-        self.busy = True
-        self.refresh_bindings()
-        bar = self.query_one("#diffs-progress", ProgressBar)
-        bar.add_class("running")
-        bar.update(total=max(1, len(refs)), progress=0)
-        self._action_worker(self.svc, action, refs, who, reason)
-
-    @work(thread=True, exit_on_error=False, group="diffs-action")
-    def _action_worker(self, svc: DiffsPort, action: str, refs: list[Ref], who: str, reason: str | None) -> None:
-        outs: list[Any] = []
-        try:
-            for i, ref in enumerate(refs):
-                if action == "approve":
-                    outs.append(svc.approve(ref, who))
-                elif action == "reject":
-                    outs.append(svc.reject(ref, who, reason or ""))
-                else:
-                    def progress(what: str, step: int, total: int, i: int = i, ref: Ref = ref) -> None:
-                        self.post_message(self.Progress(f"{ref.id}: {what}", i * total + step, len(refs) * total))
-                    outs.append(svc.execute(ref, who, progress=progress))
-                self.post_message(self.Progress(f"{ref.id}: {outs[-1].outcome}", i + 1, len(refs)))
-            self.post_message(self.ActionDone(action, outs, None))
-        except Exception as exc:  # shown, never a traceback
-            self.post_message(self.ActionDone(action, outs, text.error_text(exc)))
-
-    @on(Progress)
-    def _progress(self, msg: Progress) -> None:
-        self.query_one("#diffs-progress", ProgressBar).update(total=max(1, msg.total), progress=msg.step)
-
-    @on(ActionDone)
-    def _action_done(self, msg: ActionDone) -> None:
-        self.busy = False
-        self.refresh_bindings()
-        self.query_one("#diffs-status", LiveIndicator).refresh_text()
-        self.query_one("#diffs-progress", ProgressBar).remove_class("running")
-        for o in msg.outcomes:
-            ok = o.outcome in ("ok", "skipped")
-            self.notify(o.message[:400], title=f"{msg.action}: {o.outcome}",
-                        severity="information" if ok else "error", timeout=8)
-        if msg.error:
-            self.notify(msg.error, title=f"{msg.action} stopped", severity="error", timeout=10)
-        self.selected -= {(o.ref.id, o.ref.timestamp) for o in msg.outcomes}
-        self.detail_ref = None
-        self.run_source("queue")
 
 
 SCREEN = DiffsScreen

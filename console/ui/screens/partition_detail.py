@@ -1,7 +1,9 @@
-"""One partitioned table: the month strip, every partition, and an exact count on request.
+"""One partitioned table: its interval and who maintains it, the coverage strip per
+interval, every partition with its bounds as values (time slots, integer ranges, LIST
+values), and an exact count on request.
 
-Columns as the width shrinks: Partition, Est. rows, Exact, Size and Status stay; Idx, then
-To, then From go first."""
+Columns as the width shrinks: Partition, Est. rows and Status stay; Idx, Size, Exact (the
+status line below says the count too), then Bounds go first."""
 
 from __future__ import annotations
 
@@ -23,11 +25,16 @@ from .. import keymap
 from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListTable
-from ..widgets.partition_strip import strip
+from ..widgets.partition_strip import status_line, strip
 
-CHILD_COLUMNS = (Col("Partition", 24, flex=True), Col("From", 16, drop=2), Col("To", 16, drop=3),
-                 Col("Est. rows", 10), Col("Exact", 9), Col("Size", 9), Col("Idx", 4, drop=4),
+CHILD_COLUMNS = (Col("Partition", 18, flex=True), Col("Bounds", 20, drop=1),
+                 Col("Est. rows", 10), Col("Exact", 9, drop=2), Col("Size", 9, drop=3), Col("Idx", 4, drop=4),
                  Col("Status", 14))
+
+
+def _slot_order(item: tuple[Any, int]) -> tuple[bool, Any]:
+    """Default-row counts by slot, the NULL key (None) last."""
+    return (item[0] is None, 0 if item[0] is None else item[0])
 
 
 class Counted(Message):
@@ -39,7 +46,7 @@ class Counted(Message):
 class PartitionDetailScreen(Screen):
     DEFAULT_CSS = """
     #pdetail-body { padding: 0 1; }
-    #pdetail-title { height: auto; max-height: 3; }
+    #pdetail-title { height: auto; max-height: 5; }
     #pdetail-strip { height: auto; padding: 0 1; border: round $panel-lighten-2; }
     #pdetail-children { height: 1fr; }
     #pdetail-status { height: auto; max-height: 2; }
@@ -72,14 +79,20 @@ class PartitionDetailScreen(Screen):
         title = Text.assemble(text.plain(f"{t.target} · {t.qualified}", "bold"), "  ", text.plain(t.key_def),
                               "  ", text.plain(f"naming {t.naming} ({t.naming_source})", "dim"))
         pol = t.policy
-        retention = "none" if pol.retention is None else f"{pol.retention} months"
-        title.append(f"\npolicy: premake {pol.premake}, retention {retention}"
+        unit = "intervals" if t.interval is None or t.interval.unit == "int" else f"{t.interval.unit}s"
+        retention = "none" if pol.retention is None else f"{pol.retention} {unit}"
+        title.append("\n")
+        title.append_text(status_line(t))
+        if t.interval_source:
+            title.append_text(text.plain(f" ({t.interval_source})", "dim"))
+        title.append(f"\npolicy: premake {pol.premake} {unit}, retention {retention}"
                      + (", keep table" if pol.retention_keep_table else ""), style="dim")
         if pol.retention_schema:
             title.append_text(text.plain(f", move to {pol.retention_schema}", "dim"))
         if t.default is not None:
             dr = "not counted" if t.default_rows is None else (
-                ", ".join(f"{m:%Y-%m}: {n:,}" for m, n in sorted(t.default_rows.items()) if n) or "empty")
+                ", ".join(f"{t.slot_label(m)}: {n:,}" for m, n in sorted(t.default_rows.items(), key=_slot_order)
+                          if n) or "empty")
             title.append("\ndefault ")
             title.append_text(text.plain(f"{t.default.name}: {dr}", "magenta" if t.default_row_total else "dim"))
         self.query_one("#pdetail-title", Static).update(title)
@@ -105,9 +118,7 @@ class PartitionDetailScreen(Screen):
         elif not p.understood:
             status = Text("bound not parsed", style="yellow")
         est = Text("—", style="dim") if p.est_rows is None else Text(fmt.count(p.est_rows), justify="right")
-        lo = f"{p.lower:%Y-%m-%d %H:%M}" if p.lower else ("DEFAULT" if p.is_default else "MINVALUE")
-        hi = f"{p.upper:%Y-%m-%d %H:%M}" if p.upper else ("" if p.is_default else "MAXVALUE")
-        return [text.plain(p.name), lo, hi, est, Text(self.exact.get(p.name, ""), justify="right"),
+        return [text.plain(p.name), text.plain(t.bounds_text(p), width=40), est, Text(self.exact.get(p.name, ""), justify="right"),
                 Text(fmt.size(p.size_bytes), justify="right"), str(len(p.indexes)), status]
 
     def _highlighted(self) -> Any:
@@ -151,7 +162,7 @@ class PartitionDetailScreen(Screen):
             status.update(text.plain(f"{m.name}: {m.error}", "red"))
 
     def _refresh_row(self, p: Any) -> None:
-        self.query_one("#pdetail-children", ListTable).set_cell(p.name, "Exact", self._cells(p)[4])
+        self.query_one("#pdetail-children", ListTable).set_cell(p.name, "Exact", self._cells(p)[3])
 
     def action_plan(self) -> None:
         self.app.pop_screen()

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, ProgressBar, RichLog, Static
+from textual.widgets.data_table import ColumnKey
 
 from ...core import audit, text
 from ...core import format as fmt
@@ -29,26 +30,29 @@ from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListTable
-from ..widgets.partition_strip import strip
+from ..widgets.partition_preview import plan_preview
+from ..widgets.partition_strip import attention_without_status, status_line, strip
 from .partition_detail import PartitionDetailScreen
 
 REFRESH_S = 60.0
 
-COLUMNS = (Col("Target", 9, drop=1), Col("Table", 13, flex=True), Col("Key", 19, drop=5), Col("Parts", 5, drop=4),
-           Col("Range", 17, drop=6), Col("Ahead", 5), Col("Gaps", 4), Col("Default rows", 12),
-           Col("Past ret.", 9), Col("Size", 9, drop=2))
+COLUMNS = (Col("Target", 9, drop=1), Col("Table", 13, flex=True), Col("Interval", 8, drop=3),
+           Col("Key", 19, drop=5), Col("Parts", 5, drop=4), Col("Range", 23, drop=6), Col("Ahead", 5), Col("Gaps", 4),
+           Col("Default rows", 12), Col("Past ret.", 9), Col("Size", 9, drop=2))
 
 
-def table_cells(t: TableInfo) -> list[Any]:
+def table_cells(t: TableInfo, name_w: int | None = None) -> list[Any]:
     c = t.coverage
-    rng = Text(f"{c.first:%Y-%m} → {c.last:%Y-%m}") if c.first and c.last else Text("—", style="dim")
-    if not t.supported:
-        ahead = Text("n/a", style="dim")
+    rng = text.plain(t.range_text, width=23) if c.first is not None and c.last is not None else Text("—", style="dim")
+    if t.managed_by and not t.supported:
+        ahead = Text("n/a", style="cyan")
+    elif not t.supported:
+        ahead = Text("n/a", style="yellow")
     elif c.missing_ahead:
         ahead = Text(f"{c.horizon}/{t.policy.premake}", style="bold red")
     else:
         ahead = Text(f"{c.horizon}/{t.policy.premake}", style="green")
-    gap_n = sum(len(g.months) for g in c.gaps)
+    gap_n = sum(len(g.slots) or 1 for g in c.gaps)
     gaps = Text(str(gap_n), style="bold yellow") if gap_n else Text("0", style="dim")
     if t.default is None:
         dflt = Text("no default", style="dim")
@@ -60,10 +64,12 @@ def table_cells(t: TableInfo) -> list[Any]:
         dflt = Text("0", style="dim")
     past = Text(str(len(c.past_retention)), style="bold") if c.past_retention else \
         Text("0" if t.policy.retention is not None else "—", style="dim")
-    name = text.plain(t.qualified, "bold")
+    name = text.plain(t.qualified, "bold", width=None if name_w is None else name_w - (2 if t.pending_detach else 0))
     if t.pending_detach:
         name.append(" ⚠", style="bold red")
-    return [text.plain(t.target), name, text.plain(t.key_def), str(len(t.partitions)), rng, ahead, gaps, dflt,
+    iv = Text(t.interval.unit if t.interval and t.interval.unit != "int" else ("integer" if t.interval else "—"),
+              style="" if t.interval else "yellow")
+    return [text.plain(t.target), name, iv, text.plain(t.key_def), str(len(t.partitions)), rng, ahead, gaps, dflt,
             past, Text(fmt.size(t.total_size), justify="right")]
 
 
@@ -74,8 +80,8 @@ class StepProgress(Message):
 
 
 class RunFinished(Message):
-    def __init__(self, ok: bool, summary: str) -> None:
-        self.ok, self.summary = ok, summary
+    def __init__(self, ok: bool, summary: str, audit_errors: dict[str, str] | None = None) -> None:
+        self.ok, self.summary, self.audit_errors = ok, summary, dict(audit_errors or {})
         super().__init__()
 
 
@@ -149,7 +155,10 @@ class PartitionsScreen(LiveScreen):
     # ------------------------------------------------------------ rendering
 
     def _render_tables(self) -> None:
-        self.query_one("#part-tables", ListTable).set_rows([(t.key, table_cells(t)) for t in self.tables])
+        lt = self.query_one("#part-tables", ListTable)
+        col = lt.columns.get(ColumnKey("Table"))
+        name_w = col.width if col is not None and col.width > 2 else None     # cut with an ellipsis
+        lt.set_rows([(t.key, table_cells(t, name_w)) for t in self.tables])
         self._summary()
         self._render_strip()
 
@@ -191,9 +200,11 @@ class PartitionsScreen(LiveScreen):
         if t is None:
             box.update(Text("no partitioned table found" if self.discovery.loaded else "", style="dim"))
             return
-        head = Text.assemble(text.plain(f"{t.target} · {t.qualified}", "bold"), "  ",
-                             (", ".join(t.attention()) or "all good", "red" if t.attention() else "green"), "\n")
-        box.update(head + strip(t))
+        head = Text.assemble(text.plain(f"{t.target} · {t.qualified}", "bold"), "  ", status_line(t), "  ",
+                             text.plain(", ".join(attention_without_status(t)) or ("all good" if t.supported else ""),
+                                        "red" if attention_without_status(t) else "green"),
+                             "\n")
+        box.update(head + strip(t, width=max(40, box.size.width - 4)))
 
     @on(DataTable.RowSelected, "#part-tables")
     def _on_selected(self, _event: DataTable.RowSelected) -> None:
@@ -227,7 +238,7 @@ class PartitionsScreen(LiveScreen):
             if ok and not self.settings.read_only:
                 self._start_run(plan)
         self.app.push_screen(ConfirmModal(
-            f"Partition maintenance: {len(plan.steps)} step(s)", plan.text(), confirm_label="Run",
+            f"Partition maintenance: {len(plan.steps)} step(s)", plan_preview(plan), confirm_label="Run",
             preview_sql=True, type_to_confirm="drop" if destructive else None, refused=refused), go)
 
     def _start_run(self, plan: Any) -> None:
@@ -253,8 +264,10 @@ class PartitionsScreen(LiveScreen):
         try:
             report = self.source.run(plan, actor=audit.actor_name(self.settings), progress=progress)
             done = sum(1 for r in report.results if r.ok)
-            self.post_message(RunFinished(report.ok, f"{done}/{len(report.results)} step(s) done"
-                                          + ("" if report.ok else f"; {len(report.failed_groups)} table(s) stopped")))
+            self.post_message(RunFinished(report.ok and not report.audit_errors,
+                                          f"{done}/{len(report.results)} step(s) done"
+                                          + ("" if report.ok else f"; {len(report.failed_groups)} table(s) stopped"),
+                                          report.audit_errors))
         except Exception as exc:  # reported in the log
             self.post_message(RunFinished(False, text.error_text(exc)))
 
@@ -271,10 +284,16 @@ class PartitionsScreen(LiveScreen):
     @on(RunFinished)
     def _on_finished(self, m: RunFinished) -> None:
         self.running = False
-        self.query_one("#part-log", RichLog).write(
-            Text.assemble((f"{'done' if m.ok else 'finished with failures'}: ", "bold green" if m.ok else "bold red"),
-                          text.plain(m.summary)))
-        self.notify(m.summary, title="Partition maintenance", severity="information" if m.ok else "error")
+        log = self.query_one("#part-log", RichLog)
+        log.write(Text.assemble((f"{'done' if m.ok else 'finished with failures'}: ", "bold green" if m.ok else "bold red"),
+                                text.plain(m.summary)))
+        summary = m.summary
+        for target, why in m.audit_errors.items():
+            # The changes are done; their audit record is not settled. Say so, never swallow it.
+            line = f"done, but the audit record of {target} could not be settled: {why}"
+            log.write(text.plain(line, "bold red"))
+            summary += "\n" + line
+        self.notify(summary, title="Partition maintenance", severity="information" if m.ok else "error")
         self.run_source("discover")
 
 

@@ -51,13 +51,23 @@ def char_diff(old: Any, new: Any) -> tuple[Text, Text]:
     return ot, nt
 
 
-def side_by_side(entry: DiffEntry) -> Table:
+_NOT_READ = object()
+
+
+def side_by_side(entry: DiffEntry, live: Any = _NOT_READ) -> Table:
+    """Recorded ``currentData``, the LIVE PostgreSQL row (when read: a mapping, or None for
+    no row), and the incoming values. A live value that differs from the recorded one is
+    bold red: the diff is STALE there."""
     t = Table(expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold")
     t.add_column("field", width=11, no_wrap=True)
-    t.add_column("current (PostgreSQL)", ratio=1)
+    t.add_column("recorded (currentData)", ratio=1)
+    with_live = live is not _NOT_READ
+    if with_live:
+        t.add_column("live (PostgreSQL now)", ratio=1)
     t.add_column("incoming (zengin)", ratio=1)
     cur = entry.currentData if isinstance(entry.currentData, Mapping) else {}
     inc = entry.zenginData if isinstance(entry.zenginData, Mapping) else {}
+    row = live if isinstance(live, Mapping) else None
     changes = entry.changes if isinstance(entry.changes, Mapping) else {}
     is_branch = "branchCode" in cur or "branchCode" in inc
     for f in FIELDS:
@@ -72,7 +82,16 @@ def side_by_side(entry: DiffEntry) -> Table:
         else:
             ot, nt = Text(text.visible(o) if o is not None else "—"), Text(text.visible(n) if n is not None else "—")
             label = Text(f, style="dim")
-        t.add_row(label, ot, nt)
+        if not with_live:
+            t.add_row(label, ot, nt)
+            continue
+        if row is None:
+            lt = Text("— (no row)", style="bold red" if entry.currentData is not None else "dim")
+        else:
+            v = row.get(f)
+            differs = entry.currentData is not None and v != o
+            lt = text.plain(v if v is not None else "—", "bold white on red" if differs else "")
+        t.add_row(label, ot, lt, nt)
     return t
 
 
@@ -151,18 +170,26 @@ def record_cells(i: int, e: DiffEntry) -> tuple:
         if isinstance(ch, Mapping):
             parts.append(f"{f}: {ch.get('old') or '—'} → {ch.get('new') or '—'}")
     op_style = {"addition": "green", "deletion": "red", "update": "yellow"}.get(e.diffType, "red")
+    side = e.zenginData if isinstance(e.zenginData, Mapping) else e.currentData
+    name = ""
+    if isinstance(side, Mapping):
+        name = str(side.get("branchName") or side.get("bankName") or "") if e.table == "branches" \
+            else str(side.get("bankName") or "")
     return (str(i + 1), text.plain(e.diffType or "?", op_style), text.plain(e.table), text.plain(key_text(e.key)),
+            text.plain(name, width=30),
             text.plain("✗ " + e.problems[0], "red", width=40) if e.problems
             else text.plain("; ".join(parts), width=120))
 
 
 def detail_renderable(rec: DiffRecord, status: str, problems, entries: tuple[DiffEntry, ...],
-                      history: Mapping[str, Any] | None, now: datetime) -> Group:
+                      history: Mapping[str, Any] | None, now: datetime, live: Any = _NOT_READ) -> Group:
+    """``live``: the live PostgreSQL row of a single diff (a mapping, None for no row), or
+    left out when it was not read (executed / rejected diffs, bulk diffs)."""
     parts: list[Any] = [header(rec, status, now), Text(""), validation_text(problems)]
     if rec.is_bulk:
         parts += [Text(""), bulk_summary(rec, len(entries))]
     elif entries:
-        parts += [Text(""), side_by_side(entries[0])]
+        parts += [Text(""), side_by_side(entries[0], live)]
     res = result_text(rec, history)
     if res is not None:
         parts += [Text(""), res]
