@@ -28,7 +28,7 @@ from ...core.ports import MetricsPort
 from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.footer import ConsoleFooter
-from ..widgets.lists import Col, ListTable
+from ..widgets.lists import Col, ListFilter, ListTable
 from . import metrics_panels as panels
 
 PG_COLUMNS = (Col("Target", 11), Col("TPS", 7), Col("TPS trend", 10, drop=3), Col("Read/s", 7, drop=5),
@@ -40,7 +40,7 @@ TABS = ("tab-pg", "tab-analytics", "tab-influx")
 STEPS = (1, 2, 5, 10, 15, 30, 60)
 
 
-class MetricsScreen(LiveScreen):
+class MetricsScreen(ListFilter, LiveScreen):
     LIST_ID = "pg-targets"
     DEFAULT_CSS = """
     #metrics-status { height: 1; padding: 0 1; }
@@ -61,7 +61,8 @@ class MetricsScreen(LiveScreen):
     .chart Label { width: 100%; }
     """
 
-    BINDINGS = keymap.bindings("refresh", "pause", "tab_next", "tab_prev", "metrics.slower", "metrics.faster",
+    FILTER_LIST = "#pg-targets"
+    BINDINGS = keymap.bindings("refresh", "filter", "pause", "tab_next", "tab_prev", "metrics.slower", "metrics.faster",
                                "metrics.range", tooltip={"tab_next": "Next tab: PostgreSQL, Analytics, InfluxDB"})
 
     class TagValues(Message):

@@ -29,7 +29,7 @@ from ...core.health import HealthCheck
 from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.footer import ConsoleFooter
-from ..widgets.lists import Col, ListTable
+from ..widgets.lists import Col, ListFilter, ListTable
 
 COLUMNS = (Col("Status", 8), Col("Backend", 10), Col("Kind", 9, drop=2), Col("Latency", 10),
            Col("Version", 20, drop=3), Col("Next", 9, drop=1), Col("Address / error", 20, flex=True))
@@ -59,11 +59,12 @@ def _probe(check: HealthCheck) -> Health:
         return Health(check.name, check.kind, check.address, ok=False, error=text.error_text(exc))
 
 
-class OverviewScreen(LiveScreen):
+class OverviewScreen(ListFilter, LiveScreen):
     """The landing screen."""
 
     LIST_ID = "health"
-    BINDINGS = keymap.bindings("refresh", "pause", tooltip={"refresh": "Probe every backend and recount now"})
+    FILTER_LIST = "#health"
+    BINDINGS = keymap.bindings("refresh", "filter", "pause", tooltip={"refresh": "Probe every backend and recount now"})
 
     DEFAULT_CSS = """
     #overview-body { padding: 0 1; }

@@ -29,7 +29,7 @@ from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
-from ..widgets.lists import Col, ListTable
+from ..widgets.lists import Col, ListFilter, ListTable
 from ..widgets.partition_preview import plan_preview
 from ..widgets.partition_strip import attention_without_status, status_line, strip
 from .partition_detail import PartitionDetailScreen
@@ -85,7 +85,7 @@ class RunFinished(Message):
         super().__init__()
 
 
-class PartitionsScreen(LiveScreen):
+class PartitionsScreen(ListFilter, LiveScreen):
     LIST_ID = "part-tables"
     DEFAULT_CSS = """
     #partitions-body { padding: 0 1; }
@@ -96,7 +96,8 @@ class PartitionsScreen(LiveScreen):
     #part-log { height: 8; border: round $panel-lighten-2; }
     """
 
-    BINDINGS = keymap.bindings("refresh", "open", "pause", "partitions.maintain",
+    FILTER_LIST = "#part-tables"
+    BINDINGS = keymap.bindings("refresh", "filter", "open", "pause", "partitions.maintain",
                                describe={"open": "Partitions"},
                                tooltip={"open": "Show the highlighted table's partitions and month strip"})
 

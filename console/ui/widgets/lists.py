@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable, Tree
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Tree
 from textual.widgets.data_table import ColumnKey
 
 from .. import keymap
@@ -48,6 +49,8 @@ class ListTable(DataTable):
         self.shown: list[Col] = []
         self._list_rows: list[tuple[str, list[Any]]] = []
         self._list_index: dict[str, int] = {}
+        self._all_rows: list[tuple[str, Sequence[Any]]] = []
+        self._filter = ""
 
     # --- columns that fit
 
@@ -129,10 +132,26 @@ class ListTable(DataTable):
         except Exception:  # cursor outside the rows while they are replaced
             return None
 
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    @filter_text.setter
+    def filter_text(self, value: str) -> None:
+        """Show only the rows with a cell containing ``value`` (case-insensitive); ``""``
+        shows every row again. Kept across :meth:`set_rows`."""
+        self._filter = (value or "").strip()
+        self.set_rows(self._all_rows)
+
     def set_rows(self, rows: Iterable[tuple[str, Sequence[Any]]]) -> None:
         """Replace every row (cells in the order of every :class:`Col`, shown or not); the
         cursor stays on the row with the same key if it is still there, else at the same
-        index (clamped)."""
+        index (clamped). With a :attr:`filter_text`, only the rows that match are shown."""
+        rows = self._all_rows = list(rows)
+        if self._filter:
+            needle = self._filter.lower()
+            rows = [(k, c) for k, c in rows
+                    if any(needle in (cell.plain if isinstance(cell, Text) else str(cell)).lower() for cell in c)]
         keep_key, keep_row = self.cursor_key, self.cursor_row
         seen: dict[str, int] = {}
         self._list_rows = []
@@ -192,3 +211,48 @@ class ListTree(Tree):
     def action_last(self) -> None:
         if self.last_line >= 0:
             self.cursor_line = self.last_line
+
+
+class FilterPrompt(ModalScreen[str | None]):
+    """``/`` on a list: one line of text; Enter applies it (empty: every row), Esc cancels."""
+
+    DEFAULT_CSS = """
+    FilterPrompt { align: center bottom; }
+    FilterPrompt Input { width: 100%; margin: 0 0 1 0; }
+    """
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str = "") -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self):
+        yield Input(value=self.current, placeholder="filter the list: any text of a row (Enter applies, Esc cancels)")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ListFilter:
+    """Mixed into a screen whose main list is a :class:`ListTable` (``FILTER_LIST`` is its
+    selector): ``/`` asks for the text, the table shows the matching rows, focus returns to
+    the table. The screen's BINDINGS include ``keymap.bindings(..., "filter")``."""
+
+    FILTER_LIST = ""
+    query_one: Any
+    app: Any
+    notify: Any
+
+    def action_filter(self) -> None:
+        table = self.query_one(self.FILTER_LIST, ListTable)
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                table.filter_text = value
+                if value.strip():
+                    self.notify(f"{table.row_count} row(s) match", title="Filter")
+            table.focus()
+        self.app.push_screen(FilterPrompt(table.filter_text), done)
