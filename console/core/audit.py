@@ -304,8 +304,13 @@ def begin(settings: Settings, act: Action, *, target: str, principal: Principal 
     try:
         aid, name = _write(params, audit_pg=audit_pg, conn=conn)
     except Exception as exc:  # noqa: BLE001 - no intent, no change
+        log.error("%s refused: its audit intent could not be written", act.name,
+                  extra={"action": act.name, "target": target, "outcome": "refused", "error": _why(exc)})
         raise AuditUnavailable(act, _why(exc)) from None
-    return Intent(aid, act, target, _resolved(p, name), dg, PENDING, audit_pg, conn)
+    intent = Intent(aid, act, target, _resolved(p, name), dg, PENDING, audit_pg, conn)
+    log.info("%s: intent #%s", act.name, aid, extra={"action": act.name, "target": target, "outcome": PENDING,
+                                                     "actor": str(intent.principal or "")})
+    return intent
 
 
 def settle(intent: Intent, outcome: str, detail: dict[str, Any] | None = None, *, conn=None) -> Intent:
@@ -345,6 +350,8 @@ def settle(intent: Intent, outcome: str, detail: dict[str, Any] | None = None, *
         return intent
     intent.outcome = outcome
     intent.settle_error = None
+    log.info("%s: #%s settled %s", intent.act.name, intent.id, outcome,
+             extra={"action": intent.act.name, "target": intent.target, "outcome": outcome})
     return intent
 
 

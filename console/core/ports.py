@@ -146,7 +146,7 @@ class RealSchemaSource:
     def check(self, name: str) -> TargetReport:
         from .schema import check_target
         target = self.settings.target(name)
-        return check_target(self.backends.pg(name), target.system)
+        return check_target(self.backends.pg(name), target.system, exclude=self.settings.schema_exclude)
 
     def apply(self, name: str, plan: Plan, progress: SchemaProgress) -> list[StepResult]:
         from . import audit

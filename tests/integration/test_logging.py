@@ -51,3 +51,16 @@ def test_log_lines_make_controls_visible():
     rec = logging.LogRecord("console", logging.INFO, __file__, 1, "key %s", ("session:\x1b]0;x\x07",), None)
     line = JsonFormatter([]).format(rec)
     assert "\x1b" not in line and "\\u001b" not in line and "␛" in json.loads(line)["msg"]
+
+
+def test_actions_are_logged_with_their_outcome(tmp_path, fresh_db, capsys):
+    db = fresh_db("lambda")
+    db.execute("CREATE TABLE public.extra_for_log (id int)")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.lam]\ndsn = "{db.target.dsn}"\nsystem = "lambda"\n')
+    log = tmp_path / "console.log"
+    rc = main(["--config", str(cfg), "--log-file", str(log), "schema", "apply", "--yes", "--allow-destructive"])
+    capsys.readouterr()
+    assert rc == 0
+    acts = [(r["action"], r["outcome"]) for r in _lines(log) if r.get("action")]
+    assert ("schema.apply", "pending") in acts and ("schema.apply", "ok") in acts, acts
