@@ -22,15 +22,22 @@ class Backends:
     s3: S3Backend | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Backends":
+    def from_settings(cls, settings: Settings, *, only: "set[str] | None" = None,
+                      targets: "list[str] | None" = None) -> "Backends":
+        """Every configured backend, or ``only`` some kinds ("postgres", "redis", "influx",
+        "zengin") and ``targets`` of PostgreSQL (a headless command builds what it uses).
+        Nothing connects before it is used."""
         b = cls(settings)
-        for t in settings.postgres:
-            b.postgres[t.name] = PostgresBackend(t)
-        if settings.redis:
+        want = only if only is not None else {"postgres", "redis", "influx", "zengin"}
+        if "postgres" in want:
+            for t in settings.postgres:
+                if targets is None or t.name in targets:
+                    b.postgres[t.name] = PostgresBackend(t)
+        if settings.redis and "redis" in want:
             b.redis = RedisBackend(settings.redis)
-        if settings.influx:
+        if settings.influx and "influx" in want:
             b.influx = InfluxBackend(settings.influx)
-        if settings.zengin:
+        if settings.zengin and "zengin" in want:
             b.dynamo = DynamoBackend(settings.zengin)
             b.s3 = S3Backend(settings.zengin)
         return b

@@ -109,15 +109,15 @@ def register(sub) -> None:
 
 def _service(settings: Settings):
     from ..backends.base import BackendError, ErrorKind
-    from ..backends.dynamo import DynamoBackend
-    from ..backends.postgres import PostgresBackend
-    from ..backends.s3 import S3Backend
-    from ..core.zengin.service import DiffsService
+    from ..backends.registry import Backends
+    from ..core import ports
 
     if settings.zengin is None:
         raise BackendError("console", ErrorKind.REFUSED, "no [zengin] configured")
-    pg = PostgresBackend(settings.target(settings.zengin.target), max_size=2)
-    return DiffsService(settings, pg, DynamoBackend(settings.zengin), S3Backend(settings.zengin))
+    settings.target(settings.zengin.target)          # a clear error for an unknown target name
+    # The same factory as the Diffs screen (core.ports.build).
+    backends = Backends.from_settings(settings, only={"postgres", "zengin"}, targets=[settings.zengin.target])
+    return ports.build("diffs", settings, backends)
 
 
 def _close(svc) -> None:

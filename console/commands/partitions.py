@@ -46,12 +46,16 @@ def _positive_ms(text: str) -> int:
 
 
 def _service(settings: Settings, targets: list[str] | None):
-    from ..backends.postgres import PostgresBackend
-    from ..core.partitions import PartitionService
+    from ..backends.registry import Backends
+    from ..core import ports
 
     names = targets or [t.name for t in settings.postgres]
-    backends = {n: PostgresBackend(settings.target(n)) for n in names}
-    return PartitionService.from_settings(settings, backends, owns_backends=True)
+    for n in names:
+        settings.target(n)                           # a clear error for an unknown target name
+    # The same factory as the Partitions screen (core.ports.build), over the named targets.
+    svc = ports.build("partitions", settings, Backends.from_settings(settings, only={"postgres"}, targets=names))
+    svc.owns_backends = True
+    return svc
 
 
 def _jv(v):

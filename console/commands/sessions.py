@@ -71,16 +71,19 @@ def register(sub) -> None:
 
 
 def _service(settings: Settings, *, with_audit: bool = False):
-    from ..backends.postgres import PostgresBackend
-    from ..backends.redis import RedisBackend
-    from ..core.sessions import SessionsService
+    from ..backends.registry import Backends
+    from ..core import ports
 
     if settings.redis is None:
         return None
-    audit_pg = None
-    if with_audit and settings.audit_target_name:
-        audit_pg = PostgresBackend(settings.target(settings.audit_target_name))
-    return SessionsService(settings, RedisBackend(settings.redis), audit_pg)
+    # The same factory as the Sessions screen (core.ports.build); the audit target only when
+    # the command may change something.
+    name = settings.audit_target_name if with_audit else None
+    if name:
+        settings.target(name)                        # a clear error for an unknown target name
+    backends = Backends.from_settings(settings, only={"redis", "postgres"} if name else {"redis"},
+                                      targets=[name] if name else [])
+    return ports.build("sessions", settings, backends)
 
 
 def _close(svc) -> None:
