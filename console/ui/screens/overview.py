@@ -71,7 +71,8 @@ class OverviewScreen(ListFilter, LiveScreen):
     #overview-summary { height: 1; }
     #health { height: auto; max-height: 10; }
     #overview-detail { height: auto; max-height: 3; padding: 0 1; background: $panel; }
-    #overview-attention { height: auto; margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    #overview-attention-age { margin-top: 1; }
+    #overview-attention { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     #overview-hint { color: $text-muted; }
     """
 
@@ -85,6 +86,7 @@ class OverviewScreen(ListFilter, LiveScreen):
             yield LiveIndicator(id="overview-summary", extra=self._summary)
             yield ListTable(COLUMNS, id="health")
             yield Static("", id="overview-detail")
+            yield LiveIndicator(id="overview-attention-age", label="Needs attention")
             yield Static("", id="overview-attention")
             yield Static("", id="overview-hint")
         yield ConsoleFooter()
@@ -105,6 +107,10 @@ class OverviewScreen(ListFilter, LiveScreen):
             self.add_source(Source(f"count:{src.key}", fetch=src.collect, every=src.every_s,
                                    render=self._render_counts))
         self.query_one("#overview-summary", LiveIndicator).source_names = [f"probe:{k}" for k in self.checks]
+        # the counts' own age: the oldest (or failing) count speaks for the panel
+        self.query_one("#overview-attention-age", LiveIndicator).source_names = [f"count:{src.key}"
+                                                                                 for src in s.attention]
+        self.query_one("#overview-attention-age").display = bool(s.attention)
         self._render_counts(None)
         self.set_interval(1.0, self._tick)
 
@@ -209,9 +215,7 @@ class OverviewScreen(ListFilter, LiveScreen):
         sources: list[AttentionSource] = self.services.attention
         if not sources:
             return
-        t = Text()
-        t.append("Needs attention", style="bold")
-        t.append(f"  (recounted every {fmt.age(min(s.every_s for s in sources))} or more)\n", style="dim")
+        t = Text()          # its heading and age are the #overview-attention-age indicator above
         for src in sources:
             st = self.states.get(f"count:{src.key}")
             counts: list[Count] | None = st.value if st is not None else None
