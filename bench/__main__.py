@@ -15,16 +15,19 @@ from . import Result, machine
 
 
 class Context:
-    """What a benchmark gets: a started embedded stack (databases created) and a scratch dir."""
+    """What a benchmark gets: a started embedded stack (databases created), a scratch dir,
+    and whether this is a ``--quick`` run."""
 
-    def __init__(self, stack, scratch: Path):
+    def __init__(self, stack, scratch: Path, quick: bool = False):
         self.stack = stack
         self.scratch = scratch
+        self.quick = quick        # --quick: each benchmark runs a short version
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("names", nargs="*", help="benchmark modules to run (default: all), e.g. sessions")
+    ap.add_argument("--quick", action="store_true", help="a short version of each benchmark (development)")
     args = ap.parse_args(argv)
     from console.demo.stack import Stack
 
@@ -37,7 +40,7 @@ def main(argv=None) -> int:
     results: list[Result] = []
     try:
         stack.create_databases()
-        ctx = Context(stack, scratch)
+        ctx = Context(stack, scratch, quick=args.quick)
         for name in mods:
             t0 = time.perf_counter()
             print(f"running {name} ...", file=sys.stderr, flush=True)
