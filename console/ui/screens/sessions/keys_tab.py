@@ -38,7 +38,7 @@ COLUMNS = (Col("Key", 20), Col("TTL", 7), Col("Size", 9, drop=2), Col("Kind", 6)
 class KeysTab(Vertical):
     DEFAULT_CSS = """
     KeysTab { height: 1fr; }
-    #sessions-scan { height: 1; }
+    #sessions-scan { height: 1; width: 1fr; }
     #sessions-filter { display: none; height: 3; }
     #sessions-filter.open { display: block; }
     #sessions-table { height: 1fr; }
@@ -150,7 +150,7 @@ class KeysTab(Vertical):
         self._computing = True
         self._compute(self._want, self.records, self.filter_text, self.sort, self.reverse)
 
-    @work(thread=True, exit_on_error=False, group="sessions-view")
+    @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
     def _compute(self, gen: int, records: list[core.SessionRecord], flt: str, sort: str, reverse: bool) -> None:
         try:
             view, hist = self.compute_view(records, flt, sort, reverse)
@@ -242,7 +242,7 @@ class KeysTab(Vertical):
             t.append(" · filter ", style="cyan")
             t.append_text(text.plain(repr(self.filter_text), "cyan"))
             t.append(f" → {fmt.count(len(self.view))}", style="cyan")
-        self.query_one("#sessions-scan", Static).update(t)
+        self.query_one("#sessions-scan", Static).update(t, layout=False)     # fixed size: no relayout
 
     @on(DataTable.RowHighlighted, "#sessions-table")
     def _on_row(self, _e: DataTable.RowHighlighted) -> None:
@@ -254,7 +254,7 @@ class KeysTab(Vertical):
         r = self.highlighted()
         w = self.query_one("#sessions-detail", Static)
         if r is None:
-            w.update(Text("no session keys" if self.scan and self.scan.done else "", style="dim"))
+            w.update(Text("no session keys" if self.scan and self.scan.done else "", style="dim"), layout=False)
             return
         t = Text()
         t.append_text(text.plain(r.key, "bold"))
@@ -275,7 +275,7 @@ class KeysTab(Vertical):
         t.append_text(text.plain(r.summary or "—", KIND_STYLE.get(r.kind, ""), newlines=True))
         if r.truncated:
             t.append("\n(value larger than 64 KiB: only its start was read)", style="yellow")
-        w.update(t)
+        w.update(t, layout=False)
 
     def _render_hist(self) -> None:
         hist = self._hist
@@ -288,4 +288,4 @@ class KeysTab(Vertical):
             t.append(f" {fmt.count(n)}")
             if i < len(hist) - 1:
                 t.append("\n")
-        self.query_one("#sessions-hist", Static).update(t)
+        self.query_one("#sessions-hist", Static).update(t, layout=False)
