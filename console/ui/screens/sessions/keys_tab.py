@@ -26,6 +26,7 @@ from ....core import format as fmt
 from ....core import sessions as core
 from ....core import text
 from ...widgets.lists import Col, ListTable
+from ....core.sessions.view import RowView
 from .cells import KIND_STYLE, session_cells
 
 PAGE_SIZE = 200
@@ -65,6 +66,7 @@ class KeysTab(Vertical):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.scan_cap = scan_cap
         self._view: list[core.SessionRecord] = []
+        self._rows = RowView([])  # the sorted orders and filter haystack of ``records``
         self._hist: list[tuple[str, int]] = core.ttl_histogram([])
         self._page_rows: list[core.SessionRecord] = []
         self._want = 0            # generation of the inputs (records, filter, sort, order)
@@ -92,6 +94,7 @@ class KeysTab(Vertical):
     # ---------------------------------------------------------------- state -> screen
 
     def watch_records(self) -> None:
+        self._rows = RowView(self.records)
         self._invalidate()
 
     def watch_filter_text(self) -> None:
@@ -127,17 +130,16 @@ class KeysTab(Vertical):
         return self._have == self._want and not self._computing
 
     @staticmethod
-    def compute_view(records: list[core.SessionRecord], flt: str, sort: str,
+    def compute_view(rows: RowView, flt: str, sort: str,
                      reverse: bool) -> tuple[list[core.SessionRecord], list[tuple[str, int]]]:
-        recs = core.filter_records(records, flt) if flt else records
-        return core.sort_records(recs, sort, reverse), core.ttl_histogram(records)
+        return rows.view(flt, sort, reverse), rows.histogram()
 
     def _invalidate(self) -> None:
         self._want += 1
         if not self.is_mounted:
             return
         if len(self.records) <= SYNC_ROWS and not self._computing:
-            self._view, self._hist = self.compute_view(self.records, self.filter_text, self.sort, self.reverse)
+            self._view, self._hist = self.compute_view(self._rows, self.filter_text, self.sort, self.reverse)
             self._have = self._want
             self._draw()
         else:
@@ -148,15 +150,22 @@ class KeysTab(Vertical):
         if self._computing or self._have == self._want:
             return
         self._computing = True
-        self._compute(self._want, self.records, self.filter_text, self.sort, self.reverse)
+        final = self.scan is not None and (self.scan.done or self.scan.capped)
+        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final)
 
     @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
-    def _compute(self, gen: int, records: list[core.SessionRecord], flt: str, sort: str, reverse: bool) -> None:
+    def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool) -> None:
         try:
-            view, hist = self.compute_view(records, flt, sort, reverse)
+            view, hist = self.compute_view(rows, flt, sort, reverse)
         except Exception:            # noqa: BLE001 - never leave the view stuck; keep the last one
             view, hist = self._view, self._hist
         self.post_message(self.ViewReady(gen, view, hist))
+        if final:
+            # The scan is over: sort the other orders now (next one of ``s`` first), so the
+            # next key press is a lookup. Stops as soon as anything else is asked for.
+            nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)]
+            order = [(nxt, reverse), (sort, not reverse)] + [(b, r) for r in (reverse, not reverse) for b in SORTS]
+            rows.prefetch(lambda: self._want == gen, order)
 
     @on(ViewReady)
     def _on_view(self, m: ViewReady) -> None:
