@@ -35,9 +35,12 @@ def run_size(request, monkeypatch):
 
 @pytest.mark.parametrize("flt", ["", "user_1", "kind:text", "ttl:none", "INTRO kind:json", "hello", "nb/ασ",
                                  "zzz-no-match", "session:"])
-def test_view_equals_sort_of_filter(flt, run_size):
+@pytest.mark.parametrize("haystack", [False, True])
+def test_view_equals_sort_of_filter(flt, run_size, haystack):
     recs = _records(3000)
     rv = RowView(recs)
+    if haystack:
+        rv.prefetch(lambda: True)
     for by in core.SORT_KEYS:
         for rev in (False, True):
             want = core.sort_records(core.filter_records(recs, flt), by, rev)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import heapq
 from typing import Callable, Sequence
 
-from .stats import SORT_KEYS, sort_records, ttl_histogram
+from .stats import SORT_KEYS, filter_records, sort_records, ttl_histogram
 from .values import SessionRecord
 
 
-RUN = 16_384      # rows sorted in one C call: list.sort never releases the GIL, so a long
-                  # list is sorted in runs merged by heapq.merge (Python: the UI thread gets
-                  # its turn every switch interval instead of waiting for the whole sort)
+RUN = 1 << 30     # rows sorted in one C call. list.sort never releases the GIL; sorting in
+                  # runs merged by heapq.merge (Python, so the UI thread gets its turn) was
+                  # measured: 3-5x the CPU, and worse stalls on 2 cores. Kept, off.
 
 
 def gil_friendly_sort(records: Sequence[SessionRecord], by: str, reverse: bool = False) -> list[SessionRecord]:
@@ -75,9 +75,13 @@ class RowView:
         return self._hay
 
     def matching(self, text: str) -> list[SessionRecord]:
-        """``filter_records`` semantics, in the rows' own order."""
+        """``filter_records``, in the rows' own order. (A prebuilt lowercase haystack per row,
+        ``_haystack``, was measured slower for the first filter of a scan: built on demand
+        only by ``prefetch``.)"""
+        if self._hay is None:
+            return filter_records(self.records, text)
         terms = text.strip().lower().split()
-        rows = list(zip(self.records, self._haystack()))
+        rows = list(zip(self.records, self._hay))
         for term in terms:
             if term.startswith("kind:"):
                 want = term[5:]
