@@ -9,22 +9,26 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from . import Result, machine
 
 
 class Context:
-    """What a benchmark gets: a started embedded stack (databases created) and a scratch dir."""
+    """What a benchmark gets: a started embedded stack (databases created), a scratch dir,
+    and whether this is a ``--quick`` run."""
 
-    def __init__(self, stack, scratch: Path):
+    def __init__(self, stack, scratch: Path, quick: bool = False):
         self.stack = stack
         self.scratch = scratch
+        self.quick = quick        # --quick: each benchmark runs a short version
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("names", nargs="*", help="benchmark modules to run (default: all), e.g. sessions")
+    ap.add_argument("--quick", action="store_true", help="a short version of each benchmark (development)")
     args = ap.parse_args(argv)
     from console.demo.stack import Stack
 
@@ -35,13 +39,19 @@ def main(argv=None) -> int:
     scratch.chmod(0o755)
     stack = Stack(scratch / "stack", zengin_env="bench").start()
     results: list[Result] = []
+    failed: list[str] = []
     try:
         stack.create_databases()
-        ctx = Context(stack, scratch)
+        ctx = Context(stack, scratch, quick=args.quick)
         for name in mods:
             t0 = time.perf_counter()
             print(f"running {name} ...", file=sys.stderr, flush=True)
-            results.extend(importlib.import_module(f"bench.{name}").run(ctx))
+            try:
+                results.extend(importlib.import_module(f"bench.{name}").run(ctx))
+            except Exception:          # one broken benchmark does not lose the others' figures
+                traceback.print_exc()
+                failed.append(name)
+                continue
             print(f"  done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
     finally:
         stack.stop()
@@ -55,7 +65,9 @@ def main(argv=None) -> int:
         t.add_row(r.figure, f"{r.value:,.4g} {r.unit}", r.baseline_name, f"{r.baseline:,.4g} {r.unit}",
                   f"{r.ratio:,.2f}")
     Console(width=max(160, Console().width)).print(t)
-    return 0
+    if failed:
+        print(f"FAILED: {', '.join(failed)} (traceback above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ async def main():
     app = ConsoleApp(Services.from_settings(load(sys.argv[1])))
     async with app.run_test(size=(120, 40)) as pilot:
         scr = app.screen
-        while not (scr._states and all(st.last is not None for st in scr._states.values())):
+        while not (scr.states and all(st.tried_at is not None and not st.running for st in scr.states.values())):
             await pilot.pause(0.005)
 asyncio.run(main())
 """
@@ -104,8 +104,7 @@ async def _memory(config: Path) -> dict[str, tuple[float, float]]:
             for mode, key in (("overview", "1"), ("metrics", "4")):
                 await pilot.press(key)
                 if mode == "metrics":
-                    app.screen.interval = 0.05
-                    app.screen._restart()
+                    app.screen.interval = 0.05      # sources read ``every`` from it at each schedule
                 await pilot.pause(WARM_S)
                 gc.collect()
                 warm = (_rss_mb(), tracemalloc.get_traced_memory()[0] / 2**20)
@@ -155,6 +154,9 @@ async def _idle_bare() -> float:
 
 
 def run(ctx) -> list[Result]:
+    global LAUNCH_RUNS, MEMORY_PHASE_S, WARM_S, IDLE_S
+    if getattr(ctx, "quick", False):          # --quick: fewer launches, shorter phases
+        LAUNCH_RUNS, MEMORY_PHASE_S, WARM_S, IDLE_S = 3, 12.0, 4.0, 4.0
     config = ctx.scratch / "bench-app.toml"
     config.write_text(ctx.stack.config_toml())
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")

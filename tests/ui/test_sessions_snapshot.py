@@ -96,3 +96,32 @@ async def test_sessions_rescan_shows_when_and_drops_gone_keys():
         fake.records = recs[:4]
         await pilot.press("r")
         await wait_for(pilot, lambda: table.row_count == 4, "the rescan without the expired keys")
+
+
+async def test_sessions_large_view_computed_off_the_ui_thread():
+    """Beyond SYNC_ROWS rows the filter/sort runs in a worker: a sort key press answers with
+    'sorting…' at once, then the table shows the new order, the filter narrows the list,
+    and the highlighted row is looked up on the shown page."""
+    from textual.widgets import DataTable
+
+    from console.ui.screens.sessions.keys_tab import SYNC_ROWS, KeysTab
+
+    recs = session_records(SYNC_ROWS + 3000)
+    app = _app(FakeSessions(records=recs))
+    async with app.run_test(size=SIZE) as pilot:
+        keys = app.screen.query_one(KeysTab)
+        table = app.screen.query_one("#sessions-table", DataTable)
+        await wait_for(pilot, lambda: len(keys.records) == len(recs) and keys.view_ready, "the full view")
+        assert str(table.get_row_at(0)[0]) == min(r.key for r in recs)
+        await pilot.press("s")                               # sort by TTL
+        assert keys.sort == "ttl"
+        await wait_for(pilot, lambda: keys.view_ready, "the TTL order")
+        ttls = [r.ttl_s if r.ttl_s is not None else 1 << 62 for r in keys.view]
+        assert ttls == sorted(ttls) and len(keys.view) == len(recs)
+        assert keys.view[0].key == str(table.get_row_at(0)[0])
+        keys.filter_text = keys.view[0].key.removeprefix("session:")
+        await wait_for(pilot, lambda: keys.view_ready, "the filtered view")
+        assert 0 < len(keys.view) < len(recs)
+        assert all(keys.filter_text.lower() in (r.key + (r.notebook or "") + r.summary).lower() for r in keys.view)
+        table.move_cursor(row=0)
+        assert keys.highlighted() is keys.view[0]

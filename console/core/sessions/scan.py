@@ -5,6 +5,7 @@ byte-exact ``str`` (core.sessions.keys)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from typing import Any, Iterator, Sequence
 
 from ...config import RedisSettings
 from . import keys as K
+from . import wire
 from .values import (CACHE_CAP, CACHE_PATTERN, CONNECTIONS_KEY, HASH_READ_MAX_BYTES, SESSION_PATTERN,
                      SESSION_PREFIX, VALUE_READ_BYTES, CacheRecord, ConnectionRecord, SessionRecord,
-                     parse_cache, parse_connection, parse_hash, parse_value, ttl_value)
+                     mapping_fields, parse_cache, parse_connection, parse_hash, parse_value, ttl_value)
 
 # --------------------------------------------------------------------------- scan
 
@@ -31,52 +33,74 @@ class ScanBatch:
     elapsed_s: float = 0.0
 
 
-def _read_keys(backend, keys: Sequence[bytes | str]) -> list[tuple[str, int | None, int | None, Any]]:
-    """One pipeline for ``keys``: ``(key, ttl seconds, MEMORY USAGE bytes, the first
-    VALUE_READ_BYTES of the value or the error)`` per key, in order."""
-    wire = [K.to_bytes(k) for k in keys]
+_READ = wire.read_template(VALUE_READ_BYTES)
 
-    def go(c):
-        p = c.pipeline(transaction=False)
-        for k in wire:
-            p.ttl(k)
-            p.memory_usage(k)
-            p.getrange(k, 0, VALUE_READ_BYTES - 1)
-        return p.execute(raise_on_error=False)
-    replies = backend.call(go)
-    out = []
-    for i, k in enumerate(keys):
-        ttl, mem, raw = replies[3 * i: 3 * i + 3]
-        out.append((K.to_str(k),
-                    ttl_value(ttl) if not isinstance(ttl, Exception) else None,
-                    mem if isinstance(mem, int) else None, raw))
-    return out
+
+def _wire_keys(keys: Sequence[bytes | str]) -> list[bytes]:
+    return [k if type(k) is bytes else K.to_bytes(k) for k in keys]
+
+
+def _read_keys(backend, keys: Sequence[bytes | str]) -> list[tuple[str, int | None, int | None, Any]]:
+    """One packed batch for ``keys`` (core.sessions.wire): ``(key, ttl seconds, MEMORY USAGE
+    bytes, the first VALUE_READ_BYTES of the value or the error)`` per key, in order."""
+    wire_keys = _wire_keys(keys)
+    replies = _read_raw(backend, wire_keys)
+    it = iter(replies)
+    return [(k.decode("utf-8", "surrogateescape"),
+             ttl_value(ttl) if not isinstance(ttl, Exception) else None,
+             mem if type(mem) is int else None, raw)
+            for k, ttl, mem, raw in zip(wire_keys, it, it, it)]
+
+
+def _read_raw(backend, wire_keys: list[bytes]) -> list[Any]:
+    def read_batch(c):
+        return wire.send_and_read(c, wire.pack_reads(wire_keys, _READ), 3 * len(wire_keys))
+    return backend.call(read_batch)
 
 
 def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
-    """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one pipeline (a second, small
-    one reads hash-typed sessions that are small enough). Keys are bytes or byte-exact
-    ``str`` (.keys); the records carry the byte-exact ``str``."""
+    """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one packed batch (a second, small
+    pipeline reads hash-typed sessions that are small enough). Keys are bytes or byte-exact
+    ``str`` (.keys); the records carry the byte-exact ``str``.
+
+    The common row (a JSON object under VALUE_READ_BYTES) takes a straight path: decode,
+    ``json.loads``, the four fields, one record; anything else goes through ``parse_value``."""
     if not keys:
         return []
-    keys = [K.to_bytes(k) for k in keys]
+    keys = _wire_keys(keys)
+    replies = _read_raw(backend, keys)
     out: list[SessionRecord] = []
+    append = out.append
     wrong: list[int] = []
-    for i, (key, ttl_s, size, raw) in enumerate(_read_keys(backend, keys)):
+    loads = json.loads
+    it = iter(replies)
+    for i, (kb, ttl, mem, raw) in enumerate(zip(keys, it, it, it)):
+        key = kb.decode("utf-8", "surrogateescape")
+        ttl_s = None if isinstance(ttl, Exception) else (None if ttl == -1 else ttl if type(ttl) is int else ttl_value(ttl))
+        size = mem if type(mem) is int else None
         if ttl_s == -2:
-            out.append(SessionRecord(key, -2, None, "gone", summary="(key disappeared)"))
+            append(SessionRecord(key, -2, None, "gone", summary="(key disappeared)"))
             continue
+        if type(raw) is bytes and len(raw) < VALUE_READ_BYTES:
+            try:
+                obj = loads(raw.decode("utf-8"))
+            except ValueError:       # UnicodeDecodeError and JSONDecodeError: not the common row
+                obj = None
+            if type(obj) is dict:
+                nb, la, cid, summary = mapping_fields(obj)
+                append(SessionRecord(key, ttl_s, size, "json", nb, la, cid, summary))
+                continue
         if isinstance(raw, Exception):
             if "WRONGTYPE" in str(raw):
                 wrong.append(i)
-                out.append(SessionRecord(key, ttl_s, size, "other", summary=""))
+                append(SessionRecord(key, ttl_s, size, "other", summary=""))
             else:
-                out.append(SessionRecord(key, ttl_s, size, "other", summary=f"error: {str(raw)[:60]}"))
+                append(SessionRecord(key, ttl_s, size, "other", summary=f"error: {str(raw)[:60]}"))
             continue
         raw_b = raw if raw is not None else b""
         truncated = len(raw_b) >= VALUE_READ_BYTES
         parsed = parse_value(raw_b, truncated=truncated)
-        out.append(SessionRecord(key, ttl_s, size, truncated=truncated, **parsed))
+        append(SessionRecord(key, ttl_s, size, truncated=truncated, **parsed))
     if wrong:
         def types(c):
             p = c.pipeline(transaction=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -125,13 +126,15 @@ def ttl_histogram(records: Sequence[SessionRecord]) -> list[tuple[str, int]]:
     return [(label, n) for (label, _), n in zip(TTL_BUCKETS, counts)] + [("no TTL", none)]
 
 
-SORT_KEYS: dict[str, Callable[[SessionRecord], Any]] = {
-    "key": lambda r: r.key,
-    "ttl": lambda r: (r.ttl_s is None, r.ttl_s if r.ttl_s is not None else 0),
+_NO_TTL = 1 << 62        # keys without a TTL sort after every TTL
+
+SORT_KEYS: dict[str, Callable[[SessionRecord], Any]] = {     # flat keys: 200,000 rows sort in C
+    "key": attrgetter("key"),
+    "ttl": lambda r: _NO_TTL if r.ttl_s is None else r.ttl_s,
     "size": lambda r: r.size_bytes or 0,
     "notebook": lambda r: r.notebook or "",
     "activity": lambda r: r.last_activity or "",
-    "kind": lambda r: r.kind,
+    "kind": attrgetter("kind"),
 }
 
 

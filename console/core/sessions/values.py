@@ -102,14 +102,22 @@ def parse_value(raw: bytes | str | None, *, truncated: bool = False) -> dict[str
     return _from_mapping(obj, "json")
 
 
+_KNOWN_FIELDS = frozenset(("current_notebook", "last_activity", "connection_id", "user_id"))
+
+
 def _from_mapping(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    def s(k):
-        v = obj.get(k)
-        return None if v is None else str(v)
-    rest = {k: v for k, v in obj.items() if k not in ("current_notebook", "last_activity", "connection_id", "user_id")}
-    return {"kind": kind, "notebook": s("current_notebook"), "last_activity": s("last_activity"),
-            "connection_id": s("connection_id"),
-            "summary": _short(", ".join(f"{k}={v}" for k, v in rest.items())) if rest else ""}
+    notebook, last, conn, summary = mapping_fields(obj)
+    return {"kind": kind, "notebook": notebook, "last_activity": last, "connection_id": conn, "summary": summary}
+
+
+def mapping_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str]:
+    """(notebook, last_activity, connection_id, summary of the other fields) of a session
+    object — the per-key hot path of a listing, so no intermediate dicts."""
+    get = obj.get
+    nb, la, cid = get("current_notebook"), get("last_activity"), get("connection_id")
+    rest = [f"{k}={v}" for k, v in obj.items() if k not in _KNOWN_FIELDS]
+    return (None if nb is None else str(nb), None if la is None else str(la), None if cid is None else str(cid),
+            _short(", ".join(rest)) if rest else "")
 
 
 def parse_hash(fields: dict) -> dict[str, Any]:

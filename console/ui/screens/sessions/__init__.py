@@ -16,6 +16,7 @@ while the screen is hidden."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from rich.text import Text
@@ -39,6 +40,7 @@ from .keys_tab import PAGE_SIZE, KeysTab
 from .tail_tab import TAIL_FILTERS, TailTab
 
 SCAN_EVERY_S = 60.0
+REDRAW_EVERY_S = 1.0     # during a scan, the rows shown are brought up to date this often
 TABS = ("tab-sessions", "tab-connections", "tab-caches", "tab-tail")
 LISTS = {"tab-sessions": "sessions-table", "tab-connections": "connections-table", "tab-caches": "caches-table"}
 
@@ -102,6 +104,7 @@ class SessionsScreen(LiveScreen):
         self.tail_gen = 0
         self.tail_stop: threading.Event | None = None
         self.keyevents = False
+        self._shown_at = 0.0
 
     # ------------------------------------------------------------------ layout
 
@@ -245,7 +248,11 @@ class SessionsScreen(LiveScreen):
         keys.scan = m.batch
         keys.scan_error = None
         finished = m.batch.done or m.batch.capped
-        if finished or len(self.records) <= PAGE_SIZE or len(self.records) - len(keys.records) > 5 * PAGE_SIZE:
+        now = time.monotonic()
+        if finished or len(self.records) <= PAGE_SIZE or now - self._shown_at >= REDRAW_EVERY_S:
+            # While the scan runs the list is handed over at most every REDRAW_EVERY_S: each
+            # handover re-sorts every row in the keys tab's worker.
+            self._shown_at = now
             keys.records = list(self.records)
         if finished:
             conns = self.query_one(ConnectionsTab)

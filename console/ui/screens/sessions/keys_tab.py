@@ -3,15 +3,22 @@ highlighted session in full and the TTL histogram. Its state is reactive: the sc
 ``records`` / ``scan`` / ``connections``; ``/`` ``s`` ``o`` ``>`` ``<`` set ``filter_text``,
 ``sort``, ``reverse``, ``page``; every change renders itself.
 
+The view (filter, sort, TTL histogram) of up to SYNC_ROWS rows is computed on the UI
+thread; beyond that in one thread worker at a time: changes while it runs are coalesced
+into one more run, the table keeps showing the last view until the new one is ready, and
+only one page is ever rendered, so a 200,000-key scan or a sort key press never holds the
+event loop for the whole list.
+
 Columns as the width shrinks: Key, TTL, Kind and Value stay; Last activity, then Size and
 Notebook go first (the detail pane shows them)."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
 
@@ -19,9 +26,13 @@ from ....core import format as fmt
 from ....core import sessions as core
 from ....core import text
 from ...widgets.lists import Col, ListTable
+from ....core.sessions.view import RowView
 from .cells import KIND_STYLE, session_cells
 
 PAGE_SIZE = 200
+SYNC_ROWS = 5_000        # up to this many rows the view is computed in place (a few ms)
+PREFETCH = False         # pre-sorting every order after a scan: measured worse on 2 cores
+                         # (a second CPU-bound thread starves the UI thread); off
 SORTS = ("key", "ttl", "size", "notebook", "activity", "kind")
 COLUMNS = (Col("Key", 20), Col("TTL", 7), Col("Size", 9, drop=2), Col("Kind", 6), Col("Notebook", 22, drop=1),
            Col("Last activity", 14, drop=3), Col("Value", 16, flex=True))
@@ -30,7 +41,7 @@ COLUMNS = (Col("Key", 20), Col("TTL", 7), Col("Size", 9, drop=2), Col("Kind", 6)
 class KeysTab(Vertical):
     DEFAULT_CSS = """
     KeysTab { height: 1fr; }
-    #sessions-scan { height: 1; }
+    #sessions-scan { height: 1; width: 1fr; }
     #sessions-filter { display: none; height: 3; }
     #sessions-filter.open { display: block; }
     #sessions-table { height: 1fr; }
@@ -48,10 +59,21 @@ class KeysTab(Vertical):
     reverse = reactive(False, init=False)
     page = reactive(0, init=False)
 
+    class ViewReady(Message):
+        def __init__(self, gen: int, view: list[core.SessionRecord], hist: list[tuple[str, int]]) -> None:
+            self.gen, self.view, self.hist = gen, view, hist
+            super().__init__()
+
     def __init__(self, scan_cap: int, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.scan_cap = scan_cap
-        self._view: list[core.SessionRecord] | None = None
+        self._view: list[core.SessionRecord] = []
+        self._rows = RowView([])  # the sorted orders and filter haystack of ``records``
+        self._hist: list[tuple[str, int]] = core.ttl_histogram([])
+        self._page_rows: list[core.SessionRecord] = []
+        self._want = 0            # generation of the inputs (records, filter, sort, order)
+        self._have = 0            # generation the shown view was computed from
+        self._computing = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-scan")
@@ -63,7 +85,7 @@ class KeysTab(Vertical):
             yield Static("", id="sessions-hist")
 
     def on_mount(self) -> None:
-        self._draw()
+        self._invalidate()
 
     def on_resize(self) -> None:
         """Short terminals keep the table: a smaller detail pane, no histogram."""
@@ -74,21 +96,18 @@ class KeysTab(Vertical):
     # ---------------------------------------------------------------- state -> screen
 
     def watch_records(self) -> None:
-        self._view = None
-        self._draw()
+        self._rows = RowView(self.records)
+        self._invalidate()
 
     def watch_filter_text(self) -> None:
-        self._view = None
-        self.page = 0
-        self._draw()
+        self.set_reactive(KeysTab.page, 0)
+        self._invalidate()
 
     def watch_sort(self) -> None:
-        self._view = None
-        self._draw()
+        self._invalidate()
 
     def watch_reverse(self) -> None:
-        self._view = None
-        self._draw()
+        self._invalidate()
 
     def watch_page(self) -> None:
         self._draw()
@@ -104,17 +123,66 @@ class KeysTab(Vertical):
 
     @property
     def view(self) -> list[core.SessionRecord]:
-        if self._view is None:
-            recs = core.filter_records(self.records, self.filter_text) if self.filter_text else self.records
-            self._view = core.sort_records(list(recs), self.sort, self.reverse)
+        """The last computed view (filtered, sorted); see ``view_ready``."""
         return self._view
+
+    @property
+    def view_ready(self) -> bool:
+        """The shown view matches the current records, filter, sort and order."""
+        return self._have == self._want and not self._computing
+
+    @staticmethod
+    def compute_view(rows: RowView, flt: str, sort: str,
+                     reverse: bool) -> tuple[list[core.SessionRecord], list[tuple[str, int]]]:
+        return rows.view(flt, sort, reverse), rows.histogram()
+
+    def _invalidate(self) -> None:
+        self._want += 1
+        if not self.is_mounted:
+            return
+        if len(self.records) <= SYNC_ROWS and not self._computing:
+            self._view, self._hist = self.compute_view(self._rows, self.filter_text, self.sort, self.reverse)
+            self._have = self._want
+            self._draw()
+        else:
+            self._schedule()
+            self._render_status()
+
+    def _schedule(self) -> None:
+        if self._computing or self._have == self._want:
+            return
+        self._computing = True
+        final = self.scan is not None and (self.scan.done or self.scan.capped)
+        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final)
+
+    @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
+    def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool) -> None:
+        try:
+            view, hist = self.compute_view(rows, flt, sort, reverse)
+        except Exception:            # noqa: BLE001 - never leave the view stuck; keep the last one
+            view, hist = self._view, self._hist
+        self.post_message(self.ViewReady(gen, view, hist))
+        if final and PREFETCH:
+            # The scan is over: sort the other orders now (next one of ``s`` first), so the
+            # next key press is a lookup. Stops as soon as anything else is asked for.
+            nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)]
+            order = [(nxt, reverse), (sort, not reverse)] + [(b, r) for r in (reverse, not reverse) for b in SORTS]
+            rows.prefetch(lambda: self._want == gen, order)
+
+    @on(ViewReady)
+    def _on_view(self, m: ViewReady) -> None:
+        self._computing = False
+        self._view, self._hist, self._have = m.view, m.hist, m.gen
+        self._draw()
+        self._schedule()
 
     def _draw(self) -> None:
         if not self.is_mounted:
             return
-        rows, page, _ = core.page(self.view, self.page, PAGE_SIZE)
+        rows, page, _ = core.page(self._view, self.page, PAGE_SIZE)
         if page != self.page:
             self.set_reactive(KeysTab.page, page)
+        self._page_rows = rows
         self.query_one("#sessions-table", ListTable).set_rows([(r.key, session_cells(r)) for r in rows])
         self._render_status()
         self._render_hist()
@@ -152,7 +220,7 @@ class KeysTab(Vertical):
 
     def highlighted(self) -> core.SessionRecord | None:
         key = self.query_one("#sessions-table", ListTable).cursor_key
-        return next((r for r in self.view if r.key == key), None) if key else None
+        return next((r for r in self._page_rows if r.key == key), None) if key else None
 
     # ---------------------------------------------------------------- rendering
 
@@ -179,11 +247,13 @@ class KeysTab(Vertical):
         _, page, pages = core.page(self.view, self.page, PAGE_SIZE)
         arrow = "↓" if self.reverse else "↑"
         t.append(f"  ·  page {page + 1}/{pages} · sort {self.sort} {arrow}", style="dim")
+        if not self.view_ready:
+            t.append(" · sorting…", style="yellow")
         if self.filter_text:
             t.append(" · filter ", style="cyan")
             t.append_text(text.plain(repr(self.filter_text), "cyan"))
             t.append(f" → {fmt.count(len(self.view))}", style="cyan")
-        self.query_one("#sessions-scan", Static).update(t)
+        self.query_one("#sessions-scan", Static).update(t, layout=False)     # fixed size: no relayout
 
     @on(DataTable.RowHighlighted, "#sessions-table")
     def _on_row(self, _e: DataTable.RowHighlighted) -> None:
@@ -195,7 +265,7 @@ class KeysTab(Vertical):
         r = self.highlighted()
         w = self.query_one("#sessions-detail", Static)
         if r is None:
-            w.update(Text("no session keys" if self.scan and self.scan.done else "", style="dim"))
+            w.update(Text("no session keys" if self.scan and self.scan.done else "", style="dim"), layout=False)
             return
         t = Text()
         t.append_text(text.plain(r.key, "bold"))
@@ -216,10 +286,10 @@ class KeysTab(Vertical):
         t.append_text(text.plain(r.summary or "—", KIND_STYLE.get(r.kind, ""), newlines=True))
         if r.truncated:
             t.append("\n(value larger than 64 KiB: only its start was read)", style="yellow")
-        w.update(t)
+        w.update(t, layout=False)
 
     def _render_hist(self) -> None:
-        hist = core.ttl_histogram(self.records)
+        hist = self._hist
         top = max((n for _, n in hist), default=0) or 1
         t = Text("remaining TTL\n", style="bold")
         for i, (label, n) in enumerate(hist):
@@ -229,4 +299,4 @@ class KeysTab(Vertical):
             t.append(f" {fmt.count(n)}")
             if i < len(hist) - 1:
                 t.append("\n")
-        self.query_one("#sessions-hist", Static).update(t)
+        self.query_one("#sessions-hist", Static).update(t, layout=False)

@@ -1,0 +1,109 @@
+"""The packed batch read (core.sessions.wire) against the real Redis: the same replies as
+redis-py's Pipeline for every kind of key (JSON, text, binary, empty, a hash, a missing
+key, a value over the read bound, hostile bytes), replies split over many socket reads,
+the connection still usable afterwards, and a dead server reported as a typed error."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from console.backends.base import BackendError, ErrorKind
+from console.backends.redis import RedisBackend
+from console.config import RedisSettings
+from console.core import sessions as core
+from console.core.sessions import wire
+
+DB = 13
+
+
+@pytest.fixture
+def client(stack):
+    url = stack.redis.url.rsplit("/", 1)[0] + f"/{DB}"
+    c = redis.Redis.from_url(url)
+    c.flushdb()
+    yield url, c
+    c.flushdb()
+    c.close()
+
+
+def _keys(c):
+    c.set("session:json", '{"current_notebook": "nb/1", "last_activity": "t", "progress": 0.5}', ex=600)
+    c.set("session:text", "hello", ex=600)
+    c.set(b"session:\xff\x00bin", b"\x80\x04\x95", ex=600)
+    c.set("session:empty", "")
+    c.set("session:big", b"x" * (core.VALUE_READ_BYTES * 3))
+    c.hset("session:hash", mapping={"current_notebook": "nb/h", "connection_id": "ws-1"})
+    c.set("session:list-shaped", "[1, 2]", ex=60)
+    return [b"session:json", b"session:text", b"session:\xff\x00bin", b"session:empty", b"session:big",
+            b"session:hash", b"session:missing", b"session:list-shaped"]
+
+
+def _pipeline(c, keys):
+    p = c.pipeline(transaction=False)
+    for k in keys:
+        p.ttl(k)
+        p.memory_usage(k)
+        p.getrange(k, 0, core.VALUE_READ_BYTES - 1)
+    return p.execute(raise_on_error=False)
+
+
+@pytest.mark.parametrize("reader", ["socket", "read_response"])
+def test_packed_batch_reads_what_a_pipeline_reads(client, reader, monkeypatch):
+    url, c = client
+    if reader == "read_response":                          # the path taken with hiredis or another layout
+        monkeypatch.setattr(wire, "_raw_socket", lambda conn: None)
+    keys = _keys(c)
+    packed = wire.pack_reads(keys, wire.read_template(core.VALUE_READ_BYTES))
+    got = wire.send_and_read(c, packed, 3 * len(keys))
+    want = _pipeline(c, keys)
+    assert len(got) == len(want) == 3 * len(keys)
+    for i, (g, w) in enumerate(zip(got, want)):
+        if isinstance(w, Exception):
+            assert isinstance(g, redis.ResponseError) and "WRONGTYPE" in str(g), (i, g)
+        elif i % 3 == 0:
+            assert abs(g - w) <= 1, (i, g, w)            # a TTL may tick between the two reads
+        else:
+            assert g == w, (i, g, w)
+    assert len(got[3 * 4 + 2]) == core.VALUE_READ_BYTES   # the big value is cut at the bound
+    assert got[3 * 6:3 * 6 + 3] == [-2, None, b""]       # missing key: gone, no size, empty range
+    assert c.ping()                                        # the pooled connection is still in step
+
+
+def test_many_large_replies_split_over_socket_reads(client):
+    url, c = client
+    value = b'{"current_notebook": "' + b"n" * 60_000 + b'"}'
+    keys = [f"session:big{i}".encode() for i in range(40)]   # ~2.4 MB of replies: several recv()s
+    for k in keys:
+        c.set(k, value)
+    got = wire.send_and_read(c, wire.pack_reads(keys, wire.read_template(core.VALUE_READ_BYTES)), 3 * len(keys))
+    assert [got[3 * i + 2] for i in range(len(keys))] == [value] * len(keys)
+    recs = core.read_records(RedisBackend(RedisSettings(url=url)), keys)
+    assert all(r.kind == "json" and r.notebook == "n" * 60_000 for r in recs)
+
+
+def test_records_of_every_kind(client):
+    url, c = client
+    keys = _keys(c)
+    backend = RedisBackend(RedisSettings(url=url))
+    try:
+        recs = {r.key_bytes: r for r in core.read_records(backend, keys)}
+    finally:
+        backend.close()
+    assert recs[b"session:json"].kind == "json" and recs[b"session:json"].notebook == "nb/1"
+    assert recs[b"session:json"].summary == "progress=0.5" and 0 < recs[b"session:json"].ttl_s <= 600
+    assert recs[b"session:text"].kind == "text"
+    assert recs[b"session:\xff\x00bin"].kind == "binary"
+    assert recs[b"session:empty"].kind == "empty" and recs[b"session:empty"].ttl_s is None
+    assert recs[b"session:big"].truncated and recs[b"session:big"].kind == "text"
+    assert recs[b"session:hash"].kind == "hash" and recs[b"session:hash"].notebook == "nb/h"
+    assert recs[b"session:missing"].kind == "gone" and recs[b"session:missing"].ttl_s == -2
+    assert recs[b"session:list-shaped"].kind == "json" and recs[b"session:list-shaped"].summary == "[1, 2]"
+
+
+def test_unreachable_server_is_a_typed_error(stack):
+    from console.demo.stack import free_port
+    backend = RedisBackend(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0", socket_timeout_s=0.5))
+    with pytest.raises(BackendError) as err:
+        core.read_records(backend, [b"session:x"])
+    assert err.value.kind == ErrorKind.UNREACHABLE

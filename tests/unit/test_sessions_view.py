@@ -1,0 +1,61 @@
+"""core.sessions.view.RowView gives exactly what sorting and filtering from scratch gives
+(same rows, same order, ties included), for every order and a range of filters, and
+reuses what it sorted."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from console.core import sessions as core
+from console.core.sessions.view import RowView
+
+KINDS = ("json", "text", "hash", "binary", "gone")
+
+
+def _records(n: int, seed: int = 7) -> list[core.SessionRecord]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        ttl = rnd.choice([None, -2, rnd.randint(0, 90_000), 300])          # many ties on purpose
+        nb = rnd.choice([None, f"notebooks/0{i % 9}_intro.ipynb", "Nb/ΑΣ"])
+        out.append(core.SessionRecord(f"session:user_{rnd.randint(0, n // 2)}", ttl, rnd.choice([None, 120, 250]),
+                                      rnd.choice(KINDS), nb, rnd.choice([None, "2026-11-22T09:00:00"]),
+                                      None, rnd.choice(["", "progress=0.5", "not JSON: Hello"])))
+    return out
+
+
+@pytest.fixture(params=[16_384, 256], ids=["one-run", "merged-runs"])
+def run_size(request, monkeypatch):
+    from console.core.sessions import view
+    monkeypatch.setattr(view, "RUN", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("flt", ["", "user_1", "kind:text", "ttl:none", "INTRO kind:json", "hello", "nb/ασ",
+                                 "zzz-no-match", "session:"])
+@pytest.mark.parametrize("haystack", [False, True])
+def test_view_equals_sort_of_filter(flt, run_size, haystack):
+    recs = _records(3000)
+    rv = RowView(recs)
+    if haystack:
+        rv.prefetch(lambda: True)
+    for by in core.SORT_KEYS:
+        for rev in (False, True):
+            want = core.sort_records(core.filter_records(recs, flt), by, rev)
+            got = rv.view(flt, by, rev)
+            assert [id(r) for r in got] == [id(r) for r in want], (flt, by, rev)
+
+
+def test_orders_are_sorted_once_and_prefetch_stops_when_not_wanted():
+    recs = _records(500)
+    rv = RowView(recs)
+    first = rv.ordered("ttl")
+    assert rv.ordered("ttl") is first
+    calls = []
+    rv.prefetch(lambda: len(calls.append(1) or calls) <= 2)
+    assert sum(rv.has(b, r) for b in core.SORT_KEYS for r in (False, True)) < 2 * len(core.SORT_KEYS)
+    rv.prefetch(lambda: True)
+    assert all(rv.has(b, r) for b in core.SORT_KEYS for r in (False, True))
+    assert rv.histogram() == core.ttl_histogram(recs)
