@@ -130,8 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-influx", action="store_true", help="do not start influxd even if present")
 
     for module in commands.load_all():
+        before = set(sub.choices)
         module.register(sub)
+        for name in set(sub.choices) - before:     # each command's help: its usage lines, exit
+            _with_epilog(sub.choices[name], module.__doc__ or "")   # codes, where to read more
     return p
+
+
+SUB_EPILOG = """\
+exit codes: 0 ok / clean · 1 error · 2 usage · 3 findings (drift, a dry run with steps) ·
+4 refused (read-only, not confirmed, four-eyes) · 5 outcome unknown · 6 audit record unsettled
+environment: CONSOLE_CONFIG, CONSOLE_CONTEXT, CONSOLE_READ_ONLY and the rest: `console --help`
+"""
+
+
+def _with_epilog(parser: argparse.ArgumentParser, doc: str) -> None:
+    import textwrap
+    examples = textwrap.dedent(doc.split("\n", 1)[1] if "\n" in doc else "").strip("\n").rstrip()
+    parser.epilog = (f"{doc.splitlines()[0] if doc else ''}\n\n{examples}\n\n" if doc else "") + SUB_EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def run_tui(settings: Settings, *, notices: list[str] | None = None) -> int:

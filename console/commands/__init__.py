@@ -52,6 +52,9 @@ def json_shape(data: Any) -> dict[str, Any]:
     out.update(data)
     if isinstance(out.get("error"), str):
         out["error"] = {"kind": str(out.pop("kind", "error")), "message": out["error"]}
+    errs = out.get("errors")
+    if isinstance(errs, dict):          # {source: message} -> objects, like every other error
+        out["errors"] = [{"source": str(k), "kind": "error", "message": str(v)} for k, v in errs.items()]
     return out
 
 

@@ -75,3 +75,33 @@ def test_import_linter_contracts_hold():
     lint = Path(sys.executable).with_name("lint-imports")
     res = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+
+
+def test_json_shape_is_one_versioned_object_with_error_objects():
+    from datetime import datetime, timezone
+
+    from console.commands import json_shape, print_json  # noqa: F401 - print_json uses json_shape
+    assert json_shape([1, 2]) == {"version": 1, "items": [1, 2]}
+    out = json_shape({"error": "read-only", "kind": "refused", "plan": "x"})
+    assert out == {"version": 1, "error": {"kind": "refused", "message": "read-only"}, "plan": "x"}
+    assert list(out)[0] == "version"
+    assert json_shape({"errors": {"lambda": "unreachable"}})["errors"] == [
+        {"source": "lambda", "kind": "error", "message": "unreachable"}]
+    from console.commands import _json_default
+    assert _json_default(datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)) == "2026-12-01T09:30:00Z"
+
+
+def test_every_command_help_has_exit_codes_and_usage():
+    import io
+    from contextlib import redirect_stdout
+
+    from console.cli import build_parser
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        if name in ("tui", "demo", "completion"):
+            continue
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            p.print_help()
+        assert "exit codes:" in buf.getvalue() and f"console {name}" in buf.getvalue(), name

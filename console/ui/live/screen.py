@@ -18,6 +18,8 @@ The rules, in one place:
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Iterable
 
 from textual import on
@@ -30,6 +32,9 @@ from textual.widgets import DataTable, Input, Tree
 from ...core.text import error_text
 from .state import Source, State
 
+
+
+log = logging.getLogger("console.ui")
 
 class LiveResult(Message):
     def __init__(self, name: str, value: Any, error: str | None) -> None:
@@ -121,6 +126,9 @@ class LiveScreen(Screen):
             st.ok_at = self.clock()
             st.ok_wall = self._wall()
         else:
+            if st.error is None:            # log when a source starts failing, not every retry
+                log.warning("%s: %s failed", type(self).__name__, m.name,
+                            extra={"op": m.name, "outcome": "error", "error": m.error})
             st.error = m.error
             st.failures += 1
         if src.panel:

@@ -379,6 +379,11 @@ class SchemaScreen(LiveScreen):
                 leaf = node.add_leaf(label, data=f)
                 if f.id == keep:
                     target_line = leaf
+        excluded = getattr(r, "excluded", None) or []
+        if excluded:       # [schema] exclude: listed, never counted as drift, nothing to select
+            node = tree.root.add(Text.assemble(("excluded", "dim bold"), f" ({len(excluded)})"), expand=False)
+            for f in excluded:
+                node.add_leaf(Text.assemble((f"{f.status} ", "dim"), (f.kind + " ", "dim"), text.plain(f.object, "dim")))
         if not visible:
             tree.root.add_leaf(Text("no findings" if not r.findings else "nothing matches the filter", style="dim"))
         if target_line is not None:
