@@ -206,8 +206,10 @@ def execute_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
                                                                          "kind": o.detail.get("kind") or o.outcome,
                                                                          "skipped": o.outcome == "skipped",
                                                                          "batch": batch_id})
-        except BackendError:
-            pass
+        except BackendError as exc:
+            # Nothing changed for these diffs; their refusals could not be recorded: said, not lost.
+            if intent is not None:
+                intent.settle_error = f"refusal records of {len(unrecorded)} diff(s) not written: {exc.message}"
     res.elapsed_ms = int((time.perf_counter() - t0) * 1000)
     return _settle_intent(intent, res)
 
