@@ -121,7 +121,7 @@ def status(samples: dict[str, ActivitySample | None], shown: int, total: int, fl
     t.append(f"{shown}/{total} sessions", style="bold")
     if waiting:
         t.append(f"  {waiting} waiting on a lock", style="bold red")
-    t.append(f"  sort {sort} {'↓' if descending else '↑'}", style="dim")
+    t.append(f"  sorted by {sort} {'↓' if descending else '↑'}", style="dim")
     if hide_idle:
         t.append("  idle hidden", style="cyan")
     if min_s:
