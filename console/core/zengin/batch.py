@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from ...backends.base import BackendError, ErrorKind
+from ...backends.base import BackendError
 from ...backends.dynamo import DynamoBackend
 from ...backends.postgres import PostgresBackend
 from ...backends.s3 import S3Backend
@@ -41,8 +41,8 @@ from ...config import Settings
 from .. import audit
 from . import live as live_mod
 from . import queue as queue_mod
-from .records import DiffEntry, DiffRecord, encode_attribute, iso_utc
-from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, landed, principal_attrs
+from .records import DiffEntry, DiffRecord, iso_utc
+from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, landed, principal_attrs, transition
 
 CHUNK = 500
 WORKERS = 4
@@ -291,40 +291,8 @@ def update(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, *, n
     than the write on the emulator) and returns ``rec`` with the change applied — the rest
     of a diff item never changes after it is written. On a failed condition the item is
     re-read and Refused says its new state, as transition does."""
-    names: dict[str, str] = {"#s": "status"}
-    values: dict[str, Any] = {":from": {"S": expected}, ":to": {"S": new}}
-    parts = ["#s = :to"]
-    for i, (k, v) in enumerate((sets or {}).items()):
-        names[f"#a{i}"] = k
-        values[f":v{i}"] = encode_attribute(v)
-        parts.append(f"#a{i} = :v{i}")
-    expr = "SET " + ", ".join(parts)
-    if removes:
-        for i, k in enumerate(removes):
-            names[f"#r{i}"] = k
-        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-    cond = ["#s = :from"]
-    if require_live_ttl:
-        names["#ttl"] = "ttl"
-        values[":now"] = {"N": str(int(now.timestamp()))}
-        cond.append("(attribute_not_exists(#ttl) OR #ttl > :now)")
-    for i, (k, (op, v)) in enumerate((conditions or {}).items()):
-        names[f"#c{i}"] = k
-        values[f":c{i}"] = encode_attribute(v)
-        cond.append(f"(attribute_not_exists(#c{i}) OR #c{i} <> :c{i})" if op == "<>" else f"#c{i} {op} :c{i}")
-    try:
-        dynamo.call("update_item", TableName=dynamo.table, Key=rec.key, UpdateExpression=expr,
-                    ConditionExpression=" AND ".join(cond), ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values, ReturnValues="NONE")
-    except BackendError as exc:
-        if exc.kind is not ErrorKind.CONFLICT:
-            raise
-        now_rec = get_item(dynamo, rec.id, rec.timestamp)
-        if now_rec is None:
-            raise Refused(f"{rec.id}: the diff no longer exists") from None
-        who = now_rec.approvedBy or now_rec.rejectedBy or now_rec.executedBy
-        raise Refused(f"{rec.id}: changed meanwhile (now {now_rec.display_status(now)}"
-                      + (f", by {who}" if who else "") + f"); {expected} -> {new} not done", now_rec) from None
+    transition(dynamo, rec, expected, new, now=now, sets=sets, removes=removes,
+               require_live_ttl=require_live_ttl, conditions=conditions, fetch_new=False)
     known = {f.name for f in dataclasses.fields(DiffRecord)} - {"extra", "problems"}
     direct = {k: (str(v) if isinstance(v, str) else v) for k, v in (sets or {}).items() if k in known}
     extra = {k: v for k, v in rec.extra.items() if k not in removes}

@@ -207,11 +207,12 @@ def check(rec: DiffRecord, s3: S3Backend | None, bucket: str | None = None) -> V
 def transition(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, *,
                sets: dict[str, Any] | None = None, removes: Iterable[str] = (),
                now: datetime, require_live_ttl: bool = True,
-               conditions: dict[str, tuple[str, Any]] | None = None) -> DiffRecord:
+               conditions: dict[str, tuple[str, Any]] | None = None, fetch_new: bool = True) -> DiffRecord:
     """Conditional UpdateItem ``expected -> new``. ``conditions`` adds
     ``{attribute: (operator, value)}`` clauses (``"<>"`` with a value also passes when the
     attribute is absent). Raises Refused (with the item as it is now) when the condition
-    fails."""
+    fails. ``fetch_new=False`` asks DynamoDB for nothing back (batches: parsing the whole item
+    costs more than the write) and returns ``rec`` unchanged; the caller applies the change."""
     names: dict[str, str] = {"#s": "status"}
     values: dict[str, Any] = {":from": {"S": expected}, ":to": {"S": new}}
     set_parts = ["#s = :to"]
@@ -241,7 +242,7 @@ def transition(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, 
     try:
         resp = dynamo.call("update_item", TableName=dynamo.table, Key=rec.key, UpdateExpression=expr,
                            ConditionExpression=" AND ".join(cond), ExpressionAttributeNames=names,
-                           ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+                           ExpressionAttributeValues=values, ReturnValues="ALL_NEW" if fetch_new else "NONE")
     except BackendError as exc:
         if exc.kind is not ErrorKind.CONFLICT:
             raise
@@ -252,7 +253,7 @@ def transition(dynamo: DynamoBackend, rec: DiffRecord, expected: str, new: str, 
         who = changed_by(now_rec)
         raise Refused(f"{rec.id}: changed meanwhile (now {state}" + (f", {who}" if who else "")
                       + f"); {expected} -> {new} not done", now_rec) from None
-    return DiffRecord.from_item(resp.get("Attributes", {}))
+    return DiffRecord.from_item(resp.get("Attributes", {})) if fetch_new else rec
 
 
 def changed_by(rec: DiffRecord) -> str:
