@@ -210,8 +210,12 @@ def test_replication_slot_wal_rate_and_progress(stack, fresh_db):
         holder.execute("UPDATE public.t_wal SET pad = 'y' WHERE id = 1")
         writer = Victim(stack.postgres.dsn(pg.target.name), "indexer").start(
             "CREATE INDEX CONCURRENTLY t_wal_pad ON public.t_wal (pad)")
-        s = wait_until(lambda: (lambda m: m if any(p.pid == writer.pid for p in m.progress) else None)(
-            sampler.sample()), "CREATE INDEX CONCURRENTLY in pg_stat_progress_create_index")
+        # The backend reports "initializing" for a moment before it reaches the wait: wait for the
+        # phase the open writer must hold it in, not merely for the row.
+        def waiting():
+            m = sampler.sample()
+            return m if any(p.pid == writer.pid and p.phase and "waiting" in p.phase for p in m.progress) else None
+        s = wait_until(waiting, "CREATE INDEX CONCURRENTLY waiting in pg_stat_progress_create_index")
         p = next(p for p in s.progress if p.pid == writer.pid)
         assert p.command == "CREATE INDEX CONCURRENTLY" and p.relation == "t_wal"
         assert p.phase and "waiting" in p.phase and "CREATE INDEX" in p.query
