@@ -80,14 +80,15 @@ class DetailView:
 
 class DiffsScreen(DiffsActions, LiveScreen):
     LIST_ID = "diffs-list"
-    BINDINGS = keymap.bindings("diffs.approve", "diffs.reject", "diffs.execute", "select", "diffs.select_to",
-                               "diffs.select_all", "filter", "clear_filter", "diffs.sort", "tab_next", "tab_prev",
+    BINDINGS = keymap.bindings("diffs.approve", "diffs.reject", "diffs.execute", "select", "filter",
+                               "diffs.select_all", "diffs.select_to", "clear_filter", "diffs.sort", "tab_next", "tab_prev",
                                "page_next", "page_prev", "refresh", "pause", "diffs.reconcile",
                                tooltip={"tab_next": "Next status tab", "tab_prev": "Previous status tab",
                                         "page_next": "Next page of a bulk diff's records",
                                         "page_prev": "Previous page of a bulk diff's records",
                                         "refresh": "Read the queue again now"},
-                               describe={"page_next": "Records ▶"})
+                               describe={"page_next": "Records ▶", "diffs.select_all": "All",
+                                         "diffs.select_to": "Range"})
 
     DEFAULT_CSS = """
     #diffs-status { height: 1; padding: 0 1; }
