@@ -106,7 +106,8 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             meter.reset()
             await pilot.pause(1.5)
             assert meter.samples > 50
-            assert meter.max_stall_ms < 100, f"event loop stalled {meter.max_stall_ms:.0f} ms: {meter.stalls}"
+            # 250 ms: the bound of the slow-server drills (see test_slow_servers.py for why).
+            assert meter.max_stall_ms < 250, f"event loop stalled {meter.max_stall_ms:.0f} ms: {meter.stalls}"
             # Metrics: the target is marked stale, its last sample kept.
             await pilot.press("4")
             await wait_for(pilot, lambda: metrics_src(app, "pg:lambda").stale, what="metrics stale")

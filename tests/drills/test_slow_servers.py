@@ -1,7 +1,13 @@
 """Slow servers: a query past ``statement_timeout``, partition DDL waiting on a lock held
 by another session (``lock_timeout``), and a Redis that answers slowly. In each the
 console shows the timeout as such, and the UI stays responsive: a 10 ms sleep loop in the
-app's event loop never wakes more than 100 ms late while the drill runs."""
+app's event loop never wakes more than MAX_STALL_MS late while the drill runs.
+
+Every slow server here makes its caller wait at least 450-500 ms, so a screen that waited on
+it in the event loop would stall that long. MAX_STALL_MS is half of that: it still fails on
+any such wait, and leaves headroom for a loaded 2-core CI machine, where the scheduler alone
+has delayed the loop by over 100 ms. The 100 ms goal itself is measured in bench/ (issue 15),
+not here."""
 
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from console.ui.widgets.confirm import ConfirmModal
 
 from .helpers import StallMeter, screen_text, stack_settings, wait_for
 
-MAX_STALL_MS = 100
+MAX_STALL_MS = 250
 
 
 def _settings(stack, pg, system, *, statement_timeout="2s", lock_timeout="300ms", redis_url=None):
@@ -93,7 +99,7 @@ def test_lock_held_during_partition_ddl(stack, fresh_db):
     steps are skipped, the log names the lock timeout, nothing is half-applied and the UI
     never stalls."""
     pg = fresh_db("lambda")
-    settings = _settings(stack, pg, "lambda", lock_timeout="200ms")
+    settings = _settings(stack, pg, "lambda", lock_timeout="500ms")
     services = Services.from_settings(settings)
     blocker = psycopg.connect(pg.target.dsn)
     seen: dict = {}
