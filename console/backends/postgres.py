@@ -1,4 +1,4 @@
-"""PostgreSQL: a small psycopg 3 pool per target, ``statement_timeout`` and
+"""PostgreSQL: a small thread-less pool per target (:mod:`.pgpool`), ``statement_timeout`` and
 ``application_name=console`` on every session, typed errors."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..config import PostgresTarget
 from ..log import backend_call
 from .base import BackendError, ErrorKind, Health, Stopwatch, probe
+from .pgpool import PoolBusy, SmallPool
 
 APPLICATION_NAME = "console"
 
@@ -88,7 +88,7 @@ def classify(target_name: str, exc: BaseException) -> BackendError:
         return BackendError(target_name, ErrorKind.AUTH, text)
     if isinstance(exc, pgerrors.InvalidCatalogName) or ("database" in low and "does not exist" in low):
         return BackendError(target_name, ErrorKind.NOT_FOUND, text)
-    if isinstance(exc, PoolTimeout) or "timeout expired" in low:
+    if isinstance(exc, PoolBusy) or "timeout expired" in low:
         return BackendError(target_name, ErrorKind.TIMEOUT, text)
     if isinstance(exc, psycopg.OperationalError):
         return BackendError(target_name, ErrorKind.UNREACHABLE, text)
@@ -105,36 +105,22 @@ class PostgresBackend:
         self.target = target
         self.name = target.name
         self._max_size = max_size
-        self._pool: ConnectionPool | None = None
+        self._pool: SmallPool | None = None
         self._lock = threading.Lock()
 
     @property
     def address(self) -> str:
         return self.target.display
 
-    def _get_pool(self) -> ConnectionPool:
+    def _open(self) -> psycopg.Connection:
+        return psycopg.connect(self.target.conninfo(), **connect_kwargs(self.target))
+
+    def _get_pool(self) -> SmallPool:
         with self._lock:
             if self._pool is None:
-                self._pool = ConnectionPool(
-                    self.target.conninfo(),
-                    kwargs=connect_kwargs(self.target),
-                    min_size=0, max_size=self._max_size,
-                    timeout=self.target.connect_timeout_s + 1,
-                    check=ConnectionPool.check_connection,
-                    name=f"console-{self.name}",
-                    open=False,
-                )
-                self._pool.open(wait=False)
+                self._pool = SmallPool(self._open, max_size=self._max_size,
+                                       timeout_s=self.target.connect_timeout_s + 1)
             return self._pool
-
-    def _diagnose(self) -> BackendError:
-        """The pool only says 'timed out'; one direct attempt gives the real reason."""
-        try:
-            with psycopg.connect(self.target.conninfo(), **connect_kwargs(self.target)):
-                pass
-        except Exception as exc:  # noqa: BLE001 - classified below
-            return classify(self.name, exc)
-        return BackendError(self.name, ErrorKind.TIMEOUT, "no pooled connection became free in time")
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
@@ -146,23 +132,29 @@ class PostgresBackend:
                 yield conn
 
     @contextlib.contextmanager
-    def _pooled(self, pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    def _pooled(self, pool: SmallPool) -> Iterator[psycopg.Connection]:
+        cm = pool.connection()
         try:
-            cm = pool.connection()
             conn = cm.__enter__()
-        except PoolTimeout:
-            raise self._diagnose() from None
-        except Exception as exc:  # noqa: BLE001
+        except PoolBusy as exc:
+            raise BackendError(self.name, ErrorKind.TIMEOUT, str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - the connect error as it is
             raise classify(self.name, exc) from None
         try:
             yield conn
         except BaseException as exc:
-            cm.__exit__(type(exc), exc, exc.__traceback__)
-            if isinstance(exc, (psycopg.Error, PoolTimeout)):
+            try:
+                cm.__exit__(type(exc), exc, exc.__traceback__)
+            except Exception:  # noqa: BLE001 - the block's own error is the one to report
+                pass
+            if isinstance(exc, psycopg.Error):
                 raise classify(self.name, exc) from None
             raise
         else:
-            cm.__exit__(None, None, None)
+            try:
+                cm.__exit__(None, None, None)
+            except psycopg.Error as exc:      # the COMMIT itself failed
+                raise classify(self.name, exc) from None
 
     def connect(self, *, autocommit: bool = False, statement_timeout_ms: int | None = None,
                 **overrides: Any) -> psycopg.Connection:
@@ -203,6 +195,6 @@ class PostgresBackend:
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.close(timeout=2)
+                self._pool.close()
                 self._pool = None
 
