@@ -1,5 +1,5 @@
-"""The one refresh loop: :class:`LiveScreen` runs every declared :class:`Source` in a thread
-worker, never two runs of one source at once, re-armed with a one-shot timer only while
+"""The one refresh loop: :class:`LiveScreen` runs every declared :class:`Source` in the shared
+live threads (:mod:`.pool`, a fixed number for the whole app), never two runs of one source at once, re-armed with a one-shot timer only while
 the screen is shown and not paused.
 
 The rules, in one place:
@@ -30,6 +30,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Tree
 
 from ...core.text import error_text
+from .pool import POOL
 from .state import Source, State
 
 
@@ -99,8 +100,7 @@ class LiveScreen(Screen):
         st.again = False
         st.tried_at = self.clock()
         args = (*src.params, *src.args())
-        self.run_worker(lambda: self._fetch(name, src, args), thread=True, exit_on_error=False,
-                        group=f"live:{name}", name=f"live:{name}", description=f"live source {name}")
+        POOL.submit(lambda: self._fetch(name, src, args))
         self.on_live_changed(name)
 
     def _fetch(self, name: str, src: Source[Any], args: tuple[Any, ...]) -> None:
