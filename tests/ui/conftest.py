@@ -34,6 +34,8 @@ def _busy(app: Any) -> bool:
     states = getattr(screen, "states", None)
     if states and any(s.running for s in states.values()):
         return True
+    if getattr(screen, "paint_pending", False):
+        return True
     return any(w.is_running for w in app.workers if w.group != "sessions-tail")
 
 

@@ -156,3 +156,50 @@ def test_age_text_spellings():
     assert age_text(s, 200_000).plain == "● 2d07h ago"
     s.error = "timeout: slow"
     assert age_text(s, 65).plain == "✖ stale 1m05s · timeout: slow"
+
+
+class Fleet(LiveScreen):
+    """Forty sources feeding one costly redraw, as Activity's targets feed one table."""
+
+    def __init__(self, fetchers: list[Fetcher]) -> None:
+        super().__init__(id="fleet")
+        self.fetchers = fetchers
+        self.painted: list[dict[str, str | None]] = []
+
+    def compose(self):
+        yield Static("", id="panel")
+
+    def on_mount(self) -> None:
+        for i, f in enumerate(self.fetchers):
+            self.add_source(Source(f"t{i}", fetch=f, every=None, paint=self.paint))
+
+    def paint(self) -> None:
+        self.painted.append({n: s.value for n, s in self.states.items()})
+
+
+class FleetHost(App):
+    def __init__(self, fetchers: list[Fetcher]) -> None:
+        super().__init__()
+        self.services = Services(settings=Settings(), clock=Clock())
+        self.fetchers = fetchers
+
+    def on_mount(self) -> None:
+        self.push_screen(Fleet(self.fetchers))
+
+
+async def test_many_sources_answering_together_paint_once_or_twice_with_every_value():
+    fetchers = [Fetcher() for _ in range(40)]
+    for f in fetchers:
+        f.gate.clear()                                    # hold every first run
+    app = FleetHost(fetchers)
+    async with app.run_test() as pilot:
+        screen = app.screen
+        assert isinstance(screen, Fleet)
+        await wait_for(pilot, lambda: all(s.running for s in screen.states.values()), "every run started")
+        for f in fetchers:
+            f.gate.set()                                  # all answer within a moment
+        await wait_for(pilot, lambda: not any(s.running for s in screen.states.values())
+                       and not screen.paint_pending, "every result painted")
+        assert 1 <= len(screen.painted) <= 10, f"{len(screen.painted)} paints for 40 results"
+        assert all(v == "value 1" for v in screen.painted[-1].values()), "the last paint has every value"
+        assert len(screen.painted[-1]) == 40

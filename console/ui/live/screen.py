@@ -19,8 +19,8 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
-
-from typing import Any, Iterable
+import time
+from typing import Any, Callable, Iterable
 
 from textual import on
 from textual.message import Message
@@ -36,6 +36,8 @@ from .state import Source, State
 
 
 log = logging.getLogger("console.ui")
+
+PAINT_GAP_S = 0.25          # a Source's paint() runs at most this often (see state.Source)
 
 class LiveResult(Message):
     def __init__(self, name: str, value: Any, error: str | None) -> None:
@@ -56,6 +58,8 @@ class LiveScreen(Screen):
         self.sources: dict[str, Source[Any]] = {}
         self.states: dict[str, State[Any]] = {}
         self._live_timers: dict[str, Timer] = {}
+        self._painted_at: dict[Callable[[], None], float] = {}
+        self._paint_due: set[Callable[[], None]] = set()
         self.paused = False
         self._shown = False
         self.list_id: str | None = self.LIST_ID
@@ -136,12 +140,39 @@ class LiveScreen(Screen):
                 w.set_class(st.stale, "stale")
         if src.render is not None:
             src.render(st)
+        if src.paint is not None:
+            self.paint_soon(src.paint)
         if st.again:
             st.again = False
             self.run_source(m.name)
             return
         self._arm(m.name)
         self.on_live_changed(m.name)
+
+    def paint_soon(self, paint: Callable[[], None]) -> None:
+        """Run ``paint`` now if it has not run for PAINT_GAP_S, else once when that gap ends
+        (however many results arrive in it)."""
+        if paint in self._paint_due:
+            return
+        now = time.monotonic()
+        last = self._painted_at.get(paint)
+        if last is None or now - last >= PAINT_GAP_S:
+            self._painted_at[paint] = now
+            paint()
+            return
+        self._paint_due.add(paint)
+        self.set_timer(PAINT_GAP_S - (now - last), lambda: self._paint_now(paint), name="live:paint")
+
+    def _paint_now(self, paint: Callable[[], None]) -> None:
+        if paint in self._paint_due:
+            self._paint_due.discard(paint)
+            self._painted_at[paint] = time.monotonic()
+            paint()
+
+    @property
+    def paint_pending(self) -> bool:
+        """A coalesced redraw is waiting for its gap to end (tests wait for it)."""
+        return bool(self._paint_due)
 
     def _record(self, where: tuple[str, str], value: Any) -> None:
         """While the app records (console.ui.recorder), hand it the good value (a queue:

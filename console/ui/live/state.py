@@ -26,7 +26,12 @@ class Source(Generic[T]):
       is healthy; after failures the delay doubles up to ``backoff_cap_s``
       (:func:`console.core.health.next_delay`); ``None`` means "only when asked" (a refresh
       key, a first show);
-    - ``render(state)`` runs on the UI thread after each result, good or bad;
+    - ``render(state)`` runs on the UI thread after each result, good or bad: keep it
+      cheap (what this one result changes: a history, a delta, one row);
+    - ``paint()``: the costly redraw of what several sources feed (one table of every
+      target's rows). It runs after ``render``, at once when it has not run for
+      ``PAINT_GAP_S``, else once at the end of that gap for every result in it: 40 targets
+      answering within a moment give one or two redraws, not 40;
     - ``panel``: CSS selector of the widget that shows this source; the layer sets its
       ``stale`` class (one dimmed look everywhere);
     - ``record``: ``(kind, target)`` of console.core.recording: while the app records
@@ -37,6 +42,7 @@ class Source(Generic[T]):
     fetch: Callable[..., T]
     every: float | Callable[[], float | None] | None
     render: Callable[["State[T]"], None] | None = None
+    paint: Callable[[], None] | None = None
     args: Callable[[], tuple[Any, ...]] = field(default=lambda: ())
     params: tuple[Any, ...] = ()
     backoff_cap_s: float = 60.0

@@ -136,7 +136,7 @@ class ActivityScreen(LiveScreen):
             self.wal[t] = deque(maxlen=WAL_HISTORY)
             names.append(f"act:{t}")
             self.add_source(Source(f"act:{t}", fetch=port.sample, params=(t,), every=every,
-                                   render=self._render_sessions, panel="#activity-table",
+                                   paint=self._render_sessions, panel="#activity-table",
                                    record=("activity", t)))
             self.add_source(Source(f"stm:{t}", fetch=port.statements, params=(t,),
                                    every=lambda: max(10.0, every) if self._tab() == "tab-statements" else None,

@@ -102,10 +102,10 @@ class OverviewScreen(ListFilter, LiveScreen):
         every = s.settings.refresh_interval_s
         for key, check in self.checks.items():
             self.add_source(Source(f"probe:{key}", fetch=_probe, params=(check,), every=every,
-                                   render=self._render_probe))
+                                   paint=self._paint_probes))
         for src in s.attention:
             self.add_source(Source(f"count:{src.key}", fetch=src.collect, every=src.every_s,
-                                   render=self._render_counts))
+                                   paint=self._render_counts))
         self.query_one("#overview-summary", LiveIndicator).source_names = [f"probe:{k}" for k in self.checks]
         # the counts' own age: the oldest (or failing) count speaks for the panel
         self.query_one("#overview-attention-age", LiveIndicator).source_names = [f"count:{src.key}"
@@ -144,11 +144,10 @@ class OverviewScreen(ListFilter, LiveScreen):
         kind = f"{h.error_kind.value}: " if h.error_kind else ""
         return text.plain(f"{kind}{h.error}", "red")
 
-    def _render_probe(self, st: State[Health]) -> None:
-        key = st.name.removeprefix("probe:")
+    def _paint_probes(self) -> None:
         table = self.query_one("#health", ListTable)
         table.set_rows([(k, self._cells(k)) for k in self.checks])
-        if table.cursor_key == key:
+        if table.cursor_key in self.checks:
             self._render_detail()
 
     def _tick(self) -> None:
@@ -211,7 +210,7 @@ class OverviewScreen(ListFilter, LiveScreen):
             t.append(f"  {pending} checking", style="dim")
         return t
 
-    def _render_counts(self, _st: State[list[Count]] | None) -> None:
+    def _render_counts(self, _st: State[list[Count]] | None = None) -> None:
         sources: list[AttentionSource] = self.services.attention
         if not sources:
             return
