@@ -154,6 +154,9 @@ class TableInfo:
     partman: PartmanConfig | None = None
     retention_cutoff: Slot | None = None  # partitions whose upper bound is <= this are past retention
     sub_partitioned: str | None = None   # the children's own partition key, when they are partitioned
+    max_key: Slot | None = None          # newest key (children, or default when higher), where read
+    max_child_key: Slot | None = None    # newest key of the children only, where read
+    premake_from: Slot | None = None     # the interval premake counts from (see Policy.infinite_time_partitions)
 
     @property
     def qualified(self) -> str:

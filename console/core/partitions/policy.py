@@ -17,7 +17,13 @@ from .interval import Slot
 class Policy:
     """pg_partman's part_config, per table, counted in the table's own interval:
     ``premake`` intervals ahead of the current one; ``retention`` intervals (None: keep
-    all): partitions wholly older than the current interval minus ``retention`` go."""
+    all): partitions wholly older than the current interval minus ``retention`` go.
+
+    ``infinite_time_partitions`` (time sets) as pg_partman means it: True, premake is counted
+    from the interval holding *now*; False (pg_partman's default), from the interval holding
+    the newest row (the default partition's too, unless part_config's
+    ``ignore_default_data``), and a set with no row gets none — a set nobody writes to
+    stops growing. Integer sets always count from their highest key."""
 
     premake: int = 3
     retention: int | None = None
@@ -25,6 +31,7 @@ class Policy:
     retention_schema: str | None = None     # move detached partitions into this schema
     naming: str | None = None               # override, e.g. "{table}_y{YYYY}m{MM}"
     take_over_partman: bool = False         # maintain a pg_partman table (following part_config)
+    infinite_time_partitions: bool = True   # False: premake from the newest row's interval (see above)
 
     def __post_init__(self) -> None:
         if self.premake < 0:
@@ -52,14 +59,22 @@ class PartmanConfig:
 
     interval: str                       # partition_interval as stored, e.g. "1 mon", "1 day", "1000"
     premake: int
-    retention: str | None               # an interval ("3 months") or, for id sets, a number
+    retention: str | None               # an interval ("3 months") or, for id sets, a number of ids
     retention_keep_table: bool
     retention_schema: str | None
     automatic_maintenance: bool = True
     infinite_time_partitions: bool = False
     datetime_string: str | None = None
     sub_partitioned: bool = False
-    retention_cutoff: "Slot | None" = None   # computed by the server: now() - retention
+    retention_cutoff: "Slot | None" = None   # time sets, computed by the server: now() - retention
+    ignore_default_data: bool = False   # premake ignores the default partition's newest row
+
+    def id_retention(self) -> int | None:
+        """An integer set's retention as a number of ids (None: none, or not a number)."""
+        try:
+            return None if self.retention is None else int(str(self.retention).strip())
+        except ValueError:
+            return None
 
 
 def retention_cutoff(now_month: date, retention: int | None) -> datetime | None:
