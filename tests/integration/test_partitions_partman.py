@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -52,6 +52,7 @@ class State:
     default_rows: bool = False
     infinite: bool = False        # part_config.infinite_time_partitions (its default: false)
     keep_table: bool = False      # part_config.retention_keep_table
+    retention_schema: str | None = None   # part_config.retention_schema
     after: Callable[[str], None] | None = None   # run on the database's dsn after setup (outside a transaction)
 
 
@@ -298,10 +299,10 @@ def configure_partman(b: PostgresBackend, st: State) -> None:
         c.execute("CREATE SCHEMA partman")
         c.execute("CREATE EXTENSION pg_partman SCHEMA partman")
         c.execute("INSERT INTO partman.part_config (parent_table, control, partition_type, partition_interval, "
-                  "premake, datetime_string, retention, retention_keep_table, jobmon, infinite_time_partitions) "
-                  "VALUES ('public.events', %s, 'native', %s, %s, %s, %s, %s, false, %s)",
+                  "premake, datetime_string, retention, retention_keep_table, retention_schema, jobmon, "
+                  "infinite_time_partitions) VALUES ('public.events', %s, 'native', %s, %s, %s, %s, %s, %s, false, %s)",
                   ("id" if st.name.startswith("integer") else "at", st.interval, st.premake, st.datetime_string,
-                   st.retention, st.keep_table, st.infinite))
+                   st.retention, st.keep_table, st.retention_schema, st.infinite))
 
 
 def run_partman(b: PostgresBackend, st: State) -> None:
@@ -322,7 +323,7 @@ def console_policy(st: State, mode: str) -> Policy:
     if mode == "take_over":
         return Policy(premake=1, retention=None, infinite_time_partitions=True, take_over_partman=True)
     return Policy(premake=st.premake, retention=st.policy_retention, retention_keep_table=st.keep_table,
-                  infinite_time_partitions=st.infinite)
+                  retention_schema=st.retention_schema, infinite_time_partitions=st.infinite)
 
 
 def run_console(b: PostgresBackend, st: State, mode: str = "policy") -> tuple[list, object]:
@@ -360,6 +361,43 @@ def test_same_partition_set_as_pg_partman_and_no_row_lost(pair, st, mode):
 def run_partman_again(b: PostgresBackend) -> None:
     with psycopg.connect(b.target.dsn, autocommit=True) as c:
         c.execute("SELECT partman.run_maintenance('public.events', p_jobmon := false)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("how", ["keep_table", "retention_schema"])
+def test_interrupted_detach_kept_aside_where_pg_partman_fails(pair, how, mode):
+    """retention_keep_table or retention_schema: pg_partman 4.7 DETACHes before keeping or
+    moving, and a plain DETACH of a partition pending detach fails ("cannot detach partition
+    …, already pending detach"): its whole run_maintenance fails, every run, so neither
+    premake nor retention happens any more. The console finalizes the detach, keeps (or
+    moves) the table with its rows, applies retention and premake in the same run."""
+    st = replace(BY_NAME["interrupted_detach"], name=f"interrupted_{how}", keep_table=how == "keep_table",
+                 retention_schema="archive" if how == "retention_schema" else None)
+    pm, co = pair(st)
+    start = partition_set(pm)
+    before = row_counts(co)
+    victim, kept_in = victim_name(), st.retention_schema or "public"
+    with pytest.raises(psycopg.Error, match="cannot detach partition"):
+        run_partman(pm, st)
+    assert partition_set(pm) == start                           # nothing done at all
+
+    tables, report = run_console(co, st, mode)
+    assert report.ok, report.as_dict()
+    iv, cur = _iv("month"), _iv("month").floor(NOW)
+    name = "events_p{YYYY}_{MM}"
+    assert {n for n, _ in partition_set(co)} == {name.format(**iv.fields(iv.add(cur, k))) for k in range(-3, 4)}
+    assert row_counts(co)["public.events"] == before["public.events"]
+    with psycopg.connect(co.target.dsn, autocommit=True) as c:
+        # finalized (no longer a partition) and kept with its rows, as are the others past retention
+        for k in range(-7, -3):
+            n = name.format(**iv.fields(iv.add(cur, k)))
+            assert c.execute("SELECT relispartition FROM pg_class WHERE oid = %s::regclass",
+                             (f"{kept_in}.{n}",)).fetchone() == (False,), n
+        assert c.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(kept_in, victim))).fetchone() == (5,)
+    again = discover_target(co, now=NOW, default_policy=console_policy(st, mode))
+    assert not build_plan(again), build_plan(again).text()
+    with pytest.raises(psycopg.Error, match="cannot detach partition"):
+        run_partman_again(pm)                                   # stuck for good
 
 
 def test_interval_told_and_named_like_pg_partman(pair):
