@@ -348,6 +348,14 @@ def test_same_partition_set_as_pg_partman_and_no_row_lost(pair, st, mode):
     assert t.supported, t.not_maintained
     assert t.managed_by == ("pg_partman" if mode == "take_over" else None)
     assert report.ok, report.as_dict()
+    # what the drill-in says it follows
+    pt = t.policy_text()
+    if t.interval.is_time:
+        want = "(no row to count from: none)" if st.name == "monthly_empty" else \
+            f"premake {st.premake} {t.interval.unit}s from the newest row's {t.interval.unit}"
+        assert want in pt, pt
+    if mode == "take_over" and st.retention:
+        assert f"retention {st.retention}" in pt and pt.endswith("(part_config)"), pt
 
     assert partition_set(co) == partition_set(pm)
     assert row_counts(co) == before                           # no lost row anywhere

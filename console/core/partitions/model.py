@@ -204,6 +204,24 @@ class TableInfo:
     def bounds_text(self, p: Partition) -> str:
         return bound_display(p, self.interval)
 
+    def policy_text(self) -> str:
+        """The policy as followed, in the table's interval: ``premake 3 months, retention
+        none``; where premake counts from the newest row (infinite_time_partitions off) and
+        where retention is part_config's (an interval, or a number of ids)."""
+        pol, iv = self.policy, self.interval
+        unit = "intervals" if iv is None or iv.unit == "int" else f"{iv.unit}s"
+        out = f"premake {pol.premake} {unit}"
+        if iv is not None and iv.is_time and not pol.infinite_time_partitions and self.supported:
+            out += (f" from the newest row's {iv.unit} ({self.slot_label(self.premake_from)})"
+                    if self.premake_from is not None else " (no row to count from: none)")
+        if self.partman is not None and pol.take_over_partman:
+            r = self.partman.retention
+            out += ", retention none" if r is None else \
+                f", retention {r}{' ids' if iv is not None and not iv.is_time else ''} (part_config)"
+        else:
+            out += ", retention none" if pol.retention is None else f", retention {pol.retention} {unit}"
+        return out + (", keep table" if pol.retention_keep_table else "")
+
     def slot_label(self, slot: Slot | None) -> str:
         if slot is None:
             return "NULL"
