@@ -1,8 +1,11 @@
 """Discovery from the catalog: every partitioned table of a target with its children,
 bounds, estimated rows, sizes, indexes and referencing foreign keys in three round trips,
 plus one exact, time-limited count per default partition (default partitions are meant to
-be small; a count that hits the timeout is reported, not fatal). Never ``count(*)`` on a
-live monthly partition: that is :func:`count_rows`, an explicit action."""
+be small; a count that hits the timeout is reported, not fatal). Integer sets, and time
+sets counting premake from their newest row, read ``max(key)`` child by child from the
+highest down to the first with a row, and of the default partition (as pg_partman does).
+Never ``count(*)`` on a live monthly partition: that is :func:`count_rows`, an explicit
+action."""
 
 from __future__ import annotations
 
