@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
@@ -193,24 +195,40 @@ def victim_name() -> str:
     return "events_p{YYYY}_{MM}".format(**_iv("month").fields(_iv("month").add(_iv("month").floor(NOW), -7)))
 
 
+def _pending(c) -> list[tuple[str]]:
+    return c.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                     "WHERE i.inhparent = 'public.events'::regclass AND i.inhdetachpending").fetchall()
+
+
 def interrupt_oldest_detach(dsn: str) -> None:
     """A DETACH … CONCURRENTLY cancelled while it waits for an older transaction: the
-    partition stays attached, marked pending detach (pg_inherits.inhdetachpending)."""
+    partition stays attached, marked pending detach (pg_inherits.inhdetachpending). The
+    cancel is sent once the mark is committed (polled), never after a fixed delay."""
     holder = psycopg.connect(dsn, autocommit=False)
     holder.execute("SELECT count(*) FROM public.events")
+    errors: list[BaseException] = []
     try:
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute("SET statement_timeout = 300")
-            with pytest.raises(psycopg.errors.QueryCanceled):
-                c.execute(sql.SQL("ALTER TABLE public.events DETACH PARTITION {} CONCURRENTLY").format(
-                    sql.Identifier("public", victim_name())))
+        with psycopg.connect(dsn, autocommit=True) as detacher, psycopg.connect(dsn, autocommit=True) as w:
+            def detach() -> None:
+                try:
+                    detacher.execute(sql.SQL("ALTER TABLE public.events DETACH PARTITION {} CONCURRENTLY").format(
+                        sql.Identifier("public", victim_name())))
+                except BaseException as exc:  # noqa: BLE001 - checked below
+                    errors.append(exc)
+
+            th = threading.Thread(target=detach)
+            th.start()
+            deadline = time.monotonic() + 30
+            while not _pending(w) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            w.execute("SELECT pg_cancel_backend(%s)", (detacher.info.backend_pid,))
+            th.join(30)
     finally:
         holder.rollback()
         holder.close()
+    assert len(errors) == 1 and isinstance(errors[0], psycopg.errors.QueryCanceled), errors
     with psycopg.connect(dsn, autocommit=True) as c:
-        assert c.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                         "WHERE i.inhparent = 'public.events'::regclass AND i.inhdetachpending").fetchall() == \
-            [(victim_name(),)]
+        assert _pending(c) == [(victim_name(),)]
 
 
 STATES = [
