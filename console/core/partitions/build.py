@@ -11,8 +11,15 @@ from .interval import Interval, Slot, detect_interval
 from .model import FALLBACK_NAMING, KNOWN_NAMINGS, Coverage, ForeignKeyRef, Gap, Partition, PartmanConfig, \
     Policy, TableInfo, detect_naming_for, month_of, month_start, months_in
 
+_NOW = object()
+
+
 def compute_coverage(partitions, now_slot: Slot | None, policy: Policy, interval: Interval | None,
-                     cutoff: Slot | None = None) -> Coverage:
+                     cutoff: Slot | None = None, premake_from=_NOW) -> Coverage:
+    """``premake_from``: the interval premake is counted from (default: ``now_slot``; None:
+    no premake, e.g. an empty set that counts from its newest row)."""
+    if premake_from is _NOW:
+        premake_from = now_slot
     ranged = [p for p in partitions if p.understood and not p.is_default and (p.lower is not None or p.upper is not None)]
     ranged.sort(key=lambda p: (p.lower is not None, p.lower if p.lower is not None else 0))
     covered: set[date] = set()
@@ -44,7 +51,9 @@ def compute_coverage(partitions, now_slot: Slot | None, policy: Policy, interval
         current_covered = covers(now_slot)
         while horizon < 1000 and covers(interval.add(now_slot, horizon + 1)):
             horizon += 1
-        missing = tuple(s for s in (interval.add(now_slot, k) for k in range(policy.premake + 1)) if not covers(s))
+    if interval is not None and premake_from is not None:
+        missing = tuple(s for s in (interval.add(premake_from, k) for k in range(policy.premake + 1))
+                        if not covers(s))
     past: list[str] = []
     if cutoff is not None and ranged:
         newest = max(ranged, key=lambda p: (p.upper is None, p.upper if p.upper is not None else 0))
@@ -133,10 +142,15 @@ def make_table(*, target: str, schema: str, name: str, partitions: list[Partitio
                default_rows: dict | None = None, default_count_error: str | None = None,
                columns: tuple[str, ...] = (), fks: tuple[ForeignKeyRef, ...] = (),
                server_version: int = 180000, interval: Interval | None = None, interval_source: str = "",
-               zones: tuple[str, ...] = ("UTC",), max_key: int | None = None,
-               partman: PartmanConfig | None = None) -> TableInfo:
+               zones: tuple[str, ...] = ("UTC",), max_key: Slot | None = None,
+               max_child_key: Slot | None = None, partman: PartmanConfig | None = None) -> TableInfo:
     """Build a TableInfo from catalog facts: tells the interval, detects the naming,
-    computes coverage and retention. Used by discovery and by the UI's fixed fakes alike."""
+    computes coverage and retention. Used by discovery and by the UI's fixed fakes alike.
+
+    ``max_key``: the newest key as pg_partman's premake takes it (the children's, or the
+    default partition's when higher); ``max_child_key``: the children's only (pg_partman's
+    id retention counts from it). Integer sets count premake from ``max_key``; time sets only
+    when ``infinite_time_partitions`` is off (see Policy)."""
     policy = policy or Policy()
     if default_rows:
         default_rows = SlotDict({_slot_key(k): n for k, n in default_rows.items()})
@@ -160,16 +174,23 @@ def make_table(*, target: str, schema: str, name: str, partitions: list[Partitio
     managed = "pg_partman" if partman is not None else None
     if partman is not None and not policy.take_over_partman and why_not is None:
         why_not = "managed by pg_partman (part_config); set take_over_partman to maintain it here"
-    if partman is not None and policy.take_over_partman:
+    take_over = partman is not None and policy.take_over_partman
+    if take_over:
+        # part_config's settings, all of them: its retention is an interval or a number of
+        # ids, not a count of intervals (the cutoff below comes from it)
         policy = replace(policy, premake=partman.premake, retention_keep_table=partman.retention_keep_table,
                          retention_schema=partman.retention_schema,
-                         retention=None if partman.retention is None else policy.retention)
+                         retention=None if partman.retention is None else policy.retention,
+                         infinite_time_partitions=partman.infinite_time_partitions)
     now_slot: Slot | None = None
     if interval is not None:
         if interval.is_time:
             now_slot = interval.floor(now_dt)
         elif max_key is not None:
             now_slot = interval.floor(max_key)
+    premake_from = now_slot
+    if interval is not None and interval.is_time and not policy.infinite_time_partitions:
+        premake_from = interval.floor(max_key) if max_key is not None else None
     if policy.naming:
         naming, source = policy.naming, "configured"
     elif interval is not None:
@@ -179,11 +200,16 @@ def make_table(*, target: str, schema: str, name: str, partitions: list[Partitio
     else:
         naming, source = FALLBACK_NAMING, "not maintained"
     cutoff: Slot | None = None
-    if partman is not None and policy.take_over_partman and partman.retention_cutoff is not None:
-        cutoff = partman.retention_cutoff
+    if take_over:
+        if interval is not None and interval.is_time:
+            cutoff = partman.retention_cutoff          # now() - retention, computed by the server
+        elif partman.id_retention() is not None and max_child_key is not None:
+            # drop_partition_id: a child goes when retention <= max(id) - its upper bound
+            cutoff = int(max_child_key) - partman.id_retention()
     elif policy.retention is not None and now_slot is not None:
         cutoff = interval.add(now_slot, -policy.retention)
-    cov = compute_coverage(children, now_slot if why_not is None else None, policy, interval, cutoff)
+    cov = compute_coverage(children, now_slot if why_not is None else None, policy, interval, cutoff,
+                           premake_from=premake_from if why_not is None else None)
     if why_not is not None:
         cov = replace(cov, past_retention=())
     return TableInfo(target=target, schema=schema, name=name, strategy=strategy,
@@ -193,4 +219,5 @@ def make_table(*, target: str, schema: str, name: str, partitions: list[Partitio
                      naming_source=source, policy=policy, now_month=now_month, coverage=cov,
                      server_version=server_version, pending_detach=pending, interval=interval,
                      interval_source=interval_source, now_slot=now_slot, not_maintained=why_not,
-                     managed_by=managed, partman=partman, retention_cutoff=cutoff, sub_partitioned=sub)
+                     managed_by=managed, partman=partman, retention_cutoff=cutoff, sub_partitioned=sub,
+                     max_key=max_key, max_child_key=max_child_key, premake_from=premake_from)

@@ -1,19 +1,22 @@
 """Discovery from the catalog: every partitioned table of a target with its children,
 bounds, estimated rows, sizes, indexes and referencing foreign keys in three round trips,
 plus one exact, time-limited count per default partition (default partitions are meant to
-be small; a count that hits the timeout is reported, not fatal). Never ``count(*)`` on a
-live monthly partition: that is :func:`count_rows`, an explicit action."""
+be small; a count that hits the timeout is reported, not fatal). Integer sets, and time
+sets counting premake from their newest row, read ``max(key)`` child by child from the
+highest down to the first with a row, and of the default partition (as pg_partman does).
+Never ``count(*)`` on a live monthly partition: that is :func:`count_rows`, an explicit
+action."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from psycopg import sql
 
 from ...backends.base import BackendError
 from ...backends.postgres import PostgresBackend, classify
-from .interval import Interval, offset_zone
+from .interval import Interval, Slot, offset_zone
 from .build import INT_TYPES, make_table, tell_interval
 from .model import Discovery, ForeignKeyRef, IndexInfo, PartmanConfig, Partition, Policy, TableInfo, \
     parse_bound, policy_for
@@ -98,7 +101,9 @@ SELECT parent_table, partition_interval, premake, retention, retention_keep_tabl
        automatic_maintenance = 'on' AS automatic, infinite_time_partitions, datetime_string,
        EXISTS (SELECT 1 FROM {schema}.part_config_sub s WHERE s.sub_parent = c.parent_table) AS sub,
        CASE WHEN retention IS NOT NULL AND partition_interval !~ '^\\s*-?\\d+\\s*$'
-            THEN %s::timestamptz - retention::interval END AS cutoff
+            THEN %s::timestamptz - retention::interval END AS cutoff,
+       -- 4.7 and 5.x have it, older 4.x not
+       COALESCE((to_jsonb(c) ->> 'ignore_default_data')::boolean, false) AS ignore_default
 FROM {schema}.part_config c
 """
 
@@ -135,25 +140,50 @@ def _read_partman(conn, now: datetime) -> dict[str, PartmanConfig]:
     with conn.transaction():
         cur = conn.execute(sql.SQL(PARTMAN_SQL).format(schema=sql.Identifier(row[0])), (now,))
         for (parent, interval, premake, retention, keep, rschema, auto, infinite, dts, sub,
-             cutoff) in cur.fetchall():
+             cutoff, ignore_default) in cur.fetchall():
             out[parent] = PartmanConfig(interval=interval, premake=int(premake), retention=retention,
                                         retention_keep_table=bool(keep), retention_schema=rschema,
                                         automatic_maintenance=bool(auto), infinite_time_partitions=bool(infinite),
-                                        datetime_string=dts, sub_partitioned=bool(sub), retention_cutoff=cutoff)
+                                        datetime_string=dts, sub_partitioned=bool(sub), retention_cutoff=cutoff,
+                                        ignore_default_data=bool(ignore_default))
     return out
 
 
-def _max_key(conn, p: dict, timeout_ms: int) -> int | None:
-    """The highest key of an integer set (its "current" interval, as pg_partman takes it)."""
+def _key_value(v) -> Slot | None:
+    """A key value as a slot value: int, or an aware UTC datetime (``timestamp`` and ``date``
+    keys are UTC wall clock, as their sets are told in UTC)."""
+    if v is None or isinstance(v, int):
+        return v
+    if isinstance(v, datetime):
+        return v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day, tzinfo=timezone.utc)
+    return int(v)
+
+
+def _newest_keys(conn, key_column: str, live: list[Partition], default: Partition | None,
+                 timeout_ms: int) -> tuple[Slot | None, Slot | None]:
+    """(highest key of the children, highest key of the default partition), as pg_partman's
+    run_maintenance and drop_partition_id take them: ``max(key)`` of each child from the
+    highest down, stopping at the first that has a row (never a scan of the whole set).
+    (None, None) when not known (a timeout): no premake counted from data, no id retention."""
+    col = sql.Identifier(key_column)
+    order = sorted(live, key=lambda c: (c.upper is not None, c.upper if c.upper is not None else 0), reverse=True)
     try:
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
-            v = conn.execute(sql.SQL("SELECT max({}) FROM {}").format(
-                sql.Identifier(p["key_column"]), sql.Identifier(p["schema"], p["name"]))).fetchone()[0]
+            top = None
+            for c in order:
+                top = conn.execute(sql.SQL("SELECT max({}) FROM {}").format(
+                    col, sql.Identifier(c.schema, c.name))).fetchone()[0]
+                if top is not None:
+                    break
+            dflt = None if default is None else conn.execute(sql.SQL("SELECT max({}) FROM {}").format(
+                col, sql.Identifier(default.schema, default.name))).fetchone()[0]
             conn.execute("SET LOCAL statement_timeout = DEFAULT")
-    except Exception:  # noqa: BLE001 - not known: no premake for this set
-        return None
-    return None if v is None else int(v)
+    except Exception:  # noqa: BLE001 - not known: no premake or retention counted from it
+        return None, None
+    return _key_value(top), _key_value(dflt)
 
 
 def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
@@ -202,6 +232,7 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
         facts: dict[int, dict] = {}
         for p in parents:
             parts = children.get(p["parent_oid"], [])
+            pol = policy_for(policies, backend.name, p["schema"], p["name"], default_policy)
             live = [c for c in parts if not c.is_default and not c.detach_pending]
             first = min((c.lower for c in live if isinstance(c.lower, datetime)), default=None)
             zones = tuple(z for z in (timezone_name, db_tz, "UTC", first and offset_zone(first)) if z) if live \
@@ -209,13 +240,19 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
             pm = partman.get(f"{p['schema']}.{p['name']}")
             iv, why = tell_interval(live, strategy=p["strategy"], key_column=p["key_column"], key_type=p["key_type"],
                                     zones=zones, name=p["name"], partman=pm)
-            f = facts[p["parent_oid"]] = {"interval": iv, "why": why, "zones": zones, "partman": pm,
-                                          "max_key": None, "counts": (None, None)}
+            f = facts[p["parent_oid"]] = {"interval": iv, "why": why, "zones": zones, "partman": pm, "policy": pol,
+                                          "max_key": None, "max_child_key": None, "counts": (None, None)}
             if iv is None or not p["key_column"]:
                 continue
-            if not iv.is_time:
-                f["max_key"] = _max_key(conn, p, count_timeout_ms)
             dflt = next((c for c in parts if c.is_default), None)
+            infinite = pm.infinite_time_partitions if pm is not None and pol.take_over_partman \
+                else pol.infinite_time_partitions
+            if not iv.is_time or not infinite:
+                top, top_default = _newest_keys(conn, p["key_column"], live, dflt, count_timeout_ms)
+                if pm is not None and pol.take_over_partman and pm.ignore_default_data and iv.is_time:
+                    top_default = None
+                f["max_child_key"] = top
+                f["max_key"] = max((k for k in (top, top_default) if k is not None), default=None)
             if count_default and dflt is not None:
                 f["counts"] = _count_default(conn, backend.name, dflt, p["key_column"], p["key_type"], iv,
                                              count_timeout_ms)
@@ -227,13 +264,13 @@ def discover_target(backend: PostgresBackend, *, now: datetime | None = None,
         parts = children.get(p["parent_oid"], [])
         f = facts[p["parent_oid"]]
         default_rows, err = f["counts"]
-        pol = policy_for(policies, backend.name, p["schema"], p["name"], default_policy)
         tables.append(make_table(
-            target=backend.name, schema=p["schema"], name=p["name"], partitions=parts, now=now, policy=pol,
+            target=backend.name, schema=p["schema"], name=p["name"], partitions=parts, now=now, policy=f["policy"],
             strategy=p["strategy"], key_def=p["key_def"], key_column=p["key_column"], key_type=p["key_type"],
             default_rows=default_rows, default_count_error=err, columns=tuple(p["columns"]),
             fks=tuple(fks.get(p["parent_oid"], ())), server_version=version, interval=f["interval"],
-            interval_source=f["why"], zones=f["zones"], max_key=f["max_key"], partman=f["partman"]))
+            interval_source=f["why"], zones=f["zones"], max_key=f["max_key"], max_child_key=f["max_child_key"],
+            partman=f["partman"]))
     return tables
 
 

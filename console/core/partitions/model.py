@@ -1,237 +1,28 @@
-"""Partition sets as data, and the pure rules over them: bounds parsing, the interval a set
-uses (interval.py), naming conventions, coverage (horizon, gaps, overlaps) and retention
-counted in that interval. No I/O here."""
+"""Partition sets as data: partitions, referencing foreign keys, coverage and the table as
+discovery found it, with the pure rules over them. No I/O here. Split by concern (the names
+stay importable from here): bounds and months (bounds.py), the interval (interval.py), child
+names (naming.py), the policy and pg_partman's part_config (policy.py)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from .interval import MONTHLY_UTC, NAMINGS, Interval, Slot, fallback_naming
+from .bounds import (_val, add_months, bound_display, human_bytes, is_month_aligned, month_label, month_of,
+                     month_start, months_between, months_in, parse_bound, parse_bound_value)
+from .interval import MONTHLY_UTC, Interval, Slot
+from .naming import (CANDIDATE_NAMINGS, FALLBACK_NAMING, IDENTIFIER_MAX_BYTES, KNOWN_NAMINGS, detect_naming,
+                     detect_naming_for, format_name, partition_name)
+from .policy import PartmanConfig, Policy, policy_for, retention_cutoff
 
-IDENTIFIER_MAX_BYTES = 63
-
-# ------------------------------------------------------------------ months (UTC)
-
-
-def month_of(moment: datetime | date) -> date:
-    if isinstance(moment, datetime):
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc)
-        return date(moment.year, moment.month, 1)
-    return date(moment.year, moment.month, 1)
-
-
-def add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
-
-
-def months_between(a: date, b: date) -> int:
-    """Whole months from ``a`` to ``b`` (both firsts of months)."""
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
-def month_start(month: date) -> datetime:
-    return datetime(month.year, month.month, 1, tzinfo=timezone.utc)
-
-
-def month_label(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-# ------------------------------------------------------------------ bounds
-
-_RANGE = re.compile(r"^FOR VALUES FROM \((.*)\) TO \((.*)\)$", re.S)
-_INT = re.compile(r"^'?(-?\d+)'?$")
-
-
-def parse_bound_value(text: str, *, integer: bool = False) -> Slot | None:
-    """One literal of a range bound as pg_get_expr prints it (session TimeZone UTC,
-    DateStyle ISO): ``'2025-01-01 00:00:00+00'``, ``'2025-01-01'``, ``1000``, ``MINVALUE``.
-    Returns a UTC datetime (or an int for integer keys), None for MINVALUE/MAXVALUE."""
-    t = text.strip()
-    if t.upper() in ("MINVALUE", "MAXVALUE"):
-        return None
-    if integer:
-        m = _INT.match(t)
-        if not m:
-            raise ValueError(f"unsupported integer partition bound {text!r}")
-        return int(m.group(1))
-    if t.startswith("'") and t.endswith("'"):
-        t = t[1:-1]
-    t = t.replace(" ", "T", 1)
-    # "+00" / "+05:30" offsets -> ISO form
-    m = re.match(r"^(.*[T\d])([+-]\d{2})(:?\d{2})?$", t)
-    if m and "T" in t:
-        t = m.group(1) + m.group(2) + ":" + (m.group(3) or "00").lstrip(":")
-    try:
-        dt = datetime.fromisoformat(t)
-    except ValueError:
-        raise ValueError(f"unsupported partition bound {text!r}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
-def parse_bound(expr: str, *, integer: bool = False) -> tuple[bool, Slot | None, Slot | None, bool]:
-    """``pg_get_expr(relpartbound)`` -> (is_default, lower, upper, understood).
-    Multi-column or LIST/HASH bounds are not understood (left alone, shown as text)."""
-    expr = (expr or "").strip()
-    if expr == "DEFAULT":
-        return True, None, None, True
-    m = _RANGE.match(expr)
-    if not m or "," in m.group(1) or "," in m.group(2):
-        return False, None, None, False
-    try:
-        return (False, parse_bound_value(m.group(1), integer=integer),
-                parse_bound_value(m.group(2), integer=integer), True)
-    except ValueError:
-        return False, None, None, False
-
-
-def bound_display(p: "Partition", interval: Interval | None = None) -> str:
-    """The bounds as a DBA reads them: ``2026-11 (…2026-12-01, exclusive)``, integer values,
-    LIST values, DEFAULT."""
-    if p.is_default:
-        return "DEFAULT"
-    if not p.understood or (p.lower is None and p.upper is None and not p.bound.startswith("FOR VALUES FROM")):
-        b = p.bound
-        return b[len("FOR VALUES "):] if b.startswith("FOR VALUES ") else b
-    if interval is not None and p.lower is not None and p.upper is not None and interval.aligned(p.lower, p.upper):
-        return interval.label(p.lower)
-    return f"{_val(p.lower, 'MINVALUE')} … {_val(p.upper, 'MAXVALUE')} (exclusive)"
-
-
-def _val(v, open_end: str) -> str:
-    if v is None:
-        return open_end
-    if isinstance(v, int):
-        return f"{v:,}"
-    return f"{v:%Y-%m-%d %H:%M} UTC"
-
-
-def is_month_aligned(lower, upper) -> bool:
-    if not isinstance(lower, datetime) or not isinstance(upper, datetime):
-        return False
-    m = month_of(lower)
-    return lower == month_start(m) and upper == month_start(add_months(m, 1))
-
-
-def months_in(lower, upper) -> list[date]:
-    """The UTC months a time range [lower, upper) touches (open ends are not enumerated)."""
-    if not isinstance(lower, datetime) or not isinstance(upper, datetime) or upper <= lower:
-        return []
-    out, m = [], month_of(lower)
-    while month_start(m) < upper:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
-
-
-# ------------------------------------------------------------------ naming
-
-# Placeholders: {table} {YYYY} {MM} {DD} {HH} {MI} {IYYY} {IW} {Q} {N}; per interval, tried in
-# order when detecting (interval.NAMINGS).
-CANDIDATE_NAMINGS = NAMINGS["month"]
-# The seeds' conventions (sql/README.md), used when a table has no monthly child yet.
-KNOWN_NAMINGS = {
-    "request_logs": "{table}_y{YYYY}m{MM}",
-    "access_logs": "{table}_{YYYY}_{MM}",
-    "pipeline_runs": "{table}_y{YYYY}m{MM}",
-    "learning_sessions": "{table}_{YYYY}_{MM}",
-}
-FALLBACK_NAMING = "{table}_p{YYYY}_{MM}"
-
-
-def format_name(naming: str, table: str, fields: dict[str, str]) -> str:
-    """The child's name, kept within PostgreSQL's 63-byte identifier limit by shortening
-    the table part (never the suffix), as pg_partman does."""
-    suffix = naming.replace("{table}", "\x00").format(**fields)
-    head, _, tail = suffix.partition("\x00")
-    room = IDENTIFIER_MAX_BYTES - len(head.encode()) - len(tail.encode())
-    t = table.encode()[:max(room, 0)].decode("utf-8", errors="ignore")
-    return f"{head}{t}{tail}"
-
-
-def partition_name(naming: str, table: str, month: date) -> str:
-    """The monthly child's name for ``month`` (see :func:`format_name`)."""
-    return format_name(naming, table, MONTHLY_UTC.fields(month_start(month)))
-
-
-def detect_naming_for(interval: Interval, table: str, children: list[tuple[str, Slot]]) -> tuple[str, str]:
-    """(naming, how it was found) from existing children ``(name, slot)``."""
-    best, hits = None, 0
-    children = [(name, interval.fields(s)) for name, s in children[-24:]]   # the newest say enough
-    for cand in NAMINGS[interval.unit]:
-        n = sum(1 for name, f in children if format_name(cand, table, f) == name)
-        if n > hits:
-            best, hits = cand, n
-    if best:
-        return best, f"detected from {hits} of {len(children)} partitions"
-    if interval.unit == "month" and table in KNOWN_NAMINGS:
-        return KNOWN_NAMINGS[table], "the seeds' convention (no partition to detect from)"
-    return fallback_naming(interval.unit), "pg_partman's naming (no partition name to detect from)"
-
-
-def detect_naming(table: str, children: list[tuple[str, date]]) -> tuple[str, str]:
-    """Monthly children ``(name, month)`` (kept for callers that speak months)."""
-    return detect_naming_for(MONTHLY_UTC, table, [(n, month_start(m)) for n, m in children])
-
-
-# ------------------------------------------------------------------ policy
-
-
-@dataclass(frozen=True)
-class Policy:
-    """pg_partman's part_config, per table, counted in the table's own interval:
-    ``premake`` intervals ahead of the current one; ``retention`` intervals (None: keep
-    all): partitions wholly older than the current interval minus ``retention`` go."""
-
-    premake: int = 3
-    retention: int | None = None
-    retention_keep_table: bool = False      # detach only, keep the table
-    retention_schema: str | None = None     # move detached partitions into this schema
-    naming: str | None = None               # override, e.g. "{table}_y{YYYY}m{MM}"
-    take_over_partman: bool = False         # maintain a pg_partman table (following part_config)
-
-    def __post_init__(self) -> None:
-        if self.premake < 0:
-            raise ValueError("premake must be >= 0")
-        if self.retention is not None and self.retention < 0:
-            raise ValueError("retention must be >= 0 intervals")
-        if self.naming is not None and not re.search(r"\{(YYYY|IYYY|N)\}", self.naming):
-            raise ValueError("naming must contain {YYYY} (or {IYYY}, {N}) and the interval's other fields")
-
-
-def policy_for(policies: dict[str, Policy] | None, target: str, schema: str, table: str,
-               default: Policy | None = None) -> Policy:
-    """Most specific first: ``target.schema.table``, ``target.table``, ``schema.table``,
-    ``table``, then ``*``."""
-    policies = policies or {}
-    for key in (f"{target}.{schema}.{table}", f"{target}.{table}", f"{schema}.{table}", table, "*"):
-        if key in policies:
-            return policies[key]
-    return default or Policy()
-
-
-@dataclass(frozen=True)
-class PartmanConfig:
-    """One row of pg_partman's ``part_config`` (4.x and 5.x share these columns)."""
-
-    interval: str                       # partition_interval as stored, e.g. "1 mon", "1 day", "1000"
-    premake: int
-    retention: str | None               # an interval ("3 months") or, for id sets, a number
-    retention_keep_table: bool
-    retention_schema: str | None
-    automatic_maintenance: bool = True
-    infinite_time_partitions: bool = False
-    datetime_string: str | None = None
-    sub_partitioned: bool = False
-    retention_cutoff: "Slot | None" = None   # computed by the server: now() - retention
-
+__all__ = [   # the names callers import from here, wherever they live now
+    "CANDIDATE_NAMINGS", "FALLBACK_NAMING", "IDENTIFIER_MAX_BYTES", "KNOWN_NAMINGS", "Coverage", "Discovery",
+    "ForeignKeyRef", "Gap", "IndexInfo", "Partition", "PartmanConfig", "Policy", "TableInfo", "add_months",
+    "bound_display", "detect_naming", "detect_naming_for", "format_name", "human_bytes", "is_month_aligned",
+    "month_label", "month_of", "month_start", "months_between", "months_in", "parse_bound", "parse_bound_value",
+    "partition_name", "policy_for", "retention_cutoff",
+]
 
 # ------------------------------------------------------------------ catalog facts
 
@@ -363,6 +154,9 @@ class TableInfo:
     partman: PartmanConfig | None = None
     retention_cutoff: Slot | None = None  # partitions whose upper bound is <= this are past retention
     sub_partitioned: str | None = None   # the children's own partition key, when they are partitioned
+    max_key: Slot | None = None          # newest key (children, or default when higher), where read
+    max_child_key: Slot | None = None    # newest key of the children only, where read
+    premake_from: Slot | None = None     # the interval premake counts from (see Policy.infinite_time_partitions)
 
     @property
     def qualified(self) -> str:
@@ -409,6 +203,24 @@ class TableInfo:
 
     def bounds_text(self, p: Partition) -> str:
         return bound_display(p, self.interval)
+
+    def policy_text(self) -> str:
+        """The policy as followed, in the table's interval: ``premake 3 months, retention
+        none``; where premake counts from the newest row (infinite_time_partitions off) and
+        where retention is part_config's (an interval, or a number of ids)."""
+        pol, iv = self.policy, self.interval
+        unit = "intervals" if iv is None or iv.unit == "int" else f"{iv.unit}s"
+        out = f"premake {pol.premake} {unit}"
+        if iv is not None and iv.is_time and not pol.infinite_time_partitions and self.supported:
+            out += (f" from the newest row's {iv.unit} ({self.slot_label(self.premake_from)})"
+                    if self.premake_from is not None else " (no row to count from: none)")
+        if self.partman is not None and pol.take_over_partman:
+            r = self.partman.retention
+            out += ", retention none" if r is None else \
+                f", retention {r}{' ids' if iv is not None and not iv.is_time else ''} (part_config)"
+        else:
+            out += ", retention none" if pol.retention is None else f", retention {pol.retention} {unit}"
+        return out + (", keep table" if pol.retention_keep_table else "")
 
     def slot_label(self, slot: Slot | None) -> str:
         if slot is None:
@@ -485,14 +297,6 @@ class TableInfo:
         return out
 
 
-def retention_cutoff(now_month: date, retention: int | None) -> datetime | None:
-    """Monthly form: partitions whose upper bound is at or before this instant are past
-    retention (the current month and the ``retention`` months before it are kept)."""
-    if retention is None:
-        return None
-    return month_start(add_months(now_month, -retention))
-
-
 @dataclass
 class Discovery:
     """Every partitioned table of every target, and the targets that failed."""
@@ -500,14 +304,3 @@ class Discovery:
     tables: list[TableInfo] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     taken_at: datetime | None = None
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    f = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if f < 1024 or unit == "TB":
-            return f"{f:,.0f} {unit}" if unit == "B" else f"{f:,.1f} {unit}"
-        f /= 1024
-    return f"{n} B"

@@ -87,7 +87,9 @@ def with_policy(tables: list[TableInfo], *, premake: int | None = None, retentio
                               default_rows=t.default_rows, default_count_error=t.default_count_error,
                               columns=t.columns, fks=t.fks, server_version=t.server_version,
                               interval=t.interval, interval_source=t.interval_source,
-                              max_key=t.now_slot if isinstance(t.now_slot, int) else None, partman=t.partman))
+                              max_key=t.max_key if t.max_key is not None else
+                              (t.now_slot if isinstance(t.now_slot, int) else None),
+                              max_child_key=t.max_child_key, partman=t.partman))
     return out
 
 

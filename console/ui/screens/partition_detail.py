@@ -79,14 +79,12 @@ class PartitionDetailScreen(Screen):
         title = Text.assemble(text.plain(f"{t.target} · {t.qualified}", "bold"), "  ", text.plain(t.key_def),
                               "  ", text.plain(f"naming {t.naming} ({t.naming_source})", "dim"))
         pol = t.policy
-        unit = "intervals" if t.interval is None or t.interval.unit == "int" else f"{t.interval.unit}s"
-        retention = "none" if pol.retention is None else f"{pol.retention} {unit}"
         title.append("\n")
         title.append_text(status_line(t))
         if t.interval_source:
             title.append_text(text.plain(f" ({t.interval_source})", "dim"))
-        title.append(f"\npolicy: premake {pol.premake} {unit}, retention {retention}"
-                     + (", keep table" if pol.retention_keep_table else ""), style="dim")
+        title.append("\n")
+        title.append_text(text.plain(f"policy: {t.policy_text()}", "dim"))
         if pol.retention_schema:
             title.append_text(text.plain(f", move to {pol.retention_schema}", "dim"))
         if t.default is not None:
