@@ -1,25 +1,33 @@
-"""The Activity source against pg_activity, on the same database and load.
+"""The Activity screen against pg_activity, on the same database and load.
 
 Load: lambda's request_logs with 1,000,000 rows (BENCH_ACTIVITY_ROWS), 50 idle sessions and
 5 active ones (``pg_sleep``), all on the bench database. Each tool runs alone for the same
 window at a 2 s interval (one after the other, so that neither steals the other's CPU on
 a small machine):
 
-- the console: a child process running ``ActivitySource.sample`` for the target every 2 s,
-  filtering, sorting and formatting every row to cells with ``core.text`` (what a table
-  refresh does below the screen: the Activity screen itself is not built yet);
-- pg_activity (the pip package, its default options) in a pseudo-terminal, ``--refresh 2``.
+- the console: the real app (``ConsoleApp`` on the Activity screen, ``refresh_interval =
+  2``, read-only, configured from a file like a user's) in a pseudo-terminal of 160x45, so
+  sampling, filtering, sorting, the table and the detail pane, Textual's rendering and the
+  terminal writes are all counted;
+- the Activity source alone (a child process: ``ActivitySource.sample`` every 2 s, filter,
+  sort, format every row with ``core.text``): what the screen costs below its widgets, so
+  the rendering share can be read off;
+- pg_activity (the pip package, a bench dependency in the ``bench`` extra, found next to the
+  interpreter or on PATH; its default options) in the same 160x45 pseudo-terminal,
+  ``--refresh 2``.
 
 Figures (ratios, each against pg_activity measured in the same run):
 
 1. CPU of each process over the window (``/proc/<pid>/stat`` utime+stime, from 3 s after
-   start, so interpreter start-up counts for neither);
+   the first full screen, so interpreter start-up counts for neither);
 2. database time per refresh: pg_stat_statements ``total_exec_time`` summed over every
    database during the window (the probe's own statements excluded), divided by the
    refreshes (window / interval).
 
-``python -m bench activity`` runs it; ``BENCH_ACTIVITY_SECONDS=10`` (or ``--quick`` when
-run as ``python -m bench.bench_activity --quick``) shortens the window."""
+``python -m bench activity`` runs it; ``--quick`` (``python -m bench --quick activity`` or
+``python -m bench.bench_activity --quick``) shortens the window to 10 s; so does
+``BENCH_ACTIVITY_SECONDS=10``. ``BENCH_ACTIVITY_PROFILE=FILE`` writes a cProfile of the
+console app's UI thread there (its CPU figure is then inflated by the profiler)."""
 
 from __future__ import annotations
 
@@ -74,6 +82,33 @@ def console_loop(dsn: str, seconds: float, interval: float) -> None:
             time.sleep(max(0.0, interval - (time.monotonic() - t0)))    # the refresh interval
     finally:
         backend.close()
+
+
+def console_app(config: str) -> None:
+    """The child process: the real console app on the Activity screen, drawing to its
+    terminal (the pseudo-terminal of the bench); ``q`` quits it as it quits pg_activity."""
+    from console.config import load
+    from console.ui.app import ConsoleApp
+    from console.ui.services import Services
+
+    settings = load(config)
+    services = Services.from_settings(settings)
+    profile = os.environ.get("BENCH_ACTIVITY_PROFILE")     # a cProfile file of the UI thread, to see where it goes
+    try:
+        if profile:
+            import cProfile
+            cProfile.runctx("ConsoleApp(services, initial_mode='activity').run()", globals(), locals(), profile)
+        else:
+            ConsoleApp(services, initial_mode="activity").run()
+    finally:
+        services.close()
+
+
+def _config(path: Path, dsn: str) -> Path:
+    """A configuration file like a user's: the bench database, a 2 s refresh, read-only."""
+    path.write_text(f'refresh_interval = {INTERVAL_S:g}\nread_only = true\n\n'
+                    f'[postgres.{DB}]\ndsn = "{dsn}"\nsystem = "lambda"\n')
+    return path
 
 
 def _measure(cmd: list[str], seconds: float, *, pty: bool, env: dict | None = None,
@@ -212,22 +247,27 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
     try:
         refreshes = window_s / INTERVAL_S
         root = str(Path(__file__).resolve().parents[1])
+        pypath = {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        term = {"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"}
+        config = _config(Path(ctx.scratch) / "bench-activity.toml", dsn)
         out = {}
         for name, cmd, pty, env in (
-            ("console", [sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
-                         f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
-             False, {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}),
-            ("pg_activity", [pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, {"TERM": "xterm-256color",
-                                                                                "COLUMNS": "160", "LINES": "45"}),
+            ("console", [sys.executable, "-c", "import sys; from bench.bench_activity import console_app; "
+                         "console_app(sys.argv[1])", str(config)],
+             True, {**pypath, **term, "CONSOLE_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}),
+            ("source", [sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
+                        f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
+             False, pypath),
+            ("pg_activity", [pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, term),
         ):
             marks: list[float] = []
 
-            def start():
+            def start(marks: list[float] = marks) -> None:
                 probe.execute("SELECT pg_stat_statements_reset()")
                 marks.append(_stmt_ms(probe))
 
             cpu = _measure(cmd, window_s, pty=pty, env=env, on_start=start,
-                           on_end=lambda: marks.append(_stmt_ms(probe)))
+                           on_end=lambda marks=marks: marks.append(_stmt_ms(probe)))
             db_ms = (marks[1] - marks[0]) / refreshes
             out[name] = (cpu, db_ms)
             _log(f"{name}: {cpu:.2f} s CPU in {window_s:g} s, {db_ms:.2f} ms database time per refresh")
@@ -239,11 +279,16 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
         for c in conns:
             c.close()
         probe.close()
-    (ccpu, cdb), (pcpu, pdb) = out["console"], out["pg_activity"]
+    (ccpu, cdb), (scpu, sdb), (pcpu, pdb) = out["console"], out["source"], out["pg_activity"]
     return [
-        Result(f"console Activity source CPU, {window_s:g}s @ {INTERVAL_S:g}s, {IDLE}+{ACTIVE} sessions", ccpu,
-               "pg_activity (defaults, in a pty), same window", pcpu, unit="s CPU"),
-        Result("DB time per Activity refresh (pg_stat_statements)", cdb, "pg_activity per refresh", pdb, unit="ms"),
+        Result(f"console Activity screen CPU (real app, 160x45 pty), {window_s:g}s @ {INTERVAL_S:g}s, "
+               f"{IDLE}+{ACTIVE} sessions", ccpu, "pg_activity (defaults, 160x45 pty), same window", pcpu,
+               unit="s CPU"),
+        Result("DB time per Activity screen refresh (pg_stat_statements)", cdb, "pg_activity per refresh", pdb,
+               unit="ms"),
+        Result("Activity source alone CPU (no widgets: sample, filter, sort, format)", scpu,
+               "pg_activity, same run", pcpu, unit="s CPU"),
+        Result("DB time per Activity source refresh", sdb, "pg_activity per refresh", pdb, unit="ms"),
     ]
 
 

@@ -76,6 +76,11 @@ class MetricsPort(Protocol):
     def sample_influx(self, range_key: str = "1h", *, user: str | None = None,
                       notebook: str | None = None) -> InfluxSample: ...
     def tag_values(self, key: str) -> list[str]: ...
+    def pg_history(self, target: str, limit: int) -> list[PgSample] | None:
+        """The samples before the current one, oldest first, for the charts: None when the
+        source keeps none (live: the screen keeps its own); a list (a replay: what was
+        recorded before the cursor) replaces the screen's history."""
+        ...
 
 
 @runtime_checkable

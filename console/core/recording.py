@@ -373,10 +373,20 @@ class Recording:
             self.position = i
             yield self._frame()
 
-    def samples(self, kind: str, target: str = "") -> list[Any]:
-        """Every recorded sample of one (kind, target), oldest first (chart series)."""
-        return [unpack(d) for (d,) in self._db.execute(
-            "SELECT data FROM samples WHERE kind = ? AND target = ? ORDER BY at, id", (kind, target or ""))]
+    def samples(self, kind: str, target: str = "", *, before: float | None = None,
+                limit: int | None = None) -> list[Any]:
+        """The recorded samples of one (kind, target), oldest first (chart series): every
+        one, or the last ``limit`` of those recorded before the tick ``before`` (epoch s)."""
+        sql = "SELECT data FROM samples WHERE kind = ? AND target = ?"
+        args: list[Any] = [kind, target or ""]
+        if before is not None:
+            sql += " AND at < ?"
+            args.append(before)
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return [unpack(d) for (d,) in reversed(self._db.execute(sql, args).fetchall())]
 
 
 class ReplayActivity:

@@ -125,7 +125,7 @@ class ReplayApp(ConsoleApp):
         self.action_replay_step(1)
 
 
-def replay_app(settings: Settings, path: str | Path) -> ReplayApp:
+def replay_app(settings: Settings, path: str | Path, *, initial_mode: str = "activity") -> ReplayApp:
     from dataclasses import replace
 
     from .data.replay import Cursor, ReplayActivityPort, ReplayMetrics
@@ -133,4 +133,4 @@ def replay_app(settings: Settings, path: str | Path) -> ReplayApp:
     services = Services(settings=replace(settings, read_only=True),
                         sources={"metrics": ReplayMetrics(cursor), "activity": ReplayActivityPort(cursor),
                                  "schema": None, "sessions": None, "diffs": None})
-    return ReplayApp(services, cursor)
+    return ReplayApp(services, cursor, initial_mode=initial_mode)

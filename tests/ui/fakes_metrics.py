@@ -5,6 +5,7 @@ are tested against real PostgreSQL and influxd in tests/integration/test_metrics
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 from console.backends.base import BackendError, ErrorKind
@@ -55,6 +56,20 @@ def pg_sample(target: str, *, tps: float, locks: bool = False, at: datetime = FI
                 TableStat("public", "error_logs", 9_800, 12, at - timedelta(days=2), None)),
         checkpoints={"timed": 120, "requested": 3, "buffers_written": 5120},
         queries=6, elapsed_ms=4.2)
+
+
+def history_tps(target: str, k: int) -> float:
+    """TPS of the k-th of 60 history samples (deterministic)."""
+    if target == "lambda":
+        return round(150 + 45 * math.sin(k / 6) + 10 * ((k * 7) % 5) / 4, 1)
+    if target == "zengin":
+        return round(4 + 8.4 * k / 59, 1)
+    return 46.0
+
+
+def pg_history(target: str) -> list[PgSample]:
+    return [pg_sample(target, tps=history_tps(target, k), at=FIXED - timedelta(seconds=5 * (60 - k)))
+            for k in range(60)]
 
 
 FUNCS = [("python-fibonacci", 40210, 38.0, 92.0, 402, 45.1), ("rust-image_resize", 28100, 61.0, 140.0, 280, 30.2),
@@ -131,6 +146,11 @@ class FakeMetricsSource:
         return {"lambda": pg_sample("lambda", tps=184.3, locks=True),
                 "zengin": pg_sample("zengin", tps=12.4),
                 "learning": pg_sample("learning", tps=46.0)}[target]
+
+    def pg_history(self, target: str, limit: int) -> list[PgSample] | None:
+        """Five fixed minutes before FIXED, one sample per 5 s: lambda swings, zengin
+        climbs, learning is constant (a flat line, not a full-height bar)."""
+        return pg_history(target)[-limit:]
 
     def sample_analytics(self, target: str) -> AnalyticsSample:
         self._count(f"an:{target}")

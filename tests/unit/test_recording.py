@@ -102,3 +102,17 @@ def test_only_listed_dataclasses_are_written(tmp_path):
         x: int
     with pytest.raises(RecordingError, match="not a recordable"):
         recording.encode(Other(1))
+
+
+def test_samples_before_a_tick_keep_the_last_few_oldest_first(tmp_path):
+    path = tmp_path / "h.db"
+    with Recorder(path) as rec:
+        for i in range(6):
+            with rec.tick(T0 + timedelta(seconds=i)) as t:
+                t.add("activity", "pipe", sample(i, rows=1))
+    with Recording(path) as r:
+        assert [s.taken_at for s in r.samples("activity", "pipe")] == [T0 + timedelta(seconds=i) for i in range(6)]
+        cut = (T0 + timedelta(seconds=4)).timestamp()
+        got = r.samples("activity", "pipe", before=cut, limit=2)
+        assert [s.taken_at for s in got] == [T0 + timedelta(seconds=2), T0 + timedelta(seconds=3)]
+        assert r.samples("activity", "pipe", before=T0.timestamp()) == []

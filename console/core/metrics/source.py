@@ -83,6 +83,10 @@ class MetricsSource:
     def sample_pg(self, target: str) -> PgSample:
         return self._pg[target].sample()
 
+    def pg_history(self, target: str, limit: int) -> list[PgSample] | None:
+        """Live: no history kept here (the screen keeps what it sampled)."""
+        return None
+
     def sample_analytics(self, target: str) -> AnalyticsSample:
         return self._analytics[target].sample()
 

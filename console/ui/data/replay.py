@@ -117,6 +117,12 @@ class ReplayMetrics:
     def sample_pg(self, target: str) -> PgSample:
         return self.cursor.get("metrics.pg", target)
 
+    def pg_history(self, target: str, limit: int) -> list[PgSample] | None:
+        """What was recorded before the cursor (good samples only: a failure is a gap)."""
+        at = self.cursor.ticks[self.cursor.position] if self.cursor.ticks else None
+        return [s for s in self.cursor.recording().samples("metrics.pg", target, before=at, limit=limit)
+                if isinstance(s, PgSample)]
+
     def sample_analytics(self, target: str) -> AnalyticsSample:
         return self.cursor.get("metrics.analytics", target)
 

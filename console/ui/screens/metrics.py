@@ -4,7 +4,13 @@ slower cadence, each with its own timeout) and InfluxDB series as charts.
 Every PostgreSQL target, every analytics target and InfluxDB is one live source
 (console.ui.live): sampled in its own thread worker, never overlapping, so one dead server
 never delays the others; a source that fails keeps its last values, dimmed, with the
-error, and its indicator says how old they are. ``p`` pauses everything, ``+``/``-``
+error, and its indicator says how old they are.
+
+Time series are charts (console.ui.widgets.chart: time axis, value axis with its unit, a
+legend): TPS of every target and rows read/written per second of the highlighted one on
+the PostgreSQL tab, the four InfluxDB series on theirs. The TPS trend column of the table
+stays a sparkline (a trend in a cell). A replay hands in what was recorded before its
+cursor (``pg_history``), so its charts show the recorded series up to the cursor. ``p`` pauses everything, ``+``/``-``
 change the cadence, ``]``/``[`` switch sub-tabs.
 
 Columns of the PostgreSQL table as the width shrinks: Target, TPS, Hit, Conns and Wait
@@ -20,13 +26,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Header, Label, Select, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Select, Static, TabbedContent, TabPane
 
 from ...core import format as fmt
 from ...core.metrics import RANGES, Cadence, InfluxSample, PgSample, step_interval
 from ...core.ports import MetricsPort
 from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
+from ..widgets.chart import TimeChart
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListFilter, ListTable
 from . import metrics_panels as panels
@@ -34,7 +41,7 @@ from . import metrics_panels as panels
 PG_COLUMNS = (Col("Target", 11), Col("TPS", 7), Col("TPS trend", 10, drop=3), Col("Read/s", 7, drop=5),
               Col("Write/s", 7, drop=4), Col("Hit", 6), Col("Conns", 7), Col("Xact", 6, drop=2),
               Col("Query", 6, drop=6), Col("Wait", 4), Col("Size", 10, drop=7), Col("Sampled", 8, drop=1))
-HISTORY = 30
+HISTORY = 120            # points per target kept for the charts (10 min at 5 s); the table's trend shows the last 10
 RANGE_KEYS = tuple(RANGES)
 TABS = ("tab-pg", "tab-analytics", "tab-influx")
 STEPS = (1, 2, 5, 10, 15, 30, 60)
@@ -48,17 +55,17 @@ class MetricsScreen(ListFilter, LiveScreen):
     #metrics-tabs TabPane { padding: 0; }
     #pg-pane { padding: 0 1; height: 1fr; }
     #pg-targets { height: auto; max-height: 8; }
-    #pg-detail { height: 1fr; }
+    #pg-charts { height: 1fr; min-height: 7; }
+    #pg-charts TimeChart { width: 1fr; }
+    #pg-detail { height: 1fr; min-height: 8; }
     #pg-activity { text-wrap: nowrap; text-overflow: ellipsis; }
     #pg-activity { width: 3fr; padding: 0 1; border: round $panel-lighten-2; height: 100%; }
     #pg-tables { width: 2fr; padding: 0 1; border: round $panel-lighten-2; height: 100%; }
     #an-pane, #influx-pane { padding: 0 1; }
     #influx-filters { height: 3; }
     #influx-filters Select { width: 1fr; }
-    .chart-row { height: 5; }
-    .chart { width: 1fr; padding: 0 1; }
-    .chart Sparkline { height: 3; }
-    .chart Label { width: 100%; }
+    .chart-row { height: 10; }
+    .chart-row TimeChart { width: 1fr; }
     """
 
     FILTER_LIST = "#pg-targets"
@@ -77,7 +84,7 @@ class MetricsScreen(ListFilter, LiveScreen):
         self.range_key = "1h"
         self.user: str | None = None
         self.notebook: str | None = None
-        self.history: dict[str, deque[float]] = {}
+        self.history: dict[str, deque[panels.PgPoint]] = {}
 
     @property
     def source(self) -> MetricsPort:
@@ -92,6 +99,9 @@ class MetricsScreen(ListFilter, LiveScreen):
             with TabPane("PostgreSQL", id="tab-pg"):
                 with Vertical(id="pg-pane"):
                     yield ListTable(PG_COLUMNS, id="pg-targets")
+                    with Horizontal(id="pg-charts"):
+                        yield TimeChart(title="TPS", unit="tx/s", id="chart-tps")
+                        yield TimeChart(title="rows/s", unit="rows/s", id="chart-rows")
                     with Horizontal(id="pg-detail"):
                         yield Static("", id="pg-activity")
                         yield Static("", id="pg-tables")
@@ -109,9 +119,7 @@ class MetricsScreen(ListFilter, LiveScreen):
                     for row in (("exec", "mean"), ("err", "progress")):
                         with Horizontal(classes="chart-row"):
                             for chart in row:
-                                with Vertical(classes="chart"):
-                                    yield Label("", id=f"chart-{chart}-label")
-                                    yield Sparkline([], id=f"chart-{chart}", summary_function=max)
+                                yield TimeChart(id=f"chart-{chart}")
                     yield Static("", id="influx-tables")
         yield ConsoleFooter()
 
@@ -126,7 +134,7 @@ class MetricsScreen(ListFilter, LiveScreen):
         table.focus()
         for name in src.targets:
             self.history[name] = deque(maxlen=HISTORY)
-            self.add_source(Source(f"pg:{name}", fetch=src.sample_pg, params=(name,),
+            self.add_source(Source(f"pg:{name}", fetch=self._fetch_pg, params=(src, name),
                                    every=lambda: Cadence(self.interval).postgres_s, render=self._render_pg,
                                    record=("metrics.pg", name)))
         for name in src.analytics_targets:
@@ -147,6 +155,11 @@ class MetricsScreen(ListFilter, LiveScreen):
                 Text("No lambda (seed 000) target is configured: no analytics views to show.", style="dim"))
         if not src.targets:
             self.query_one("#pg-activity", Static).update(Text("No PostgreSQL target is configured.", style="dim"))
+
+    @staticmethod
+    def _fetch_pg(port: MetricsPort, target: str) -> panels.PgView:
+        """In the worker: the sample and (a replay) what was recorded before it."""
+        return panels.PgView(port.sample_pg(target), port.pg_history(target, HISTORY))
 
     def _sample_influx(self, range_key: str, user: str | None, notebook: str | None) -> InfluxSample:
         return self.source.sample_influx(range_key, user=user, notebook=notebook)
@@ -211,14 +224,29 @@ class MetricsScreen(ListFilter, LiveScreen):
             t.append(f"  {len(bad)} stale: {', '.join(bad)}", style="bold red")
         return t
 
-    def _render_pg(self, st: State[PgSample]) -> None:
+    def _pg(self, name: str) -> PgSample | None:
+        v = self.states[f"pg:{name}"].value
+        return v.sample if v is not None else None
+
+    def _render_pg(self, st: State[panels.PgView]) -> None:
         name = st.name.removeprefix("pg:")
-        if st.error is None and st.value is not None and st.value.rates is not None:
-            self.history[name].append(st.value.rates.tps)
+        hist = self.history[name]
+        if st.error is None and st.value is not None:
+            if st.value.history is not None:         # a replay: the recorded series up to its cursor
+                hist.clear()
+                hist.extend(panels.pg_point(p) for p in st.value.history)
+            pt = panels.pg_point(st.value.sample)
+            if not hist or pt[0] > hist[-1][0]:
+                hist.append(pt)
         table = self.query_one("#pg-targets", ListTable)
-        table.set_rows([(f"pg:{n}", panels.pg_cells(n, self.states[f"pg:{n}"].value, self.states[f"pg:{n}"].stale,
-                                                    self.history[n], len(PG_COLUMNS)))
-                        for n in self.source.targets if f"pg:{n}" in self.states])
+        shown = [n for n in self.source.targets if f"pg:{n}" in self.states]
+        table.set_rows([(f"pg:{n}", panels.pg_cells(n, self._pg(n), self.states[f"pg:{n}"].stale,
+                                                    [p[1] for p in self.history[n] if p[1] is not None],
+                                                    len(PG_COLUMNS)))
+                        for n in shown])
+        stale = {n for n in shown if self.states[f"pg:{n}"].stale}
+        self.query_one("#chart-tps", TimeChart).set_series(panels.tps_series({n: self.history[n] for n in shown},
+                                                                             stale))
         if table.cursor_key == st.name:
             self._render_pg_detail()
 
@@ -234,8 +262,14 @@ class MetricsScreen(ListFilter, LiveScreen):
         activity, tables = self.query_one("#pg-activity", Static), self.query_one("#pg-tables", Static)
         activity.set_class(st.stale, "stale")
         tables.set_class(st.stale, "stale")
-        activity.update(panels.pg_activity(st.name.removeprefix("pg:"), st.value, st.error))
-        tables.update(panels.pg_tables(st.value))
+        name = st.name.removeprefix("pg:")
+        p = st.value.sample if st.value is not None else None
+        activity.update(panels.pg_activity(name, p, st.error))
+        tables.update(panels.pg_tables(p))
+        rows = self.query_one("#chart-rows", TimeChart)
+        rows.set_class(st.stale, "stale")
+        rows.set_series(panels.rows_series(self.history.get(name, ())),
+                        title=f"rows/s {name}" + (" (stale)" if st.stale else ""))
 
     def _render_analytics(self, _st: State[Any]) -> None:
         heads, fns, errs = Text(), [], []
@@ -257,19 +291,9 @@ class MetricsScreen(ListFilter, LiveScreen):
             panels.influx_head(i, self.range_key, Cadence(self.interval).influx_s, st.error))
         if i is None:
             return
-
-        def vals(points: Any) -> list[float]:
-            return [p.value if p.value is not None else 0.0 for p in points]
-
-        when = f"{fmt.clock(i.executions[0].at)[:5]}–{fmt.clock(i.executions[-1].at)[:5]}" if i.executions else ""
-        charts = (("exec", f"executions / 10 min {when}", i.executions, ",.0f"),
-                  ("mean", "mean duration ms / 10 min", i.mean_duration, ",.0f"),
-                  ("err", "error rate / hour, 24 h", i.error_rate, ".1%"),
-                  ("progress", "learning progress % / hour", i.progress, ".1f"))
-        for cid, title, points, spec in charts:
-            self.query_one(f"#chart-{cid}-label", Label).update(panels.chart_label(title,
-                                                                                  panels.series_range(points, spec)))
-            self.query_one(f"#chart-{cid}", Sparkline).data = vals(points)
+        for cid, title, unit, series in panels.influx_charts(i):
+            self.query_one(f"#chart-{cid}", TimeChart).set_series(
+                series, title=title + (" (stale)" if st.stale else ""), unit=unit)
         self.query_one("#influx-tables", Static).update(panels.influx_tables(i))
 
 

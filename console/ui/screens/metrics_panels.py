@@ -4,6 +4,8 @@ server goes through console.core.text; every number through console.core.format.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable
 
 from rich.console import Group
@@ -13,6 +15,63 @@ from rich.text import Text
 from ...core import format as fmt
 from ...core import text
 from ...core.metrics import AnalyticsSample, InfluxSample, PgSample, sparkline
+from ..widgets.chart import Series
+
+# one point of a target's chart history: (taken at, tps, rows read/s, rows written/s); None: no rate yet
+PgPoint = tuple[datetime, "float | None", "float | None", "float | None"]
+
+
+@dataclass(frozen=True)
+class PgView:
+    """A PostgreSQL sample and, from a replay, what was recorded before it (None live: the
+    screen keeps its own history). A recording keeps ``recorded`` (the sample)."""
+
+    sample: PgSample
+    history: list[PgSample] | None = None
+
+    @property
+    def recorded(self) -> PgSample:
+        return self.sample
+
+    @property
+    def taken_at(self) -> datetime:
+        return self.sample.taken_at
+
+
+def pg_point(p: PgSample) -> PgPoint:
+    r = p.rates
+    return (p.taken_at, r.tps if r else None, r.rows_read_s if r else None, r.rows_written_s if r else None)
+
+
+def tps_series(history: dict[str, Iterable[PgPoint]], stale: set[str]) -> list[Series]:
+    """One TPS line per target (the legend names it; a failing target says so)."""
+    return [Series(f"{n} (stale)" if n in stale else n, tuple((pt[0], pt[1]) for pt in h))
+            for n, h in history.items()]
+
+
+def rows_series(history: Iterable[PgPoint]) -> list[Series]:
+    """Rows read and written per second of one target."""
+    h = list(history)
+    return [Series("read", tuple((pt[0], pt[2]) for pt in h)), Series("written", tuple((pt[0], pt[3]) for pt in h))]
+
+
+def influx_charts(i: InfluxSample) -> list[tuple[str, str, str, list[Series]]]:
+    """(chart id, title, unit, series) of the InfluxDB tab; the error rate in percent."""
+    def pts(points: Any, scale: float = 1.0) -> tuple[tuple[datetime, float | None], ...]:
+        return tuple((p.at, None if p.value is None else p.value * scale) for p in points)
+
+    def last(points: Any, spec: str) -> str:
+        v = [p.value for p in points if p.value is not None]
+        return f" · last {format(v[-1], spec)}" if v else ""
+
+    return [("exec", f"runs / 10 min ({i.range_key})", "runs",
+             [Series("executions" + last(i.executions, ",.0f"), pts(i.executions))]),
+            ("mean", f"mean duration / 10 min ({i.range_key})", "ms",
+             [Series("mean" + last(i.mean_duration, ",.0f"), pts(i.mean_duration))]),
+            ("err", "error rate / hour (24 h)", "%",
+             [Series("errors" + last(i.error_rate, ".1%"), pts(i.error_rate, 100.0))]),
+            ("progress", f"progress / hour ({i.range_key})", "%",
+             [Series("mean progress" + last(i.progress, ".1f"), pts(i.progress))])]
 
 
 def pg_cells(name: str, p: PgSample | None, stale: bool, history: Iterable[float], n_cols: int) -> list[Any]:
@@ -186,17 +245,6 @@ def influx_head(i: InfluxSample | None, range_key: str, every_s: float, error: s
         head.append("\nstale: ", style="bold red")
         head.append_text(text.plain(error, "red"))
     return head
-
-
-def series_range(points: Any, spec: str) -> str:
-    v = [p.value for p in points if p.value is not None]
-    if not v:
-        return "no data"
-    return f"min {format(min(v), spec)} · max {format(max(v), spec)} · last {format(v[-1], spec)}"
-
-
-def chart_label(title: str, detail: str) -> Text:
-    return Text.assemble((title, "bold"), "  ", (detail, "dim"), no_wrap=True, overflow="ellipsis")
 
 
 def influx_tables(i: InfluxSample) -> Table:

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from ...core import text
 
-COLORS = ("cyan", "orange", "green", "magenta", "blue", "red")
+COLORS = ("cyan", "orange", "green", "magenta", "blue", "red")               # plotext's names
+RICH_COLORS = ("cyan", "dark_orange", "green", "magenta", "blue", "red")    # the same, for the legend
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,47 @@ def value_label(v: float, unit: str) -> str:
     return f"{num} {unit}".strip()
 
 
-class TimeChart(PlotextPlot):
-    """``set_series([...], unit="tx/s", title=...)`` and it redraws."""
+def value_range(values: Sequence[float]) -> tuple[float, float]:
+    """The value axis: from zero (or the lowest negative) to the highest value; a constant
+    series gets room above it, so it is a line at two thirds of the height, never a
+    full-height bar.
+
+    >>> value_range([3.0, 9.0]), value_range([46.0, 46.0]), value_range([0.0]), value_range([-2.0, 4.0])
+    ((0.0, 9.0), (0.0, 69.0), (0.0, 1.0), (-2.0, 4.0))
+    """
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        lo, hi = (0.0, 1.0) if lo == 0 else (lo * 0.5, hi * 1.5) if lo > 0 else (lo * 1.5, hi * 0.5)
+    return min(0.0, lo), hi
+
+
+class _Plot(PlotextPlot):
+    """The figure is rebuilt from the series at every render (on a cleared figure): plotext
+    keeps layout state between builds, so a figure drawn once and rendered at a passing
+    size first and the final size later came out one column off, now and then."""
+
+    DEFAULT_CSS = """
+    _Plot { height: 1fr; }
+    """
+
+    def render(self) -> Any:
+        chart = self.parent
+        if isinstance(chart, TimeChart):
+            chart._figure(self.plt)
+        return super().render()
+
+
+class TimeChart(Vertical):
+    """``set_series([...], unit="tx/s", title=...)`` and it redraws. One line on top holds
+    the title and the legend (each label in its line's colour), so the plot keeps every
+    row below for the data even at 80x24. Points whose value is None are gaps (a failed or
+    first sample), never zeros; no points at all draw an empty frame with "no data"; a
+    constant series is a line at two thirds of the height; a single point sits in the
+    middle of a minute."""
 
     DEFAULT_CSS = """
     TimeChart { height: 1fr; min-height: 6; }
+    TimeChart > .chart-legend { height: 1; width: 100%; padding: 0 1; }
     """
 
     def __init__(self, *, title: str = "", unit: str = "", id: str | None = None,
@@ -68,6 +109,14 @@ class TimeChart(PlotextPlot):
         self.title = title
         self.unit = unit
         self.series: list[Series] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="chart-legend")
+        yield _Plot()
+
+    @property
+    def plt(self) -> Any:
+        return self.query_one(_Plot).plt
 
     def set_series(self, series: Sequence[Series], *, title: str | None = None, unit: str | None = None) -> None:
         self.series = list(series)
@@ -78,36 +127,54 @@ class TimeChart(PlotextPlot):
         self._draw()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._draw()
 
+    def legend(self) -> Text:
+        """The title, then each series' colour swatch and label (labels are data: plain)."""
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append_text(text.plain(self.title, "bold"))
+        drawn = [s for s in self.series if any(p[1] is not None for p in s.points)]
+        if not drawn:
+            t.append("  no data", style="dim")
+        for i, s in enumerate(self.series):
+            if s in drawn:
+                t.append("  ■ ", style=RICH_COLORS[i % len(RICH_COLORS)])
+                t.append_text(text.plain(s.label))
+        return t
+
     def _draw(self) -> None:
-        plt = self.plt
+        if not self.is_mounted:
+            return
+        self.query_one(".chart-legend", Static).update(self.legend())
+        self.query_one(_Plot).refresh()
+
+    def _figure(self, plt: Any) -> None:
+        """Plotext calls for the current series (at render time, on the UI thread: a few
+        hundred points, no I/O)."""
         plt.clear_data()
         plt.clear_figure()
-        plt.title(text.visible(self.title))
+        plt.xaxes(True, False)     # no top or right frame line: one more row for the data
+        plt.yaxes(True, False)
         stamps = [p[0].timestamp() for s in self.series for p in s.points if p[1] is not None]
         if not stamps:
             plt.xticks([0, 1], ["", ""])
             plt.yticks([0, 1], ["", ""])
-            self.refresh()
             return
         t0, t1 = min(stamps), max(stamps)
+        if t1 - t0 < 1:            # a single moment: the point in the middle of a minute
+            t0, t1 = t0 - 30, t1 + 30
         for i, s in enumerate(self.series):
             pts = [(p[0].timestamp(), float(p[1])) for p in s.points if p[1] is not None]
             if not pts:
                 continue
-            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            plt.plot(xs, ys, label=text.visible(s.label), color=COLORS[i % len(COLORS)],
-                     marker="braille")
-        pos, labels = time_ticks(t0, t1, 4 if self.size.width >= 40 or self.size.width == 0 else 2)
-        plt.xticks(pos, labels)
-        values = [float(p[1]) for s in self.series for p in s.points if p[1] is not None]
-        lo, hi = min(values), max(values)
-        if hi == lo:               # a constant series is a flat line in the middle, not a full bar
-            lo, hi = (lo - 1, hi + 1) if lo == 0 else (lo * 0.5, hi * 1.5) if lo > 0 else (lo * 1.5, hi * 0.5)
-        lo = min(0.0, lo)
+            plt.plot([p[0] - t0 for p in pts], [p[1] for p in pts], color=COLORS[i % len(COLORS)],
+                     marker="hd")   # quadrant blocks: cell-wide in more fonts than braille
+        # the first and the last moment only: plotext placed inner tick labels one column
+        # either way from one run to the next (snapshots must be the same picture)
+        pos, labels = time_ticks(t0, t1, 2)
+        plt.xticks([x - t0 for x in pos], labels)        # x in seconds from the start
+        plt.xlim(0, t1 - t0)       # plotext pads past the last point otherwise
+        lo, hi = value_range([float(p[1]) for s in self.series for p in s.points if p[1] is not None])
         plt.ylim(lo, hi)
-        ticks = [lo + (hi - lo) * i / 3 for i in range(4)]
+        ticks = [lo + (hi - lo) * i / 2 for i in range(3)]
         plt.yticks(ticks, [value_label(v, self.unit) for v in ticks])
-        self.refresh()
