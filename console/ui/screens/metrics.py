@@ -136,10 +136,11 @@ class MetricsScreen(ListFilter, LiveScreen):
             self.history[name] = deque(maxlen=HISTORY)
             self.add_source(Source(f"pg:{name}", fetch=self._fetch_pg, params=(src, name),
                                    every=lambda: Cadence(self.interval).postgres_s, render=self._render_pg,
+                                   paint=self._paint_pg,
                                    record=("metrics.pg", name)))
         for name in src.analytics_targets:
             self.add_source(Source(f"an:{name}", fetch=src.sample_analytics, params=(name,),
-                                   every=lambda: Cadence(self.interval).analytics_s, render=self._render_analytics,
+                                   every=lambda: Cadence(self.interval).analytics_s, paint=self._render_analytics,
                                    panel="#an-pane", record=("metrics.analytics", name)))
         if src.has_influx:
             self.add_source(Source("influx", fetch=self._sample_influx,
@@ -238,6 +239,11 @@ class MetricsScreen(ListFilter, LiveScreen):
             pt = panels.pg_point(st.value.sample)
             if not hist or pt[0] > hist[-1][0]:
                 hist.append(pt)
+        if self.query_one("#pg-targets", ListTable).cursor_key == st.name:
+            self._render_pg_detail()
+
+    def _paint_pg(self) -> None:
+        """The table and the TPS chart of every target: once for the targets answering together."""
         table = self.query_one("#pg-targets", ListTable)
         shown = [n for n in self.source.targets if f"pg:{n}" in self.states]
         table.set_rows([(f"pg:{n}", panels.pg_cells(n, self._pg(n), self.states[f"pg:{n}"].stale,
@@ -247,8 +253,6 @@ class MetricsScreen(ListFilter, LiveScreen):
         stale = {n for n in shown if self.states[f"pg:{n}"].stale}
         self.query_one("#chart-tps", TimeChart).set_series(panels.tps_series({n: self.history[n] for n in shown},
                                                                              stale))
-        if table.cursor_key == st.name:
-            self._render_pg_detail()
 
     @on(DataTable.RowHighlighted, "#pg-targets")
     def _on_highlight(self, _event: DataTable.RowHighlighted) -> None:
@@ -271,7 +275,7 @@ class MetricsScreen(ListFilter, LiveScreen):
         rows.set_series(panels.rows_series(self.history.get(name, ())),
                         title=f"rows/s {name}" + (" (stale)" if st.stale else ""))
 
-    def _render_analytics(self, _st: State[Any]) -> None:
+    def _render_analytics(self, _st: State[Any] | None = None) -> None:
         heads, fns, errs = Text(), [], []
         for name, st in self.states.items():
             if not name.startswith("an:"):
