@@ -5,7 +5,7 @@ who you act as, and the context switcher (ctrl+k, palette; console.ui.context)."
 from __future__ import annotations
 
 import importlib
-from typing import Iterable
+from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -16,8 +16,6 @@ from textual.worker import Worker, WorkerState
 from ..core import identity, text
 from ..core.text import error_text, visible
 from . import context, keymap
-from .screens.help import HelpScreen
-from .screens.overview import OverviewScreen
 from .screens.placeholder import NotBuiltScreen
 from .services import Services
 
@@ -36,8 +34,6 @@ SCREENS: list[tuple[str, str, str, str]] = [
 def _screen_factory(mode: str, title: str, what: str):
     """A screen's module ``console.ui.screens.<mode>`` defines ``SCREEN``; until its issue
     lands the screen says plainly that it is not built yet."""
-    if mode == "overview":
-        return OverviewScreen
     try:
         module = importlib.import_module(f"{__package__}.screens.{mode}")
     except ModuleNotFoundError as exc:
@@ -45,6 +41,16 @@ def _screen_factory(mode: str, title: str, what: str):
             raise
         return lambda: NotBuiltScreen(title, what, id=mode)
     return module.SCREEN
+
+
+def _lazy_screen(mode: str, title: str, what: str) -> Callable[[], Screen]:
+    """The mode's screen, its module imported on the first switch to it: launch imports
+    only what the first screen needs (each screen pulls its own core services, charts,
+    SQL), so the Overview draws sooner and the others cost nothing until opened."""
+    def build() -> Screen:
+        return _screen_factory(mode, title, what)()
+    build.__qualname__ = f"screen:{mode}"
+    return build
 
 
 def _palette_text(value: str) -> str:
@@ -58,7 +64,7 @@ class ConsoleApp(context.ContextSwitching, App):
     TITLE = "console"
     ENABLE_COMMAND_PALETTE = True
 
-    MODES = {mode: _screen_factory(mode, title, what) for mode, _, title, what in SCREENS}
+    MODES = {mode: _lazy_screen(mode, title, what) for mode, _, title, what in SCREENS}
 
     BINDINGS = [
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=False,
@@ -83,7 +89,7 @@ class ConsoleApp(context.ContextSwitching, App):
         for p in problems:
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
-        self._resolve_principal()
+        self.call_after_refresh(self._resolve_principal)    # after the first frame (STS, driver imports)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
 
@@ -142,6 +148,7 @@ class ConsoleApp(context.ContextSwitching, App):
         rows.append(("PgUp / PgDn", "A screenful up / down", "every list"))
         rows.append((f"1-{len(SCREENS)}", "Switch screen", "everywhere"))
         rows.append(("Ctrl+P", "Command palette: this screen's actions and every screen", "everywhere"))
+        from .screens.help import HelpScreen
         self.push_screen(HelpScreen(name, rows))
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
