@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.markup import escape as escape_markup
@@ -18,6 +19,8 @@ from ..core.text import error_text, visible
 from . import context, keymap
 from .screens.placeholder import NotBuiltScreen
 from .services import Services
+
+PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
 
 # (mode, key, title, what it will do) — the order is the order of the keys.
 SCREENS: list[tuple[str, str, str, str]] = [
@@ -48,9 +51,27 @@ def _lazy_screen(mode: str, title: str, what: str) -> Callable[[], Screen]:
     only what the first screen needs (each screen pulls its own core services, charts,
     SQL), so the Overview draws sooner and the others cost nothing until opened."""
     def build() -> Screen:
-        return _screen_factory(mode, title, what)()
+        screen = _screen_factory(mode, title, what)()
+        _styled_now(screen)
+        return screen
     build.__qualname__ = f"screen:{mode}"
     return build
+
+
+def _styled_now(screen: Screen) -> None:
+    """Textual (8.2, pinned) re-parses every CSS source and restyles the whole app when it
+    switches to a screen whose CSS generation is behind the app's: a new screen always is,
+    and stays so until a later switch finds it mounted — 100-400 ms on each of the first two
+    visits. A screen built now has nothing stale (it is styled as it mounts, from the
+    stylesheet as it is; its widgets' CSS is added incrementally), so it starts at the
+    app's generation; a theme change still bumps the app's and restyles it on its next switch."""
+    from textual._context import active_app
+    try:
+        app = active_app.get()
+    except LookupError:
+        return
+    if hasattr(app, "_css_update_count") and hasattr(screen, "_css_update_count"):
+        screen._css_update_count = app._css_update_count
 
 
 def _palette_text(value: str) -> str:
@@ -90,8 +111,21 @@ class ConsoleApp(context.ContextSwitching, App):
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
         self.call_after_refresh(self._resolve_principal)    # after the first frame (STS, driver imports)
+        self.set_timer(PREFETCH_AFTER_S, self._prefetch_screens)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    @work(thread=True, exit_on_error=False, group="app-prefetch")
+    def _prefetch_screens(self) -> None:
+        """Import the other screens' modules in the background once the Overview is up, so
+        a first switch builds the screen without importing its module (100-400 ms each on
+        the UI thread). A module that fails to import here fails again, and is reported,
+        on the switch itself."""
+        for mode, *_ in SCREENS:
+            try:
+                importlib.import_module(f"{__package__}.screens.{mode}")
+            except Exception:  # noqa: BLE001 - the switch reports it
+                pass
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every action of the current screen (its bindings, enabled ones
