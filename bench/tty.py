@@ -43,7 +43,8 @@ def first_frame(argv: list[str], marker: str, *, env: dict[str, str] | None = No
             try:
                 chunk = os.read(fd, 65536)
             except OSError:           # the program ended
-                raise TimeoutError(f"program ended before drawing {marker!r}: {_ANSI.sub(b'', seen)[-400:]!r}")
+                raise TimeoutError(f"program ended before drawing {marker!r}: "
+                                   f"{_ANSI.sub(b'', seen)[-400:]!r}") from None
             if not chunk:
                 raise TimeoutError(f"program ended before drawing {marker!r}")
             seen += chunk

@@ -114,7 +114,7 @@ def test_scan_page_walks_what_redis_py_scan_walks(client, reader, monkeypatch):
         if i % 7 == 0:
             c.set(f"session:u{i}", "{}")
     for match, count in ((b"session:*", 100), (b"session:\xff*", 50), (b"nothing:*", 1000)):
-        cursor, got_all, want_all, pages = 0, [], [], 0
+        cursor, got_all, pages = 0, [], 0
         while True:
             got_cursor, got = wire.scan_page(c, cursor, match, count)
             want_cursor, want = c.scan(cursor, match=match, count=count)
