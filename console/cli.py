@@ -15,10 +15,7 @@ import os
 import sys
 from typing import Sequence
 
-import psycopg
-
 from .backends.base import BackendError
-from .backends.postgres import classify
 from .commands import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from .config import ConfigError, Settings, load
 
@@ -90,12 +87,25 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the distribution's metadata is read only when asked (importlib.metadata
+    costs the TUI's launch tens of milliseconds)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"console {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
 
     p = argparse.ArgumentParser(prog="console", description="Terminal operations console.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"console {version()}")
+    p.add_argument("--version", action=_VersionAction)
     p.add_argument("--config", metavar="PATH", help="configuration file (else $CONSOLE_CONFIG, "
                    "./console.toml, then the user config dir)")
     p.add_argument("--context", metavar="NAME",
@@ -155,7 +165,7 @@ def run_tui(settings: Settings, *, notices: list[str] | None = None) -> int:
     from .ui.app import ConsoleApp
     from .ui.services import Services
 
-    services = Services.from_settings(settings, notices=notices)
+    services = Services.from_settings(settings, notices=notices, defer=True)   # built after the first frame
     app = ConsoleApp(services)
     try:
         app.run()
@@ -213,10 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                    "error": exc.message})
         print(f"console: {exc.backend}: {exc.kind.value}: {exc.message}", file=sys.stderr)
         return EXIT_FAIL
-    except psycopg.Error as exc:
-        err = classify("postgres", exc)
-        print(f"console: {err.backend}: {err.kind.value}: {err.message}", file=sys.stderr)
-        return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -224,6 +230,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (Python's documented recipe: point stdout at devnull so the exit flush is quiet).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAIL
+    except Exception as exc:
+        # psycopg is imported by the commands that use it (the TUI's first frame does not
+        # wait for it): an exception can only be one of its errors if it was imported.
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is None or not isinstance(exc, psycopg.Error):
+            raise
+        from .backends.postgres import classify
+        err = classify("postgres", exc)
+        print(f"console: {err.backend}: {err.kind.value}: {err.message}", file=sys.stderr)
         return EXIT_FAIL
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE

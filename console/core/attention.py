@@ -7,10 +7,12 @@ own, and never raises: a failure is the count's ``error``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..backends.base import BackendError
-from ..backends.registry import Backends
+
+if TYPE_CHECKING:      # typing only: importing the registry imports every driver (psycopg, redis, boto3)
+    from ..backends.registry import Backends
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..backends.base import Health
-from ..backends.registry import Backends
+
+if TYPE_CHECKING:      # typing only: importing the registry imports every driver (psycopg, redis, boto3)
+    from ..backends.registry import Backends
 
 KIND_ORDER = {"postgres": 0, "redis": 1, "influxdb": 2, "dynamodb": 3, "s3": 4}
 

@@ -5,8 +5,9 @@ who you act as, and the context switcher (ctrl+k, palette; console.ui.context)."
 from __future__ import annotations
 
 import importlib
-from typing import Iterable
+from typing import Callable, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.markup import escape as escape_markup
@@ -16,10 +17,10 @@ from textual.worker import Worker, WorkerState
 from ..core import identity, text
 from ..core.text import error_text, visible
 from . import context, keymap
-from .screens.help import HelpScreen
-from .screens.overview import OverviewScreen
 from .screens.placeholder import NotBuiltScreen
 from .services import Services
+
+PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
 
 # (mode, key, title, what it will do) — the order is the order of the keys.
 SCREENS: list[tuple[str, str, str, str]] = [
@@ -36,8 +37,6 @@ SCREENS: list[tuple[str, str, str, str]] = [
 def _screen_factory(mode: str, title: str, what: str):
     """A screen's module ``console.ui.screens.<mode>`` defines ``SCREEN``; until its issue
     lands the screen says plainly that it is not built yet."""
-    if mode == "overview":
-        return OverviewScreen
     try:
         module = importlib.import_module(f"{__package__}.screens.{mode}")
     except ModuleNotFoundError as exc:
@@ -45,6 +44,34 @@ def _screen_factory(mode: str, title: str, what: str):
             raise
         return lambda: NotBuiltScreen(title, what, id=mode)
     return module.SCREEN
+
+
+def _lazy_screen(mode: str, title: str, what: str) -> Callable[[], Screen]:
+    """The mode's screen, its module imported on the first switch to it: launch imports
+    only what the first screen needs (each screen pulls its own core services, charts,
+    SQL), so the Overview draws sooner and the others cost nothing until opened."""
+    def build() -> Screen:
+        screen = _screen_factory(mode, title, what)()
+        _styled_now(screen)
+        return screen
+    build.__qualname__ = f"screen:{mode}"
+    return build
+
+
+def _styled_now(screen: Screen) -> None:
+    """Textual (8.2, pinned) re-parses every CSS source and restyles the whole app when it
+    switches to a screen whose CSS generation is behind the app's: a new screen always is,
+    and stays so until a later switch finds it mounted — 100-400 ms on each of the first two
+    visits. A screen built now has nothing stale (it is styled as it mounts, from the
+    stylesheet as it is; its widgets' CSS is added incrementally), so it starts at the
+    app's generation; a theme change still bumps the app's and restyles it on its next switch."""
+    from textual._context import active_app
+    try:
+        app = active_app.get()
+    except LookupError:
+        return
+    if hasattr(app, "_css_update_count") and hasattr(screen, "_css_update_count"):
+        screen._css_update_count = app._css_update_count
 
 
 def _palette_text(value: str) -> str:
@@ -58,7 +85,7 @@ class ConsoleApp(context.ContextSwitching, App):
     TITLE = "console"
     ENABLE_COMMAND_PALETTE = True
 
-    MODES = {mode: _screen_factory(mode, title, what) for mode, _, title, what in SCREENS}
+    MODES = {mode: _lazy_screen(mode, title, what) for mode, _, title, what in SCREENS}
 
     BINDINGS = [
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", show=False,
@@ -83,9 +110,22 @@ class ConsoleApp(context.ContextSwitching, App):
         for p in problems:
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
-        self._resolve_principal()
+        self.call_after_refresh(self._resolve_principal)    # after the first frame (STS, driver imports)
+        self.set_timer(PREFETCH_AFTER_S, self._prefetch_screens)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    @work(thread=True, exit_on_error=False, group="app-prefetch")
+    def _prefetch_screens(self) -> None:
+        """Import the other screens' modules in the background once the Overview is up, so
+        a first switch builds the screen without importing its module (100-400 ms each on
+        the UI thread). A module that fails to import here fails again, and is reported,
+        on the switch itself."""
+        for mode, *_ in SCREENS:
+            try:
+                importlib.import_module(f"{__package__}.screens.{mode}")
+            except Exception:  # noqa: BLE001 - the switch reports it
+                pass
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every action of the current screen (its bindings, enabled ones
@@ -142,6 +182,7 @@ class ConsoleApp(context.ContextSwitching, App):
         rows.append(("PgUp / PgDn", "A screenful up / down", "every list"))
         rows.append((f"1-{len(SCREENS)}", "Switch screen", "everywhere"))
         rows.append(("Ctrl+P", "Command palette: this screen's actions and every screen", "everywhere"))
+        from .screens.help import HelpScreen
         self.push_screen(HelpScreen(name, rows))
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,

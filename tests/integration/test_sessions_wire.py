@@ -101,6 +101,37 @@ def test_records_of_every_kind(client):
     assert recs[b"session:list-shaped"].kind == "json" and recs[b"session:list-shaped"].summary == "[1, 2]"
 
 
+@pytest.mark.parametrize("reader", ["socket", "redis-py"])
+def test_scan_page_walks_what_redis_py_scan_walks(client, reader, monkeypatch):
+    """Every page of SCAN read by the flat reader: the same cursors and keys as redis-py's
+    ``scan`` (hostile bytes included, empty pages of a rare pattern included)."""
+    url, c = client
+    if reader == "redis-py":
+        monkeypatch.setattr(wire, "_raw_socket", lambda conn: None)
+    _keys(c)
+    for i in range(2500):
+        c.set(f"other:{i}", "x")
+        if i % 7 == 0:
+            c.set(f"session:u{i}", "{}")
+    for match, count in ((b"session:*", 100), (b"session:\xff*", 50), (b"nothing:*", 1000)):
+        cursor, got_all, pages = 0, [], 0
+        while True:
+            got_cursor, got = wire.scan_page(c, cursor, match, count)
+            want_cursor, want = c.scan(cursor, match=match, count=count)
+            assert (got_cursor, got) == (int(want_cursor), list(want)), (match, cursor)
+            got_all += got
+            pages += 1
+            cursor = got_cursor
+            if cursor == 0:
+                break
+        assert pages > 1
+        if match == b"session:*":
+            assert len(set(got_all)) == 2500 // 7 + 1 + len(_keys(c)) - 1      # every session key, once
+        elif match == b"session:\xff*":
+            assert set(got_all) == {b"session:\xff\x00bin"}
+    assert c.ping()                                        # the pooled connection is still in step
+
+
 def test_unreachable_server_is_a_typed_error(stack):
     from console.demo.stack import free_port
     backend = RedisBackend(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0", socket_timeout_s=0.5))

@@ -59,3 +59,26 @@ def test_orders_are_sorted_once_and_prefetch_stops_when_not_wanted():
     rv.prefetch(lambda: True)
     assert all(rv.has(b, r) for b in core.SORT_KEYS for r in (False, True))
     assert rv.histogram() == core.ttl_histogram(recs)
+
+
+@pytest.mark.parametrize("flt", ["", "user_1", "kind:text", "ttl:none"])
+def test_a_view_extended_batch_by_batch_equals_one_made_from_scratch(flt):
+    """A scan hands the view its rows batch by batch: the merged orders (ties included, both
+    directions) and histogram are those of the whole list sorted from scratch, whichever
+    orders were asked for before each batch."""
+    recs = _records(3000, seed=11)
+    rv = RowView(recs[:400])
+    rv.ordered("ttl")
+    rv.ordered("key", True)
+    rv.histogram()
+    for end in (700, 701, 1500, 3000):
+        rv = rv.extended(recs[:end])
+        if end == 1500:
+            rv.ordered("size")        # asked for mid-scan only
+            rv.histogram()
+    for by in core.SORT_KEYS:
+        for rev in (False, True):
+            want = core.sort_records(core.filter_records(recs, flt), by, rev)
+            got = rv.view(flt, by, rev)
+            assert [id(r) for r in got] == [id(r) for r in want], (flt, by, rev)
+    assert rv.histogram() == core.ttl_histogram(recs)

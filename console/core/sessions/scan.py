@@ -151,7 +151,7 @@ def scan_keys(backend, settings: RedisSettings, pattern: str, *, cap: int | None
     while True:
         if stop is not None and stop.is_set():
             return
-        cursor, keys = backend.call(lambda c, cur=cursor: c.scan(cur, match=match, count=settings.scan_count))
+        cursor, keys = backend.call(lambda c, cur=cursor: wire.scan_page(c, cur, match, settings.scan_count))
         calls += 1
         cursor = int(cursor)
         dropped = False

@@ -73,6 +73,40 @@ def send_and_read(client, packed: bytes, replies: int) -> list[Any]:
         pool.release(conn)
 
 
+def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[bytes]]:
+    """``SCAN cursor MATCH match COUNT count`` read by the flat reader (redis-py parses the
+    reply's thousand keys one Python call each); through redis-py when that is not safe."""
+    packed = b"*6\r\n$4\r\nSCAN\r\n" + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(cursor).encode(), b"MATCH", match, b"COUNT", str(count).encode()))
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        sock = _raw_socket(conn)
+        if sock is None:
+            pool.release(conn)
+            conn = None
+            cur, keys = client.scan(cursor, match=match, count=count)
+            return int(cur), list(keys)
+        conn.send_packed_command([packed])
+        reply = _read_flat(sock, 1, arrays=True)
+        return int(reply[0]), reply[1:]
+    except socket.timeout:
+        if conn is not None:
+            conn.disconnect()
+        raise RedisTimeoutError("Timeout reading a SCAN reply") from None
+    except OSError as exc:
+        if conn is not None:
+            conn.disconnect()
+        raise RedisConnectionError(f"Error reading a SCAN reply: {exc}") from None
+    except BaseException:
+        if conn is not None:
+            conn.disconnect()
+        raise
+    finally:
+        if conn is not None:
+            pool.release(conn)
+
+
 def _raw_socket(conn) -> Any:
     """The connection's socket when reading it directly cannot lose bytes: redis-py's pure
     Python parser with nothing buffered. Otherwise (hiredis, another redis-py layout) None,
@@ -91,10 +125,12 @@ def _raw_socket(conn) -> Any:
 _CHUNK = 1 << 20
 
 
-def _read_flat(sock, n: int) -> list[Any]:
+def _read_flat(sock, n: int, *, arrays: bool = False) -> list[Any]:
     """Read exactly ``n`` flat RESP2/RESP3 replies (``:`` integer, ``$`` bulk, ``_`` null,
     ``+`` simple, ``-`` error) from ``sock``. Anything else (an aggregate, a push) means the
-    stream is not what was asked for: raise, and the caller drops the connection."""
+    stream is not what was asked for: raise, and the caller drops the connection.
+    ``arrays``: ``*N`` headers are flattened (their N elements take their place), so a SCAN
+    reply reads as ``[cursor, key, key, ...]``."""
     out: list[Any] = []
     append = out.append
     buf = b""
@@ -104,6 +140,14 @@ def _read_flat(sock, n: int) -> list[Any]:
         end = buf.find(b"\r\n", pos)
         if end >= 0:
             t = buf[pos]
+            if t == 42 and arrays:                         # '*' array header: its elements instead
+                ln = int(buf[pos + 1:end])
+                if ln < 0:
+                    append(None)
+                else:
+                    n += ln - 1
+                pos = end + 2
+                continue
             if t == 58:                                    # ':' integer
                 append(int(buf[pos + 1:end]))
                 pos = end + 2

@@ -92,7 +92,31 @@ class OverviewScreen(ListFilter, LiveScreen):
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
+        if self.services.ready:
+            self._start()
+            return
+        # The backends (driver imports) are built after the first frame, off the UI thread.
+        self.query_one("#overview-summary", LiveIndicator).extra = lambda: Text("starting…", style="dim")
+        self.call_after_refresh(lambda: self.run_worker(
+            self._build_services, thread=True, exit_on_error=False, group="overview-build",
+            description="build the backends"))
+
+    def _build_services(self) -> None:
+        try:
+            self.services.ensure_built()
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a traceback
+            self.app.call_from_thread(self._build_failed, text.error_text(exc))
+            return
+        self.app.call_from_thread(self._start)
+
+    def _build_failed(self, error: str) -> None:
+        self.query_one("#overview-summary", LiveIndicator).extra = lambda: text.plain(
+            f"backends not built: {error}", "red")
+        self.query_one("#overview-summary", LiveIndicator).refresh_text()
+
+    def _start(self) -> None:
         s = self.services
+        self.query_one("#overview-summary", LiveIndicator).extra = self._summary
         table = self.query_one("#health", ListTable)
         self.checks = {c.key: c for c in s.health_checks}
         table.set_rows([(k, self._cells(k)) for k in self.checks])

@@ -96,7 +96,12 @@ class KeysTab(Vertical):
     # ---------------------------------------------------------------- state -> screen
 
     def watch_records(self) -> None:
-        self._rows = RowView(self.records)
+        old, recs = self._rows, self.records
+        n = len(old.records)
+        if 0 < n <= len(recs) and recs[0] is old.records[0] and recs[n - 1] is old.records[n - 1]:
+            self._rows = old.extended(recs)      # the scan went on: merge, do not re-sort
+        else:
+            self._rows = RowView(recs)
         self._invalidate()
 
     def watch_filter_text(self) -> None:
