@@ -10,6 +10,7 @@ from typing import Any, Callable
 from rich.text import Text
 from textual.widgets import Static
 
+from ..widgets.show import show
 from .state import State, age_text
 
 
@@ -60,4 +61,4 @@ class LiveIndicator(Static):
             more = self.extra()
             if more is not None:
                 t = Text.assemble(t, "  ", more)
-        self.update(t)
+        show(self, t)         # nothing when unchanged; one line repainted, never a layout

@@ -35,6 +35,7 @@ from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.chart import Series, TimeChart
 from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
+from ..widgets.show import show
 from ..widgets.lists import ListTable
 from . import activity_panels as panels
 
@@ -204,7 +205,7 @@ class ActivityScreen(LiveScreen):
                 cells[0] = Text("✓", style="bold cyan") + cells[0]
             out.append((k, cells))
         table.set_rows(out)
-        self.query_one("#activity-summary", Static).update(panels.status(
+        show(self.query_one("#activity-summary", Static), panels.status(
             self.samples(), len(rows), total, self.filter_text, label, self.descending, self.hide_idle,
             panels.MIN_DURATIONS[self.min_index], problem))
         self._render_detail()
@@ -221,10 +222,10 @@ class ActivityScreen(LiveScreen):
         h = self.highlighted()
         body = self.query_one("#activity-detail-text", Static)
         if h is None:
-            body.update(panels.detail(None, None, None))
+            show(body, panels.detail(None, None, None))
             return
         st = self.state(f"act:{h[0]}")
-        body.update(panels.detail(st.value, h[1], st.error, max(40, self.size.width - 4)))
+        show(body, panels.detail(st.value, h[1], st.error, max(40, self.size.width - 4)))
 
     # ---------------------------------------------------------------- other tabs
 
