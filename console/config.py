@@ -138,6 +138,7 @@ class ZenginSettings:
     endpoint_url: str | None = None
     target: str = "zengin"
     forbid_self_execution: bool = True
+    stale_approvals: str = "confirm"      # confirm: a second confirmation | refuse: never approved
     bulk_threshold_bytes: int = 400 * 1024
     timeout_s: float = 5.0
 
@@ -424,10 +425,14 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             endpoint_url=zr.str("endpoint_url"),
             target=zr.str("target", "zengin"),
             forbid_self_execution=zr.bool("forbid_self_execution", True),
+            stale_approvals=zr.str("stale_approvals", "confirm"),
             bulk_threshold_bytes=zr.int("bulk_threshold_bytes", 400 * 1024, minimum=1),
             timeout_s=zr.number("timeout", 5.0, minimum=0.1),
         )
         zr.finish()
+        if zengin.stale_approvals not in ("confirm", "refuse"):
+            raise ConfigError(f"must be \"confirm\" or \"refuse\", got {zengin.stale_approvals!r}", path=path,
+                              key="zengin.stale_approvals")
         if zengin.endpoint_url is not None and urlsplit(zengin.endpoint_url).scheme not in ("http", "https"):
             raise ConfigError("must be an http:// or https:// URL", path=path, key="zengin.endpoint_url")
         if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", zengin.region):

@@ -69,7 +69,8 @@ def register(sub) -> None:
                                                                "orphan-making ones are left out, with the reason)")
     ap.add_argument("--allow-stale", action="store_true",
                     help="also approve diffs whose live row no longer equals their currentData (second "
-                         "confirmation; recorded on the item as staleAcknowledgedBy)")
+                         "confirmation; recorded on the item as staleAcknowledgedBy); refused as a whole (exit 4) "
+                         "when [zengin] stale_approvals = \"refuse\"")
     ap.add_argument("--dry-run", action="store_true",
                     help="run the diffs' transaction in order and roll it back; approve nothing")
     common(ap, who=True)

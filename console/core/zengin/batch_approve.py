@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from ...backends.base import BackendError
+from ...backends.base import BackendError, ErrorKind
 from ...backends.dynamo import DynamoBackend
 from ...backends.postgres import PostgresBackend
 from ...backends.s3 import S3Backend
@@ -30,6 +30,29 @@ class _Unknown(Exception):
         self.exc = exc
 
 
+STALE_POLICY_KEY = "zengin.stale_approvals"
+
+
+class StaleApprovalRefused(BackendError):
+    """``allow_stale`` asked for while ``[zengin] stale_approvals = "refuse"``: the whole
+    request is refused (recorded), nothing is approved."""
+
+    def __init__(self, message: str):
+        super().__init__("console", ErrorKind.REFUSED, message)
+
+
+def stale_refusal(settings: Settings) -> str | None:
+    """Why a STALE diff may not be approved at all under this configuration, or None when
+    it may with a second confirmation (``stale_approvals = "confirm"``, the default). The
+    one statement of the rule: approve_many enforces it, the CLI and the screen say it."""
+    z = settings.zengin
+    if z is not None and z.stale_approvals == "refuse":
+        return ("approving a STALE diff is refused by configuration (zengin.stale_approvals = \"refuse\"): "
+                "its live PostgreSQL row differs from the currentData it recorded; reject it and generate "
+                "it again from the live rows")
+    return None
+
+
 def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: S3Backend | None,
                  refs: Iterable[Ref] | None, actor: str, *, now: datetime | None = None, allow_stale: bool = False,
                  progress: Progress | None = None, workers: int = WORKERS) -> BatchResult:
@@ -38,9 +61,18 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     target = f"dynamodb:{dynamo.table}"
+    refs = None if refs is None else list(refs)
+    why = stale_refusal(settings) if allow_stale else None
+    if why:
+        i = audit.refuse(settings, APPROVE, target=target, reason="stale approvals refused by configuration",
+                         principal=actor, audit_pg=pg,
+                         detail={"batch": True, "refs": None if refs is None else len(refs), "allow_stale": True,
+                                 "policy": STALE_POLICY_KEY})
+        err = StaleApprovalRefused(why + (f" ({i.settle_error})" if i.settle_error else ""))
+        err.audit_id = i.id  # type: ignore[attr-defined]
+        raise err
     # Write-ahead for the whole batch: refused in read-only mode or for a declared name that
     # is not allowed, and nothing is changed when the intent cannot be written.
-    refs = None if refs is None else list(refs)
     intent = audit.begin(settings, APPROVE, target=target, principal=actor, audit_pg=pg,
                          detail={"batch": True, "refs": None if refs is None else len(refs),
                                  "allow_stale": allow_stale})
