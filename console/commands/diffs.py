@@ -8,7 +8,7 @@
     console diffs reconcile [--older-than SECONDS] [--dry-run] [--json]
     console diffs generate --source zengin-code|FILE.json [--dry-run] [--json]
 
-Approve and execute work in batches (core.zengin.batch): every diff of the set in
+Approve, reject and execute work in batches (core.zengin.batch): every diff of the set in
 dependency order (bank additions/updates, branch additions/updates, branch deletions, bank
 deletions), one PostgreSQL transaction per chunk with a savepoint per diff, conditional
 DynamoDB writes a few at a time. A diff that waits on another is left approved and
@@ -383,4 +383,4 @@ def run_generate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # The handlers that change diffs live in .diffs_actions; their names stay importable from here.
-from .diffs_actions import _print_batch, _print_outcomes, run_approve, run_execute, run_reject  # noqa: E402,F401
+from .diffs_actions import _print_batch, run_approve, run_execute, run_reject  # noqa: E402,F401

@@ -15,27 +15,6 @@ from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, print_json
 from .diffs import _actor, _refs, _run
 
 
-def _print_outcomes(outs, as_json: bool, extra: dict | None = None) -> int:
-    if as_json:
-        print_json({"results": [o.as_dict() for o in outs], **(extra or {})})
-    else:
-        for o in outs:
-            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
-                    "unknown": "UNKNOWN"}.get(o.outcome, o.outcome)
-            aid = f" (audit #{o.audit_id})" if o.audit_id else ""
-            say(f"{mark:8} {o.message}{aid}")
-            if getattr(o, "audit_error", None):
-                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
-    bad = any(o.outcome in ("refused", "failed") or o.detail.get("needs_reconcile") for o in outs)
-    if bad:
-        return EXIT_FAIL
-    if any(o.outcome == "unknown" for o in outs):
-        return EXIT_UNKNOWN
-    if any(getattr(o, "audit_error", None) for o in outs):
-        return EXIT_AUDIT_UNSETTLED
-    return EXIT_OK
-
-
 def _ordered(outs, ids) -> list:
     """Outcomes in the order the ids were given (a batch runs in dependency order)."""
     pos = {}
@@ -112,7 +91,7 @@ def run_approve(settings: Settings, args: argparse.Namespace) -> int:
 def run_reject(settings: Settings, args: argparse.Namespace) -> int:
     def body(svc) -> int:
         actor = _actor(svc, args)
-        return _print_outcomes([svc.reject(r, actor, args.reason) for r in _refs(args.ids)], args.json)
+        return _print_batch(svc.reject_many(_refs(args.ids), actor, args.reason), args.json, args.ids)
     return _run(settings, args, body)
 
 

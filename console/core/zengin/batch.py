@@ -349,7 +349,8 @@ def _audit_many(pg: PostgresBackend, actor: str, act: audit.Action, target: str,
 def _settle_intent(intent, res: BatchResult) -> BatchResult:
     c = res.counts()
     err = intent.settle_error
-    outcome = (audit.FAILED if c.get("failed") else audit.UNKNOWN if c.get("unknown")
+    not_applied = any(o.detail.get("applied") is False for o in res.outcomes)   # a chunk that did not commit
+    outcome = (audit.FAILED if c.get("failed") or not_applied else audit.UNKNOWN if c.get("unknown")
                else audit.REFUSED if c and not c.get("ok") else audit.OK)
     audit.settle(intent, outcome,
                  {"counts": c, "batchId": res.batch_id, "elapsed_ms": res.elapsed_ms})
@@ -387,5 +388,5 @@ def queued_deletion_keys(dynamo: DynamoBackend, statuses: Iterable[str] = ("pend
     return out
 
 
-# approve_many lives in .batch_approve; its name stays importable from here.
-from .batch_approve import approve_many  # noqa: E402,F401
+# approve_many and reject_many live in .batch_approve; importable from here.
+from .batch_approve import approve_many, reject_many  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""pending -> approved for many diffs at once (and, from :mod:`.batch`'s plan, the
+"""pending -> approved, and pending -> rejected, for many diffs at once (and, from :mod:`.batch`'s plan, the
 reasons the rest do not go): conditional UpdateItems a few at a time, one audit record per
 diff written in one transaction, and the batch's write-ahead intent. Split out of
 :mod:`.batch`, which re-exports :func:`approve_many`."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ...backends.base import BackendError, ErrorKind
 from ...backends.dynamo import DynamoBackend
@@ -16,10 +16,10 @@ from ...backends.s3 import S3Backend
 from ...config import Settings
 from .. import audit
 from . import live as live_mod
-from .batch import (CHUNK, WORKERS, BatchResult, Item, Progress, _audit_many, _excluded_outcomes, _settle_intent,
+from .batch import (CHUNK, WORKERS, BatchPlan, BatchResult, Item, Progress, _audit_many, _excluded_outcomes, _settle_intent,
                     _why, concurrent, load, plan, queued_deletion_keys, update)
 from .records import DiffRecord, iso_utc
-from .workflow import APPROVE, Outcome, Ref, Refused, get_item, landed, principal_attrs
+from .workflow import APPROVE, MAX_REASON, REJECT, Outcome, Ref, Refused, get_item, landed, principal_attrs
 
 
 class _Unknown(Exception):
@@ -87,23 +87,92 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
         marks = live_mod.stale_marks(pg, [(i.rec, i.entries) for i in p.items])
         stale_ok = {k for k, m in marks.items() if m.stale}
     at = iso_utc(now)
-    read_back: set[tuple[str, str]] = set()
 
-    def one(it: Item) -> DiffRecord:
+    def sets_of(it: Item) -> dict[str, Any]:
         sets = {**principal_attrs("approved", actor), "approvedAt": at, "updatedAt": at}
         if (it.rec.id, it.rec.timestamp) in stale_ok:
             sets["staleAcknowledgedBy"] = str(actor)
+        return sets
+
+    def ok_detail(r: DiffRecord) -> dict[str, Any]:
+        return {"id": r.id, "timestamp": r.timestamp, "diffType": r.diffType, "batch": True,
+                "staleAcknowledged": (r.id, r.timestamp) in stale_ok}
+
+    return _pending_batch(pg, dynamo, APPROVE, "approved", "approvedAt", res, intent, actor, now, at, sets_of,
+                          ok_detail, progress, workers, t0)
+
+
+def reject_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, refs: Iterable[Ref], actor: str,
+                reason: str, *, now: datetime | None = None, progress: Progress | None = None,
+                workers: int = WORKERS) -> BatchResult:
+    """pending -> rejected with ``reason`` for ``refs``, as ONE batch: one write-ahead intent,
+    conditional UpdateItems a few at a time, one audit record per diff written together, one
+    summary. An invalid diff can be rejected (that is what rejection is for); an expired or
+    no longer pending one is left out with its reason. A missing or over-long reason refuses
+    the whole request (recorded)."""
+    t0 = time.perf_counter()
+    now = now or datetime.now(timezone.utc)
+    target = f"dynamodb:{dynamo.table}"
+    refs = list(refs)
+    reason = (reason or "").strip()
+    problem = ("a rejection needs a reason" if not reason else
+               f"the reason is longer than {MAX_REASON} characters" if len(reason) > MAX_REASON else None)
+    if problem:
+        i = audit.refuse(settings, REJECT, target=target, reason=problem, principal=actor, audit_pg=pg,
+                         detail={"batch": True, "refs": len(refs)})
+        err = BackendError("console", ErrorKind.REFUSED, f"{REJECT.name} refused: {problem}"
+                           + (f" ({i.settle_error})" if i.settle_error else ""))
+        err.audit_id = i.id  # type: ignore[attr-defined]
+        raise err
+    intent = audit.begin(settings, REJECT, target=target, principal=actor, audit_pg=pg,
+                         detail={"batch": True, "refs": len(refs), "reason": reason})
+    recs, missing = load(dynamo, refs, "pending")
+    go: list[Item] = []
+    out: list[Item] = list(missing)
+    for rec in recs:
+        it = Item(rec)
+        if rec.display_status(now) == "expired":
+            it.kind, it.reason = "refused", f"{rec.id}: expired (ttl passed); it cannot be rejected"
+        elif rec.status != "pending":
+            it.kind, it.reason = "refused", f"{rec.id}: is {rec.status}, only a pending diff can be rejected"
+        (go if it.kind == "go" else out).append(it)
+    res = BatchResult(BatchPlan("reject", go, out), [])
+    at = iso_utc(now)
+
+    def sets_of(it: Item) -> dict[str, Any]:
+        return {**principal_attrs("rejected", actor), "rejectionReason": reason, "rejectedAt": at, "updatedAt": at}
+
+    def ok_detail(r: DiffRecord) -> dict[str, Any]:
+        return {"id": r.id, "timestamp": r.timestamp, "diffType": r.diffType, "batch": True, "reason": reason}
+
+    return _pending_batch(pg, dynamo, REJECT, "rejected", "rejectedAt", res, intent, actor, now, at, sets_of,
+                          ok_detail, progress, workers, t0)
+
+
+def _pending_batch(pg: PostgresBackend, dynamo: DynamoBackend, act: audit.Action, new: str, at_attr: str,
+                   res: BatchResult, intent: audit.Intent, actor: str, now: datetime, at: str,
+                   sets_of: Callable[[Item], dict[str, Any]], ok_detail: Callable[[DiffRecord], dict[str, Any]],
+                   progress: Progress | None, workers: int, t0: float) -> BatchResult:
+    """pending -> ``new`` for every item of ``res.plan``: conditional UpdateItems ``workers``
+    at a time (a write whose answer was lost is read back before anything is said), then
+    one audit record per diff — done, refused or left out — in one transaction, and the
+    batch's intent settled."""
+    p = res.plan
+    by_attr = "approvedBy" if new == "approved" else "rejectedBy"
+    read_back: set[tuple[str, str]] = set()
+
+    def one(it: Item) -> DiffRecord:
         try:
-            return update(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
+            return update(dynamo, it.rec, "pending", new, now=now, sets=sets_of(it))
         except (Refused, BackendError) as exc:
             # A timeout, or a "conflict" that is only botocore retrying a write whose answer
             # was lost: read the item back before saying anything.
             if isinstance(exc, BackendError) and audit.outcome_of(exc) != audit.UNKNOWN:
                 raise
-            got = landed(dynamo, it.rec, "approved", "approvedBy", actor)
+            got = landed(dynamo, it.rec, new, by_attr, actor)
             if got:
                 back = get_item(dynamo, it.rec.id, it.rec.timestamp)
-                if back is not None and back.approvedAt == at:
+                if back is not None and (getattr(back, at_attr, None) or back.extra.get(at_attr)) == at:
                     read_back.add((back.id, back.timestamp))
                     return back
             if isinstance(exc, BackendError):
@@ -121,28 +190,26 @@ def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
             if isinstance(r, _Unknown):
                 msg = (f"{it.rec.id}: the outcome is UNKNOWN ({r.exc.kind.value}: {r.exc.message}; read back "
                        f"failed too): check it with `console diffs show {it.rec.id}@{it.rec.timestamp}`")
-                res.outcomes.append(Outcome(it.ref, APPROVE.name, "unknown", msg, None, it.rec))
+                res.outcomes.append(Outcome(it.ref, act.name, "unknown", msg, None, it.rec))
                 audit_rows.append(("unknown", {"id": it.rec.id, "timestamp": it.rec.timestamp, "error": r.exc.message}))
             elif isinstance(r, DiffRecord):
                 note = (" (the write timed out; read back: it landed)"
                         if (r.id, r.timestamp) in read_back else "")
-                res.outcomes.append(Outcome(Ref.of(r), APPROVE.name, "ok", f"{r.id}: approved by {actor}{note}",
-                                            None, r))
-                audit_rows.append(("ok", {"id": r.id, "timestamp": r.timestamp, "diffType": r.diffType,
-                                          "batch": True, "staleAcknowledged": (r.id, r.timestamp) in stale_ok}))
+                res.outcomes.append(Outcome(Ref.of(r), act.name, "ok", f"{r.id}: {new} by {actor}{note}", None, r))
+                audit_rows.append(("ok", ok_detail(r)))
             else:
-                res.outcomes.append(Outcome(it.ref, APPROVE.name, "refused" if isinstance(r, Refused) else "failed",
+                res.outcomes.append(Outcome(it.ref, act.name, "refused" if isinstance(r, Refused) else "failed",
                                             _why(r), None, getattr(r, "record", None) or it.rec))
                 audit_rows.append(("refused" if isinstance(r, Refused) else "failed",
                                    {"id": it.rec.id, "timestamp": it.rec.timestamp, "reason": _why(r)}))
         done += len(chunk)
         if progress:
-            progress("approved", done, len(p.items))
+            progress(new, done, len(p.items))
     audit_rows += [("refused", {"id": i.rec.id, "timestamp": i.rec.timestamp, "reason": i.reason, "kind": i.kind})
                    for i in p.excluded]
-    res.outcomes += _excluded_outcomes(p, APPROVE)
+    res.outcomes += _excluded_outcomes(p, act)
     try:
-        for o, aid in zip(res.outcomes, _audit_many(pg, actor, APPROVE, target, audit_rows)):
+        for o, aid in zip(res.outcomes, _audit_many(pg, actor, act, f"dynamodb:{dynamo.table}", audit_rows)):
             o.audit_id = aid
     except BackendError as exc:
         intent.settle_error = f"per-diff records not written: {exc.message}"

@@ -332,7 +332,8 @@ def _claim(dynamo: DynamoBackend, rec: DiffRecord, now: datetime, conditions, ac
     to the write that had landed) is read back: ours when executing with our executedAt."""
     try:
         return transition(dynamo, rec, "approved", "executing", now=now, conditions=conditions,
-                          sets={**principal_attrs("executed", actor), "executedAt": claim_at, "updatedAt": claim_at})
+                          sets={**principal_attrs("executed", actor), "executedAt": claim_at, "updatedAt": claim_at},
+                          removes=("waitsFor",))     # an earlier batch run's reason no longer holds
     except (Refused, BackendError) as exc:
         if isinstance(exc, BackendError) and audit.outcome_of(exc) != audit.UNKNOWN:
             raise

@@ -267,21 +267,10 @@ class DiffsActions:
                 self.post_message(BatchDone(action, f"reconcile: {len(rep.items)} diff(s) settled", not fails,
                                             fails, set()))
                 return
-            if action == "reject":
-                outs = []
-                for i, ref in enumerate(refs):
-                    outs.append(svc.reject(ref, who, reason or ""))
-                    progress("rejected", i + 1, len(refs))
-                counts: dict[str, int] = {}
-                for o in outs:
-                    counts[o.outcome] = counts.get(o.outcome, 0) + 1
-                summary = "reject: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-                fails = [o.message for o in outs if not o.ok]
-                self.post_message(BatchDone(action, summary, not fails, fails,
-                                            {(o.ref.id, o.ref.timestamp or "") for o in outs}))
-                return
             res: BatchResult
-            if action == "approve":
+            if action == "reject":
+                res = svc.reject_many(refs, who, reason or "", progress=progress)
+            elif action == "approve":
                 res = svc.approve_many(refs, who, allow_stale=allow_stale, progress=progress)
             else:
                 res = svc.execute_many(refs, who, progress=progress)
