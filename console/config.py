@@ -219,10 +219,14 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Settings:
             endpoint_url=zr.str("endpoint_url"),
             target=zr.str("target", "zengin"),
             forbid_self_execution=zr.bool("forbid_self_execution", True),
+            stale_approvals=zr.str("stale_approvals", "confirm"),
             bulk_threshold_bytes=zr.int("bulk_threshold_bytes", 400 * 1024, minimum=1),
             timeout_s=zr.number("timeout", 5.0, minimum=0.1),
         )
         zr.finish()
+        if zengin.stale_approvals not in ("confirm", "refuse"):
+            raise ConfigError(f"must be \"confirm\" or \"refuse\", got {zengin.stale_approvals!r}", path=path,
+                              key="zengin.stale_approvals")
         if zengin.endpoint_url is not None and urlsplit(zengin.endpoint_url).scheme not in ("http", "https"):
             raise ConfigError("must be an http:// or https:// URL", path=path, key="zengin.endpoint_url")
         if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", zengin.region):

@@ -126,6 +126,7 @@ class ZenginSettings:
     endpoint_url: str | None = None
     target: str = "zengin"
     forbid_self_execution: bool = True
+    stale_approvals: str = "confirm"      # confirm: a second confirmation | refuse: never approved
     bulk_threshold_bytes: int = 400 * 1024
     timeout_s: float = 5.0
 

@@ -8,7 +8,7 @@
     console diffs reconcile [--older-than SECONDS] [--dry-run] [--json]
     console diffs generate --source zengin-code|FILE.json [--dry-run] [--json]
 
-Approve and execute work in batches (core.zengin.batch): every diff of the set in
+Approve, reject and execute work in batches (core.zengin.batch): every diff of the set in
 dependency order (bank additions/updates, branch additions/updates, branch deletions, bank
 deletions), one PostgreSQL transaction per chunk with a savepoint per diff, conditional
 DynamoDB writes a few at a time. A diff that waits on another is left approved and
@@ -34,7 +34,7 @@ from typing import Any
 from ..config import Settings
 from ..core.audit import UNSETTLED_MESSAGE
 from ..core.text import visible
-from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, print_json, say
+from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, print_json, say
 
 
 def register(sub) -> None:
@@ -69,7 +69,8 @@ def register(sub) -> None:
                                                                "orphan-making ones are left out, with the reason)")
     ap.add_argument("--allow-stale", action="store_true",
                     help="also approve diffs whose live row no longer equals their currentData (second "
-                         "confirmation; recorded on the item as staleAcknowledgedBy)")
+                         "confirmation; recorded on the item as staleAcknowledgedBy); refused as a whole (exit 4) "
+                         "when [zengin] stale_approvals = \"refuse\"")
     ap.add_argument("--dry-run", action="store_true",
                     help="run the diffs' transaction in order and roll it back; approve nothing")
     common(ap, who=True)
@@ -209,27 +210,6 @@ def _refs(ids):
     return [Ref.parse(i) for i in ids]
 
 
-def _print_outcomes(outs, as_json: bool, extra: dict | None = None) -> int:
-    if as_json:
-        print_json({"results": [o.as_dict() for o in outs], **(extra or {})})
-    else:
-        for o in outs:
-            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
-                    "unknown": "UNKNOWN"}.get(o.outcome, o.outcome)
-            aid = f" (audit #{o.audit_id})" if o.audit_id else ""
-            say(f"{mark:8} {o.message}{aid}")
-            if getattr(o, "audit_error", None):
-                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
-    bad = any(o.outcome in ("refused", "failed") or o.detail.get("needs_reconcile") for o in outs)
-    if bad:
-        return EXIT_FAIL
-    if any(o.outcome == "unknown" for o in outs):
-        return EXIT_UNKNOWN
-    if any(getattr(o, "audit_error", None) for o in outs):
-        return EXIT_AUDIT_UNSETTLED
-    return EXIT_OK
-
-
 # --------------------------------------------------------------------------- handlers
 
 
@@ -344,126 +324,6 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
     return _run(settings, args, body)
 
 
-def _ordered(outs, ids) -> list:
-    """Outcomes in the order the ids were given (a batch runs in dependency order)."""
-    pos = {}
-    for n, i in enumerate(ids or []):
-        pos.setdefault(i.partition("@")[0], n)
-    return sorted(outs, key=lambda o: pos.get(o.ref.id, len(pos)))
-
-
-def _print_batch(res, as_json: bool, ids) -> int:
-    outs = _ordered(res.outcomes, ids)
-    if as_json:
-        print_json({"results": [o.as_dict() for o in outs], "summary": res.summary(), "counts": res.counts(),
-                    "plan": res.plan.as_dict()})
-    else:
-        for o in outs:
-            mark = {"ok": "ok", "refused": "REFUSED", "failed": "FAILED", "skipped": "skipped",
-                    "waiting": "WAITING", "executing": "UNKNOWN"}.get(o.outcome, o.outcome)
-            aid = f" (audit #{o.audit_id})" if o.audit_id else ""
-            say(f"{mark:8} {o.message}{aid}")
-            if getattr(o, "audit_error", None):
-                say(f"WARNING: {o.ref}: {UNSETTLED_MESSAGE}: {o.audit_error}", file=sys.stderr)
-        say(res.summary())
-    bad = any(o.outcome in ("refused", "failed", "waiting") or o.detail.get("needs_reconcile") for o in outs)
-    if bad:
-        return EXIT_FAIL
-    if any(o.outcome in ("unknown", "executing") for o in outs):
-        return EXIT_UNKNOWN
-    if any(getattr(o, "audit_error", None) for o in outs):
-        return EXIT_AUDIT_UNSETTLED
-    return EXIT_OK
-
-
-def _batch_dry_run(svc, args, action: str) -> int:
-    from ..core.zengin.batch_exec import dry_run_many
-
-    actor = ""
-    try:
-        actor = _actor(svc, args)
-    except Exception:  # noqa: BLE001 - a dry run does not need an identity
-        pass
-    refs = None if getattr(args, "all_pending", False) or getattr(args, "all_approved", False) else _refs(args.ids)
-    p, runs = dry_run_many(svc.settings, svc.pg, svc.dynamo, svc.s3, refs, action=action, actor=actor,
-                           now=svc.now())
-    results = []
-    for it, a in runs:
-        ok = not isinstance(a, str) and a.ok
-        why = a if isinstance(a, str) else (a.error or f"{a.rows} row(s)")
-        results.append({"id": it.rec.id, "timestamp": it.rec.timestamp, "ok": ok, "detail": why})
-    results += [{"id": i.rec.id, "timestamp": i.rec.timestamp, "ok": False, "detail": i.reason} for i in p.excluded]
-    if args.json:
-        print_json({"dry_run": results, "plan": p.as_dict()})
-    else:
-        print(visible(p.text(), newlines=True))
-        for r in results:
-            say(f"-- {r['id']}: {'would succeed' if r['ok'] else 'WOULD FAIL'}: {r['detail']}")
-        say("-- rolled back: nothing was changed")
-    return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAIL
-
-
-def run_approve(settings: Settings, args: argparse.Namespace) -> int:
-    if bool(args.ids) == bool(args.all_pending):
-        print("console: give diff ids or --all-pending (not both)", file=sys.stderr)
-        return 2
-
-    def body(svc) -> int:
-        if args.dry_run:
-            return _batch_dry_run(svc, args, "approve")
-        actor = _actor(svc, args)
-        res = svc.approve_many(None if args.all_pending else _refs(args.ids), actor, allow_stale=args.allow_stale)
-        return _print_batch(res, args.json, args.ids)
-    return _run(settings, args, body)
-
-
-def run_reject(settings: Settings, args: argparse.Namespace) -> int:
-    def body(svc) -> int:
-        actor = _actor(svc, args)
-        return _print_outcomes([svc.reject(r, actor, args.reason) for r in _refs(args.ids)], args.json)
-    return _run(settings, args, body)
-
-
-def run_execute(settings: Settings, args: argparse.Namespace) -> int:
-
-    if bool(args.ids) == bool(args.all_approved):
-        print("console: give diff ids or --all-approved (not both)", file=sys.stderr)
-        return 2
-
-    def body(svc) -> int:
-        refs = None if args.all_approved else _refs(args.ids)
-        if args.dry_run and args.all_approved:
-            return _batch_dry_run(svc, args, "execute")
-        if args.dry_run:
-            actor = ""
-            try:
-                actor = _actor(svc, args)
-            except Exception:  # noqa: BLE001 - a dry run does not need an identity
-                pass
-            runs = [svc.dry_run(r, actor) for r in refs]
-            if args.json:
-                print_json({"dry_run": [d.as_dict() for d in runs]})
-            else:
-                for d in runs:
-                    if d.plan:
-                        print(visible(d.plan.text(), newlines=True))
-                    if d.applied:
-                        for s in d.applied.statements:
-                            say(f"-- {s.name}: {s.changed} of {s.input_rows} row(s)" +
-                                  (f", {s.stale} stale: {', '.join(s.stale_keys[:10])}" if s.stale else ""))
-                    say(f"-- {d.ref}: {'would succeed' if d.ok else 'WOULD FAIL: ' + str(d.error)}")
-                    print()
-            return EXIT_OK if all(d.ok for d in runs) else EXIT_FAIL
-        actor = _actor(svc, args)
-        res = svc.execute_many(None if args.all_approved else refs, actor,
-                               lost_claim_is="skipped" if args.all_approved else "refused")
-        if not res.outcomes and not args.json:
-            print("no approved diffs")
-            return EXIT_OK
-        return _print_batch(res, args.json, args.ids)
-    return _run(settings, args, body)
-
-
 def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from ..core.zengin.reconcile import THRESHOLD
 
@@ -520,3 +380,7 @@ def run_generate(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_AUDIT_UNSETTLED
         return EXIT_OK
     return _run(settings, args, body)
+
+
+# The handlers that change diffs live in .diffs_actions; their names stay importable from here.
+from .diffs_actions import _print_batch, run_approve, run_execute, run_reject  # noqa: E402,F401

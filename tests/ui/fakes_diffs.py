@@ -204,6 +204,13 @@ class FakeDiffs:
         return BatchResult(p, outs + [Outcome(i.ref, "diffs.approve", "refused", i.reason) for i in p.excluded],
                            elapsed_ms=12)
 
+    def reject_many(self, refs: list[Ref], actor: str, reason: str, *, progress: Any = None) -> BatchResult:
+        self.calls.append(("reject_many", [r.id for r in refs], actor, reason))
+        outs = [Outcome(r, "diffs.reject", "ok", f"{r.id}: rejected by {actor}", 2) for r in refs]
+        if progress:
+            progress("rejected", len(refs), len(refs))
+        return BatchResult(BatchPlan("reject", [], []), outs, elapsed_ms=8)
+
     def execute_many(self, refs: list[Ref] | None, actor: str, *, progress: Any = None,
                      lost_claim_is: str = "skipped") -> BatchResult:
         self.calls.append(("execute_many", [r.id for r in refs or []], actor))

@@ -147,3 +147,24 @@ def test_filter_words():
     entries = bulk_entries(3)
     assert [record_matches(e, "type:addition") for e in entries] == [False, False, False, True]
     assert [record_matches(e, "0005-002") for e in entries] == [False, True, False, False]
+
+
+async def test_stale_refused_by_configuration_no_second_confirmation():
+    """[zengin] stale_approvals = "refuse": the preview says the STALE diff will not be
+    approved, and confirming approves only the other one (no second confirmation)."""
+    fake = FakeDiffs()
+    services = diffs_services(fake)
+    z = dataclasses.replace(services.settings.zengin, stale_approvals="refuse")
+    services = dataclasses.replace(services, settings=dataclasses.replace(services.settings, zengin=z))
+    app = ConsoleApp(services, initial_mode="diffs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.press("space", "down", "space", "A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "approve confirmation")
+        assert "1 STALE diff(s) will NOT be approved" in app.screen.preview
+        assert "stale_approvals" in app.screen.preview
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: len(fake.calls) == 1, "one batch approval")
+        await settled(pilot)
+        assert not (isinstance(app.screen, ConfirmModal) and "STALE" in app.screen.title_text)
+    assert fake.calls == [("approve_many", ["diff-20261122-000004"], "executor@example.com", False)]

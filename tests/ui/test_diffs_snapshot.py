@@ -136,7 +136,7 @@ async def test_reject_asks_reason_and_invalid_cannot_be_approved():
         assert "reason: bad" in app.screen.preview
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: bool(fake.calls), "the reject call")
-    assert fake.calls == [("reject", "diff-20261122-000005", "executor@example.com", "bad")]
+    assert fake.calls == [("reject_many", ["diff-20261122-000005"], "executor@example.com", "bad")]
 
 
 async def test_read_only_disables_actions():

@@ -27,10 +27,9 @@ A crash between 3 and 4 leaves items in ``executing``; :mod:`.reconcile` settles
 from __future__ import annotations
 
 import dataclasses
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
 from ...backends.base import BackendError
@@ -41,8 +40,8 @@ from ...config import Settings
 from .. import audit
 from . import live as live_mod
 from . import queue as queue_mod
-from .records import DiffEntry, DiffRecord, iso_utc
-from .workflow import APPROVE, Outcome, Ref, Refused, check, find, get_item, landed, principal_attrs, transition
+from .records import DiffEntry, DiffRecord
+from .workflow import Outcome, Ref, Refused, check, find, transition
 
 CHUNK = 500
 WORKERS = 4
@@ -347,109 +346,11 @@ def _audit_many(pg: PostgresBackend, actor: str, act: audit.Action, target: str,
     return ids
 
 
-# --------------------------------------------------------------------------- approve
-
-
-class _Unknown(Exception):
-    """A write whose outcome could not be learned (timed out, and the read-back failed)."""
-
-    def __init__(self, exc: BackendError):
-        super().__init__(exc.message)
-        self.exc = exc
-
-
-def approve_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend, s3: S3Backend | None,
-                 refs: Iterable[Ref] | None, actor: str, *, now: datetime | None = None, allow_stale: bool = False,
-                 progress: Progress | None = None, workers: int = WORKERS) -> BatchResult:
-    """pending -> approved for ``refs`` (None: every pending diff). Invalid, stale (unless
-    ``allow_stale``), orphan-making and expired diffs are left out with their reason."""
-    t0 = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
-    target = f"dynamodb:{dynamo.table}"
-    # Write-ahead for the whole batch: refused in read-only mode or for a declared name that
-    # is not allowed, and nothing is changed when the intent cannot be written.
-    refs = None if refs is None else list(refs)
-    intent = audit.begin(settings, APPROVE, target=target, principal=actor, audit_pg=pg,
-                         detail={"batch": True, "refs": None if refs is None else len(refs),
-                                 "allow_stale": allow_stale})
-    recs, missing = load(dynamo, refs, "pending")
-    statuses = ("approved", "executing") if refs is None else ("pending", "approved", "executing")
-    p = plan(settings, pg, dynamo, s3, "approve", recs, actor=actor, now=now, allow_stale=allow_stale,
-             queued_deletions=lambda: queued_deletion_keys(dynamo, statuses, recs if refs is None else ()))
-    p.excluded = missing + p.excluded
-    res = BatchResult(p, [])
-    stale_ok = set()
-    if allow_stale:
-        marks = live_mod.stale_marks(pg, [(i.rec, i.entries) for i in p.items])
-        stale_ok = {k for k, m in marks.items() if m.stale}
-    at = iso_utc(now)
-    read_back: set[tuple[str, str]] = set()
-
-    def one(it: Item) -> DiffRecord:
-        sets = {**principal_attrs("approved", actor), "approvedAt": at, "updatedAt": at}
-        if (it.rec.id, it.rec.timestamp) in stale_ok:
-            sets["staleAcknowledgedBy"] = str(actor)
-        try:
-            return update(dynamo, it.rec, "pending", "approved", now=now, sets=sets)
-        except (Refused, BackendError) as exc:
-            # A timeout, or a "conflict" that is only botocore retrying a write whose answer
-            # was lost: read the item back before saying anything.
-            if isinstance(exc, BackendError) and audit.outcome_of(exc) != audit.UNKNOWN:
-                raise
-            got = landed(dynamo, it.rec, "approved", "approvedBy", actor)
-            if got:
-                back = get_item(dynamo, it.rec.id, it.rec.timestamp)
-                if back is not None and back.approvedAt == at:
-                    read_back.add((back.id, back.timestamp))
-                    return back
-            if isinstance(exc, BackendError):
-                if got is None:
-                    raise _Unknown(exc) from None
-                raise BackendError(exc.backend, exc.kind,
-                                   f"{exc.message} (read back: the diff did not change)") from None
-            raise
-
-    audit_rows: list[tuple[str, dict[str, Any]]] = []
-    done = 0
-    for i in range(0, len(p.items), CHUNK):
-        chunk = p.items[i:i + CHUNK]
-        for it, r in zip(chunk, concurrent(one, chunk, workers)):
-            if isinstance(r, _Unknown):
-                msg = (f"{it.rec.id}: the outcome is UNKNOWN ({r.exc.kind.value}: {r.exc.message}; read back "
-                       f"failed too): check it with `console diffs show {it.rec.id}@{it.rec.timestamp}`")
-                res.outcomes.append(Outcome(it.ref, APPROVE.name, "unknown", msg, None, it.rec))
-                audit_rows.append(("unknown", {"id": it.rec.id, "timestamp": it.rec.timestamp, "error": r.exc.message}))
-            elif isinstance(r, DiffRecord):
-                note = (" (the write timed out; read back: it landed)"
-                        if (r.id, r.timestamp) in read_back else "")
-                res.outcomes.append(Outcome(Ref.of(r), APPROVE.name, "ok", f"{r.id}: approved by {actor}{note}",
-                                            None, r))
-                audit_rows.append(("ok", {"id": r.id, "timestamp": r.timestamp, "diffType": r.diffType,
-                                          "batch": True, "staleAcknowledged": (r.id, r.timestamp) in stale_ok}))
-            else:
-                res.outcomes.append(Outcome(it.ref, APPROVE.name, "refused" if isinstance(r, Refused) else "failed",
-                                            _why(r), None, getattr(r, "record", None) or it.rec))
-                audit_rows.append(("refused" if isinstance(r, Refused) else "failed",
-                                   {"id": it.rec.id, "timestamp": it.rec.timestamp, "reason": _why(r)}))
-        done += len(chunk)
-        if progress:
-            progress("approved", done, len(p.items))
-    audit_rows += [("refused", {"id": i.rec.id, "timestamp": i.rec.timestamp, "reason": i.reason, "kind": i.kind})
-                   for i in p.excluded]
-    res.outcomes += _excluded_outcomes(p, APPROVE)
-    try:
-        for o, aid in zip(res.outcomes, _audit_many(pg, actor, APPROVE, target, audit_rows)):
-            o.audit_id = aid
-    except BackendError as exc:
-        intent.settle_error = f"per-diff records not written: {exc.message}"
-    res.elapsed_ms = int((time.perf_counter() - t0) * 1000)
-    return _settle_intent(intent, res)
-
-
 def _settle_intent(intent, res: BatchResult) -> BatchResult:
     c = res.counts()
     err = intent.settle_error
-    outcome = (audit.FAILED if c.get("failed") else audit.UNKNOWN if c.get("unknown")
+    not_applied = any(o.detail.get("applied") is False for o in res.outcomes)   # a chunk that did not commit
+    outcome = (audit.FAILED if c.get("failed") or not_applied else audit.UNKNOWN if c.get("unknown")
                else audit.REFUSED if c and not c.get("ok") else audit.OK)
     audit.settle(intent, outcome,
                  {"counts": c, "batchId": res.batch_id, "elapsed_ms": res.elapsed_ms})
@@ -485,3 +386,7 @@ def queued_deletion_keys(dynamo: DynamoBackend, statuses: Iterable[str] = ("pend
             if not start:
                 break
     return out
+
+
+# approve_many and reject_many live in .batch_approve; importable from here.
+from .batch_approve import approve_many, reject_many  # noqa: E402,F401

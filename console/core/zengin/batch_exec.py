@@ -196,16 +196,23 @@ def execute_many(settings: Settings, pg: PostgresBackend, dynamo: DynamoBackend,
             progress("executed", done, len(p.items))
     excluded = _excluded_outcomes(p, EXECUTE)
     res.outcomes += excluded
-    unrecorded = [o for o in res.outcomes if o.audit_id is None and o.outcome in ("refused", "skipped", "waiting")]
+    # Every diff that was not applied gets its own record here (an applied one, or one that
+    # failed alone, has its record from inside the chunk's transaction). A diff whose chunk
+    # did not commit is recorded as failed with applied: false and the state it was left in.
+    unrecorded = [o for o in res.outcomes if o.audit_id is None and (
+        o.outcome in ("refused", "skipped", "waiting") or o.detail.get("applied") is False)]
     if unrecorded:
         try:
             with pg.connection() as conn:
                 for o in unrecorded:
+                    detail = {"id": o.ref.id, "timestamp": o.ref.timestamp, "reason": o.message,
+                              "kind": o.detail.get("kind") or o.outcome, "skipped": o.outcome == "skipped",
+                              "batch": batch_id}
+                    if o.detail.get("applied") is False:
+                        detail.update(applied=False, status=o.record.status if o.record else None)
                     o.audit_id = audit.record(conn, actor=actor, act=EXECUTE, target=f"{table_target}:{o.ref.id}",
-                                              outcome="refused", detail={"id": o.ref.id, "reason": o.message,
-                                                                         "kind": o.detail.get("kind") or o.outcome,
-                                                                         "skipped": o.outcome == "skipped",
-                                                                         "batch": batch_id})
+                                              outcome="failed" if o.detail.get("applied") is False else "refused",
+                                              detail=detail)
         except BackendError as exc:
             # Nothing changed for these diffs; their refusals could not be recorded: said, not lost.
             if intent is not None:
@@ -226,7 +233,8 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
         try:
             return transition(dynamo, it.rec, "approved", "executing", now=now, conditions=conditions,
                               sets={**principal_attrs("executed", actor), "executedAt": claim_at,
-                                    "updatedAt": claim_at, "executionBatch": batch_id})
+                                    "updatedAt": claim_at, "executionBatch": batch_id},
+                              removes=("waitsFor",))     # an earlier run's reason no longer holds
         except Exception as exc:
             mine = _our_claim(dynamo, it.rec, batch_id, claim_at, exc)
             if mine is not None:
@@ -287,7 +295,8 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
             n = index[id(it)]
             if (rec.id, rec.timestamp) in committed:
                 continue                 # unreachable in practice; reconcile settles it
-            results[n] = f"not applied: the batch transaction did not commit ({reason}); approved again"
+            results[n] = NotCommitted(f"not applied: the batch transaction did not commit ({reason}); "
+                                      "approved again")
             state[n] = "waits"
         if not isinstance(exc, Exception):
             raise
@@ -299,6 +308,12 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
 
 
 _UNKNOWN_KINDS = (ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE)
+
+
+class NotCommitted(str):
+    """Why a claimed diff was not applied: its chunk's transaction did not commit (every
+    savepoint of it rolled back with it). The diff goes back to approved with this reason
+    (``waitsFor``) and gets a per-diff ``failed`` record saying ``applied: false``."""
 
 
 def _our_claim(dynamo: DynamoBackend, rec: DiffRecord, batch_id: str, claim_at: str,
@@ -362,8 +377,10 @@ def _settle(dynamo: DynamoBackend, claimed, results, index, actor, now, workers)
         if isinstance(got, Exception):
             outs.append(Outcome(it.ref, EXECUTE.name, "ok" if isinstance(r, Applied1) and r.ok else "failed",
                                 f"{rec.id}: applied={isinstance(r, Applied1) and r.ok} but DynamoDB could not be "
-                                f"settled ({_why(got)}); run `console diffs reconcile`", aid, rec,
-                                {"needs_reconcile": True}))
+                                f"settled ({_why(got)}); run `console diffs reconcile`"
+                                + (f" ({r})" if isinstance(r, NotCommitted) else ""), aid, rec,
+                                {"needs_reconcile": True, **({"applied": False, "kind": "not_committed"}
+                                                             if isinstance(r, NotCommitted) else {})}))
             continue
         kind, new = got
         if kind == "ok":
@@ -375,9 +392,12 @@ def _settle(dynamo: DynamoBackend, claimed, results, index, actor, now, workers)
             msg = f"{rec.id}: outcome unknown; left executing for reconcile"
         else:
             msg = f"{rec.id}: left approved: {r}"
-        outs.append(Outcome(Ref.of(new), EXECUTE.name, kind, msg, aid, new,
-                            {"rowsAffected": new.executionResult.get("rowsAffected")} if kind == "ok" and
-                            new.executionResult else {}))
+        detail: dict[str, Any] = {}
+        if kind == "ok" and new.executionResult:
+            detail = {"rowsAffected": new.executionResult.get("rowsAffected")}
+        elif isinstance(r, NotCommitted):
+            detail = {"applied": False, "kind": "not_committed"}
+        outs.append(Outcome(Ref.of(new), EXECUTE.name, kind, msg, aid, new, detail))
     return outs
 
 

@@ -140,6 +140,10 @@ class DiffsService:
         p.excluded = missing + p.excluded
         return p
 
+    def reject_many(self, refs: list[Ref], actor: str, reason: str, *, progress=None) -> batch.BatchResult:
+        return batch.reject_many(self.settings, self.pg, self.dynamo, refs, actor, reason, now=self.now(),
+                                 progress=progress)
+
     def approve_many(self, refs: list[Ref] | None, actor: str, *, allow_stale: bool = False,
                      progress=None) -> batch.BatchResult:
         return batch.approve_many(self.settings, self.pg, self.dynamo, self.s3, refs, actor, now=self.now(),

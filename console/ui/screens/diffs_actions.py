@@ -5,7 +5,8 @@ Every action: the plan is read in a worker (core.zengin.batch: order, totals per
 table, the diffs that will not go and why, excluded), shown with who acts
 (:func:`console.core.identity.confirmation_note`), confirmed, then run in a worker with a
 progress bar, and ends in ONE summary notification. Approving diffs whose live row differs
-from the recorded one (STALE) needs a second, explicit confirmation."""
+from the recorded one (STALE) needs a second, explicit confirmation, or is refused outright
+under ``[zengin] stale_approvals = "refuse"`` (the preview says so; the others still go)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual.widgets import ProgressBar
 from ...core import identity, text
 from ...core.ports import DiffsPort
 from ...core.zengin.batch import BatchPlan, BatchResult
+from ...core.zengin.batch_approve import stale_refusal
 from ...core.zengin.executor import DryRun
 from ...core.zengin.reconcile import ReconcileReport
 from ...core.zengin.records import DiffRecord
@@ -52,6 +54,7 @@ class DiffsActions:
     """Mixed into :class:`console.ui.screens.diffs.DiffsScreen`."""
 
     svc: DiffsPort | None
+    services: Any
     busy: bool
     actor: identity.Principal | None
     actor_error: str | None
@@ -163,6 +166,12 @@ class DiffsActions:
             preview += f"\n(no per-diff dry run for more than {DRY_RUN_MAX} diffs)"
         go = [i.ref for i in plan.items]
         stale = [i.ref for i in plan.excluded if i.kind == "stale"]
+        if stale and msg.action == "approve":
+            policy = stale_refusal(self.services.settings)
+            if policy:
+                # [zengin] stale_approvals = "refuse": no second confirmation is offered.
+                preview += f"\n\n{len(stale)} STALE diff(s) will NOT be approved: {policy}"
+                stale = []
         refused = None
         if not go and not stale:
             refused = "Nothing would go:\n" + "\n".join(i.reason for i in plan.excluded[:10])
@@ -258,21 +267,10 @@ class DiffsActions:
                 self.post_message(BatchDone(action, f"reconcile: {len(rep.items)} diff(s) settled", not fails,
                                             fails, set()))
                 return
-            if action == "reject":
-                outs = []
-                for i, ref in enumerate(refs):
-                    outs.append(svc.reject(ref, who, reason or ""))
-                    progress("rejected", i + 1, len(refs))
-                counts: dict[str, int] = {}
-                for o in outs:
-                    counts[o.outcome] = counts.get(o.outcome, 0) + 1
-                summary = "reject: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-                fails = [o.message for o in outs if not o.ok]
-                self.post_message(BatchDone(action, summary, not fails, fails,
-                                            {(o.ref.id, o.ref.timestamp or "") for o in outs}))
-                return
             res: BatchResult
-            if action == "approve":
+            if action == "reject":
+                res = svc.reject_many(refs, who, reason or "", progress=progress)
+            elif action == "approve":
                 res = svc.approve_many(refs, who, allow_stale=allow_stale, progress=progress)
             else:
                 res = svc.execute_many(refs, who, progress=progress)
