@@ -148,3 +148,148 @@ def test_the_proxy_really_cuts(stack, cut_pg):
     assert caught.value.kind == ErrorKind.UNREACHABLE, caught.value
     proxy.restore()
     assert pg.fetch("SELECT 1 AS one") == [{"one": 1}]
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+def _cli_zen(stack, make, tmp_path):
+    """A zengin stack whose PostgreSQL (master rows + audit) goes through the proxy, and a
+    config file naming it."""
+    from tests.integration.test_diffs_helpers import make_zen
+    zen = make_zen(stack, make)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.z]\ndsn = "{zen.pg.target.dsn}"\nsystem = "zengin"\nconnect_timeout = 2\n'
+                   f'[zengin]\nenv = "{zen.settings.zengin.env}"\nendpoint_url = "{stack.moto.url}"\ntarget = "z"\n'
+                   f'[redis]\nurl = "{stack.redis.url}"\n')
+    return zen, str(cfg)
+
+
+@pytest.mark.parametrize("verb", ["approve", "approve --all-pending", "reject", "execute", "execute --all-approved"])
+def test_cli_diffs_refused_when_the_audit_server_is_down(verb, stack, cut_pg, tmp_path, capsys):
+    """`console diffs <verb>` with the audit (zengin) PostgreSQL down: exit 4 (refused), the
+    refusal said on stderr, the DynamoDB status and the master rows unchanged."""
+    from console.cli import main
+    from console.commands import EXIT_REFUSED
+    from tests.integration.test_diffs_helpers import bank, update
+
+    proxy, make = cut_pg
+    zen, cfg = _cli_zen(stack, make, tmp_path)
+    entry = update(bank("0009", "三井住友", "ミツイスミトモ"), bankName="三井住友銀行")
+    first = verb.split()[0]
+    status = "pending" if first in ("approve", "reject") else "approved"
+    rec = zen.put(entry, status=status, **({} if status == "pending" else {"approvedBy": "approver-1"}))
+    args = verb.split()[1:] or [f"{rec.id}@{rec.timestamp}"]
+    if first == "reject":
+        args += ["--reason", "drill"]
+    try:
+        before = _audit_rows(zen.pg)
+        proxy.cut()
+        rc = main(["--config", cfg, "diffs", first, *args])
+        err = capsys.readouterr().err
+        proxy.reset()
+        assert rc == EXIT_REFUSED, (rc, err)
+        assert "audit record could not be written" in err and "nothing was changed" in err, err
+        assert "Traceback" not in err
+        assert zen.get(rec).status == status and not zen.history(rec)
+        assert _audit_rows(zen.pg) == before
+    finally:
+        proxy.restore()
+        zen.dynamo.call("delete_table", TableName=zen.dynamo.table)
+
+
+@pytest.mark.parametrize("verb", ["delete", "expire"])
+def test_cli_sessions_refused_when_the_audit_server_is_down(verb, stack, cut_pg, tmp_path, capsys):
+    import json
+    import uuid
+
+    import redis
+
+    from console.cli import main
+    from console.commands import EXIT_REFUSED
+
+    proxy, make = cut_pg
+    pg = make("learning")
+    url = stack.redis.url.rsplit("/", 1)[0] + "/10"
+    c = redis.Redis.from_url(url)
+    key = f"session:cut_{uuid.uuid4().hex[:8]}"
+    c.set(key, json.dumps({"current_notebook": "n.ipynb"}), ex=3600)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.a]\ndsn = "{pg.target.dsn}"\nsystem = "learning"\nconnect_timeout = 2\n'
+                   f'[redis]\nurl = "{url}"\n')
+    try:
+        before = _audit_rows(pg)
+        proxy.cut()
+        rc = main(["--config", str(cfg), "sessions", verb, key, *(["60"] if verb == "expire" else []), "--yes"])
+        err = capsys.readouterr().err
+        proxy.reset()
+        assert rc == EXIT_REFUSED, (rc, err)
+        assert "audit record could not be written" in err and "nothing was changed" in err, err
+        assert c.exists(key) and c.ttl(key) > 3000
+        assert _audit_rows(pg) == before
+    finally:
+        proxy.restore()
+        c.delete(key)
+        c.close()
+
+
+def test_cli_zengin_init_refused_when_the_audit_server_is_down(stack, cut_pg, tmp_path, capsys):
+    import uuid
+
+    from console.backends.dynamo import DynamoBackend
+    from console.backends.s3 import S3Backend
+    from console.cli import main
+    from console.commands import EXIT_REFUSED
+    from console.config import load
+    from console.core.zengin import bootstrap
+
+    proxy, make = cut_pg
+    pg = make("zengin")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.zen]\ndsn = "{pg.target.dsn}"\nsystem = "zengin"\nconnect_timeout = 2\n'
+                   f'[zengin]\nenv = "c{uuid.uuid4().hex[:10]}"\nendpoint_url = "{stack.moto.url}"\ntarget = "zen"\n')
+    z = load(cfg, env={}).zengin
+    dynamo, s3 = DynamoBackend(z), S3Backend(z)
+    try:
+        proxy.cut()
+        rc = main(["--config", str(cfg), "zengin", "init", "--yes"])
+        err = capsys.readouterr().err
+        proxy.reset()
+        assert rc == EXIT_REFUSED, (rc, err)
+        assert "audit record could not be written" in err and "nothing was changed" in err, err
+        state = bootstrap.inspect(dynamo, s3)
+        assert not state.table and not state.bucket, "created without its audit record"
+        assert _audit_rows(pg) == [(1, "schema.migrate", "ok")]
+    finally:
+        proxy.restore()
+        dynamo.close()
+        s3.close()
+
+
+def test_cli_partitions_ensure_fails_when_its_server_is_down(stack, cut_pg, tmp_path, capsys):
+    """partitions ensure audits on the target itself: with it down the run is not "ok", the
+    exit code says so, and no partition appears once the server is back."""
+    import json
+
+    from console.cli import main
+    from tests.integration.test_partitions_maintain import CUR, SPECS, make_partitions
+
+    proxy, make = cut_pg
+    lam = make("lambda")
+    make_partitions(lam, SPECS[0], [CUR])
+    count = lambda: lam.fetch("SELECT count(*) AS n FROM pg_inherits")[0]["n"]  # noqa: E731
+    before, rows = count(), _audit_rows(lam)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.lambda]\ndsn = "{lam.target.dsn}"\nsystem = "lambda"\nconnect_timeout = 2\n')
+    try:
+        proxy.cut()
+        rc = main(["--config", str(cfg), "partitions", "ensure", "--yes", "--json"])
+        out = capsys.readouterr().out
+        proxy.reset()
+        assert rc not in (0, 3), (rc, out)
+        doc = json.loads(out)                    # still one JSON document
+        assert doc.get("ok") is not True, doc
+        assert [e["source"] for e in doc["errors"]] == ["lambda"] and "unreachable" in doc["errors"][0]["message"]
+        assert count() == before and _audit_rows(lam) == rows
+    finally:
+        proxy.restore()
