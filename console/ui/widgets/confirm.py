@@ -42,7 +42,9 @@ class ConfirmModal(ModalScreen[bool]):
         self.preview = preview
         self.confirm_label = confirm_label
         self.preview_sql = preview_sql
-        self.type_to_confirm = type_to_confirm
+        # What the person must type is what the dialog shows: a name with hidden characters
+        # (a Redis key with an escape sequence) is shown, and typed, in its visible form.
+        self.type_to_confirm = None if type_to_confirm is None else text.visible(type_to_confirm)
         self.refused = refused
 
     def compose(self) -> ComposeResult:
@@ -60,7 +62,7 @@ class ConfirmModal(ModalScreen[bool]):
             elif self.type_to_confirm:
                 yield Label(Text.assemble("Destructive. Type ", text.plain(self.type_to_confirm, "bold"),
                                           " to confirm:"))
-                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")
+                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")  # visible() above
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 if not self.refused:

@@ -1,0 +1,181 @@
+"""Hostile text in every notification, toast and dialog: Rich/Textual markup, OSC 52
+(clipboard) and OSC 0 (title) sequences, a screen clear, C1 controls, bidi overrides,
+zero-width characters and a 10 kB line reach the person as visible plain text, never as
+markup, never as a terminal command, and never crash the app.
+
+Every notification goes through ``ConsoleApp.notify`` (a static check below fails for code
+that would post one another way); the flows that put backend data into a notification or a
+dialog (a Redis key and a server error on delete / expire, a diff outcome, a signal result,
+a partition run, schema fixes, a dying worker) are driven through Pilot with fakes that
+return the hostile strings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input
+from textual.widgets._toast import Toast
+
+import console
+from console.backends.base import BackendError, ErrorKind
+from console.core import sessions as core
+from console.ui.app import ConsoleApp
+
+from . import fakes, fakes_sessions
+from .conftest import settled, wait_for
+
+CORPUS = {
+    "markup": "[b]x[/b] [link=https://e.x]y[/link] [/] [@click=app.quit]z[/]",
+    "osc52": "\x1b]52;c;ZXZpbA==\x07",
+    "osc0": "\x1b]0;pwned\x07",
+    "clear": "\x1b[2J\x1b[H",
+    "c1": "a\x9b31mb\x85c\x9d",
+    "bidi": "abc\u202edcba\u2066",
+    "zero-width": "a\u200bb\u200dc\ufeffd",
+    "c0": "n\x00b\x07r\rd\x7f",
+    "long": "L" * 10_000,
+}
+
+# What may never reach the terminal as a raw character.
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+# The visible form each one must show instead (a fragment short enough not to wrap).
+SHOWN = {
+    "markup": "[b]x[/b]",
+    "osc52": "␛]52;c;",
+    "osc0": "␛]0;pwned␇",
+    "clear": "␛[2J",
+    "c1": "\\x9b31m",
+    "bidi": "<U+202E>",
+    "zero-width": "<U+200B>",
+    "c0": "␀",
+    "long": "LLLLLLLLLL",
+}
+
+
+def _text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def _toasts(app) -> str:
+    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+def _assert_safe(app, *expected: str) -> None:
+    shown, toasts, svg = _text(app), _toasts(app), app.export_screenshot()
+    for where, s in (("screen", shown), ("toasts", toasts), ("svg", svg)):
+        bad = RAW.search(s)
+        assert bad is None, f"raw {bad.group(0)!r} in the {where}: {s[max(0, bad.start() - 80):bad.end() + 40]!r}"
+    for e in expected:
+        assert e in toasts or e in shown, f"{e!r} not shown:\n{toasts}\n---\n{shown[:2000]}"
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+async def test_notify_shows_hostile_text_as_text(name):
+    """App.notify and a widget's notify (which Textual calls with markup=True) alike."""
+    hostile = CORPUS[name]
+    app = ConsoleApp(fakes.overview_services())
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        app.notify(hostile, title=hostile, severity="error")
+        app.screen.notify(f"widget: {hostile}", title=f"t {hostile}", markup=True)
+        await wait_for(pilot, lambda: len(app.screen.query(Toast)) == 2, "two toasts")
+        _assert_safe(app, SHOWN[name], "widget: ")
+        assert app.is_running
+
+
+# --------------------------------------------------------------------------- flows
+
+HOSTILE = "".join(CORPUS[k] for k in ("markup", "osc52", "clear", "c1", "bidi", "zero-width"))
+KEY = f"session:{CORPUS['osc0']}{CORPUS['markup']}"
+
+
+class HostileSessions(fakes_sessions.FakeSessions):
+    """One session key with a hostile name; its preview, delete and expire answer with
+    hostile text (delete fails with a hostile server error)."""
+
+    def __init__(self):
+        super().__init__(records=[core.SessionRecord(KEY, 600, 10, "text", summary=HOSTILE)])
+
+    def preview(self, key):
+        return core.KeyPreview(key, True, "string", 600, 10, f"value: {HOSTILE}")
+
+    def delete(self, key, actor):
+        raise BackendError("redis", ErrorKind.ERROR, f"server says: {HOSTILE}")
+
+    def expire(self, key, seconds, actor):
+        return core.ActionResult("sessions.expire", key, True, f"TTL set: {HOSTILE}", 8)
+
+
+async def _sessions_app(pilot_size=(160, 45)):
+    fake = HostileSessions()
+    return ConsoleApp(fakes_sessions.sessions_services(fake), initial_mode="sessions"), fake
+
+
+async def test_session_delete_dialog_and_error_toast_are_plain():
+    app, fake = await _sessions_app()
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        table = screen.query_one("#sessions-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the hostile key listed")
+        table.focus()
+        await pilot.press("home", "D")
+        await wait_for(pilot, lambda: app.screen is not screen, "the delete dialog")
+        _assert_safe(app, "␛]0;pwned␇", "[b]x[/b]", "value: [b]x[/b]")
+        typed = app.screen.query_one("#confirm-typed", Input)
+        # The person types what the dialog shows: the key's escaped form (core.sessions.escaped),
+        # never a raw escape sequence they could not type.
+        shown_key = core.keys.escaped(KEY)
+        assert RAW.search(shown_key) is None and shown_key in _text(app)
+        typed.value = shown_key
+        await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: app.screen is screen and len(screen.query(Toast)) >= 1, "the error toast")
+        await wait_for(pilot, lambda: "server says" in _toasts(app), "the server error in the toast")
+        _assert_safe(app, "server says: [b]x[/b]", "␛]52;c;")
+        assert app.is_running
+
+
+async def test_session_expire_prompt_and_result_toast_are_plain():
+    app, fake = await _sessions_app()
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        table = screen.query_one("#sessions-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the hostile key listed")
+        table.focus()
+        await pilot.press("home", "E")
+        await wait_for(pilot, lambda: app.screen is not screen, "the TTL prompt")
+        _assert_safe(app, "␛]0;pwned␇")
+        await pilot.click("#ttl-ok")
+        await wait_for(pilot, lambda: app.screen is not screen and app.screen.query("#confirm"), "the preview")
+        _assert_safe(app, "␛]0;pwned␇", "value: [b]x[/b]")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: "TTL set" in _toasts(app), "the result toast")
+        _assert_safe(app, "TTL set: [b]x[/b]")
+
+
+# --------------------------------------------------------------------------- static
+
+
+UI = Path(console.__file__).parent / "ui"
+
+
+def test_every_notification_goes_through_console_app_notify():
+    """ConsoleApp.notify makes message and title visible and turns markup off: nothing in
+    console/ui may post a notification another way, and every App is a ConsoleApp."""
+    offenders = []
+    for path in UI.rglob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        for pat in (r"\bNotification\(", r"\b_notify\(", r"\bNotify\(", r"super\(\)\.notify\("):
+            for m in re.finditer(pat, src):
+                if path.name == "app.py" and pat == r"super\(\)\.notify\(":
+                    continue            # ConsoleApp.notify itself
+                offenders.append(f"{path.relative_to(UI)}: {m.group(0)}")
+        for m in re.finditer(r"class (\w+)\(([^)]*)\bApp\b[^)]*\):", src):
+            if m.group(1) != "ConsoleApp":
+                offenders.append(f"{path.relative_to(UI)}: App subclass {m.group(1)} outside ConsoleApp")
+    assert not offenders, offenders
