@@ -11,6 +11,7 @@ return the hostile strings."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from textual.widgets._toast import Toast
 import console
 from console.backends.base import BackendError, ErrorKind
 from console.core import sessions as core
+from console.core.zengin.batch import BatchPlan, BatchResult, Item
+from console.core.zengin.workflow import Outcome
 from console.ui.app import ConsoleApp
 
-from . import fakes, fakes_sessions
+from . import fakes, fakes_diffs, fakes_sessions
 from .conftest import settled, wait_for
 
 CORPUS = {
@@ -69,7 +72,7 @@ def _assert_safe(app, *expected: str) -> None:
         bad = RAW.search(s)
         assert bad is None, f"raw {bad.group(0)!r} in the {where}: {s[max(0, bad.start() - 80):bad.end() + 40]!r}"
     for e in expected:
-        assert e in toasts or e in shown, f"{e!r} not shown:\n{toasts}\n---\n{shown[:2000]}"
+        assert e in toasts or e in shown, f"{e!r} not shown:\n{toasts}\n---\n" + "\n".join(ln.strip() for ln in shown.splitlines() if ln.strip())
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
@@ -156,6 +159,62 @@ async def test_session_expire_prompt_and_result_toast_are_plain():
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: "TTL set" in _toasts(app), "the result toast")
         _assert_safe(app, "TTL set: [b]x[/b]")
+
+
+class HostileDiffs(fakes_diffs.FakeDiffs):
+    """Every diff id carries a title sequence and markup; the batch answers with a hostile
+    server error for each diff."""
+
+    def __init__(self, *, plan_error: bool = False):
+        super().__init__()
+        self.recs = {k: dataclasses.replace(r, id=f"d{CORPUS['osc0']}[b]x[/b]{r.id}") for k, r in self.recs.items()}
+        self.plan_error = plan_error
+
+    def plan(self, action, refs, actor, allow_stale=False):
+        if self.plan_error:
+            raise BackendError("dynamodb", ErrorKind.ERROR, f"plan: {HOSTILE}")
+        recs = [r for r in self.recs.values() if any(x.id == r.id for x in refs or [])]
+        return BatchPlan(action, [Item(r, (r.entry,) if r.entry else (), 0) for r in recs], [])
+
+    def approve_many(self, refs, actor, *, allow_stale=False, progress=None):
+        p = self.plan("approve", refs, actor)
+        return BatchResult(p, [Outcome(i.ref, "diffs.approve", "failed", f"{i.rec.id}: server says: {HOSTILE}")
+                               for i in p.items])
+
+
+@pytest.mark.parametrize("plan_error", [False, True], ids=["outcome", "plan-error"])
+async def test_diff_approve_dialog_and_outcome_toast_are_plain(plan_error):
+    fake = HostileDiffs(plan_error=plan_error)
+    app = ConsoleApp(fakes_diffs.diffs_services(fake), initial_mode="diffs")
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.actor is not None, "the actor resolved")
+        await pilot.press("A")
+        if plan_error:
+            await wait_for(pilot, lambda: "could not plan" in _toasts(app), "the plan error toast")
+            _assert_safe(app, "plan: [b]x[/b]", "␛]52;c;")
+            return
+        await wait_for(pilot, lambda: app.screen is not screen and "Approve" in _text(app), "the approve dialog")
+        _assert_safe(app, "Approve 1 diff(s)?")          # the plan's preview counts, names no id
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: "server says" in _toasts(app), "the outcome toast")
+        _assert_safe(app, "server says: [b]x[/b]")
+        assert app.is_running
+
+
+async def test_a_dying_worker_is_said_as_plain_text():
+    """App.on_worker_state_changed: the error of a worker that died reaches a toast."""
+    app = ConsoleApp(fakes.overview_services())
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+
+        def boom():
+            raise RuntimeError(f"worker: {HOSTILE}")
+        app.run_worker(boom, thread=True, exit_on_error=False)
+        await wait_for(pilot, lambda: "Background task failed" in _toasts(app), "the worker error toast")
+        _assert_safe(app, "worker: [b]x[/b]", "␛[2J")
+        assert app.is_running
 
 
 # --------------------------------------------------------------------------- static
