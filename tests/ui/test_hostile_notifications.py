@@ -238,3 +238,25 @@ def test_every_notification_goes_through_console_app_notify():
             if m.group(1) != "ConsoleApp":
                 offenders.append(f"{path.relative_to(UI)}: App subclass {m.group(1)} outside ConsoleApp")
     assert not offenders, offenders
+
+
+async def test_replay_header_shows_a_hostile_file_name_as_text(tmp_path):
+    """The replay header names the recording file: a file name is data too."""
+    from console.config import Settings
+    from console.core.recording import Recorder
+    from console.ui.recorder import replay_app
+
+    from .fakes_activity import FakeActivity
+
+    out = tmp_path / f"rec{CORPUS['osc0']}[b]x\u202e.sqlite"      # no "/" in a file name
+    port = FakeActivity()
+    target = port.targets[0]
+    with Recorder(out) as rec:
+        with rec.tick() as t:
+            t.add("activity", target, port.sample(target))
+    app = replay_app(Settings(), out)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await wait_for(pilot, lambda: "REPLAY" in app.sub_title, "the replay header")
+        assert RAW.search(app.sub_title) is None, repr(app.sub_title)
+        await wait_for(pilot, lambda: "REPLAY rec␛]0;pwned␇[b]x<U+202E>.sqlite" in _text(app), "the file name shown")
+        _assert_safe(app)
