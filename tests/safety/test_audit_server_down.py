@@ -293,3 +293,91 @@ def test_cli_partitions_ensure_fails_when_its_server_is_down(stack, cut_pg, tmp_
         assert count() == before and _audit_rows(lam) == rows
     finally:
         proxy.restore()
+
+
+# Commands whose audit table lives on the database they change: with that server down the
+# command stops with the server's error (exit 1), says so, and changes nothing.
+
+
+def _pg_cfg(tmp_path, pg, extra: str = "") -> str:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[postgres.t]\ndsn = "{pg.target.dsn}"\nsystem = "{pg.target.system}"\nconnect_timeout = 2\n'
+                   + extra)
+    return str(cfg)
+
+
+def _cli_case(kind: str, stack, proxy, make, tmp_path):
+    """(argv after --config, changed(), cleanup())"""
+    from datetime import timedelta
+
+    from console.core.zengin import workflow
+    from console.core.zengin.records import iso_utc
+    from tests.activity_helpers import Victim, active_in, exists, wait_until
+    from tests.integration.test_diffs_helpers import NOW, SOURCE, bank, make_zen, update
+
+    if kind == "schema migrate":
+        pg = make("pipe", migrated=False)
+        n = lambda: pg.fetch("SELECT count(*) AS n FROM pg_tables WHERE schemaname <> 'pg_catalog' "  # noqa: E731
+                             "AND schemaname <> 'information_schema'")[0]["n"]
+        before = n()
+        return _pg_cfg(tmp_path, pg), ["schema", "migrate", "--target", "t"], lambda: n() != before, lambda: None
+    if kind == "schema apply":
+        pg = make("pipe")
+        pg.execute("CREATE TABLE public.cut_extra (id int)")
+        gone = lambda: not pg.fetch("SELECT to_regclass('public.cut_extra') AS r")[0]["r"]  # noqa: E731
+        return (_pg_cfg(tmp_path, pg), ["schema", "apply", "--target", "t", "--yes", "--allow-destructive"],
+                gone, lambda: None)
+    if kind == "audit reconcile":
+        pg = make("pipe")
+        aid = pg.fetch("INSERT INTO console.audit_log (at, actor, action, target, outcome) VALUES (now() - "
+                       "interval '1 hour', 'died', 'schema.apply', 'postgres:x', 'pending') RETURNING id")[0]["id"]
+        settled = lambda: pg.fetch("SELECT outcome FROM console.audit_log WHERE id = %s", (aid,))[0]["outcome"] \
+            != "pending"  # noqa: E731
+        return _pg_cfg(tmp_path, pg), ["audit", "reconcile", "--yes"], settled, lambda: None
+    if kind == "activity cancel":
+        pg = make("pipe")
+        direct = pg.target.dsn.replace(f":{proxy.port}/", f":{stack.postgres.port}/")
+        v = Victim(direct, "cut-victim").start("SELECT pg_sleep(120)")
+        wait_until(lambda: active_in(pg, v.pid, "pg_sleep"), "the victim running")
+        return (_pg_cfg(tmp_path, pg), ["activity", "cancel", str(v.pid), "--target", "t", "--yes"],
+                lambda: not (active_in(pg, v.pid, "pg_sleep") and exists(pg, v.pid)), lambda: v.close(killer=pg))
+    zen = make_zen(stack, make)
+    extra = f'[zengin]\nenv = "{zen.settings.zengin.env}"\nendpoint_url = "{stack.moto.url}"\ntarget = "t"\n'
+    cfg = _pg_cfg(tmp_path, zen.pg, extra)
+    drop = lambda: zen.dynamo.call("delete_table", TableName=zen.dynamo.table)  # noqa: E731
+    if kind == "diffs reconcile":
+        rec = zen.put(update(bank("0009", "三井住友", "ミツイスミトモ"), bankName="三井住友銀行"),
+                      status="approved", approvedBy="approver-1")
+        workflow.transition(zen.dynamo, zen.get(rec), "approved", "executing", now=NOW,
+                            sets={"executedBy": "crashed", "executedAt": iso_utc(NOW - timedelta(hours=1))})
+        return cfg, ["diffs", "reconcile"], lambda: zen.get(rec).status != "executing", drop
+    src = tmp_path / "source.json"
+    import json
+    src.write_text(json.dumps({**SOURCE, "0002": {"code": "0002", "name": "デモ", "kana": "デモ", "branches": {}}}))
+    count = lambda: zen.dynamo.call("scan", TableName=zen.dynamo.table, Select="COUNT")["Count"]  # noqa: E731
+    before = count()
+    return cfg, ["diffs", "generate", "--source", str(src)], lambda: count() != before, drop
+
+
+@pytest.mark.parametrize("kind", ["schema migrate", "schema apply", "audit reconcile", "activity cancel",
+                                  "diffs reconcile", "diffs generate"])
+def test_cli_commands_on_a_stopped_target_fail_clearly(kind, stack, cut_pg, tmp_path, capsys):
+    from console.cli import main
+
+    proxy, make = cut_pg
+    cfg, argv, changed, cleanup = _cli_case(kind, stack, proxy, make, tmp_path)
+    try:
+        assert not changed()
+        proxy.cut()
+        rc = main(["--config", cfg, *argv])
+        out = capsys.readouterr()
+        said = out.out + out.err
+        proxy.reset()
+        assert rc not in (0, 3), (rc, said)
+        assert "Traceback" not in said and "\x1b" not in said
+        assert "unreachable" in said or "audit record could not be written" in said \
+            or "Connection refused" in said, said
+        assert not changed(), f"{kind}: changed something while its server was down"
+    finally:
+        proxy.restore()
+        cleanup()
