@@ -260,3 +260,32 @@ async def test_replay_header_shows_a_hostile_file_name_as_text(tmp_path):
         assert RAW.search(app.sub_title) is None, repr(app.sub_title)
         await wait_for(pilot, lambda: "REPLAY rec␛]0;pwned␇[b]x<U+202E>.sqlite" in _text(app), "the file name shown")
         _assert_safe(app)
+
+
+async def test_a_hostile_name_is_confirmed_by_typing_what_the_dialog_shows():
+    """A destructive fix on a table whose name holds an escape sequence and a bidi control:
+    the dialog shows it with keyboard characters only, and typing that confirms."""
+    from textual.app import App
+
+    from console.ui.widgets.confirm import ConfirmModal
+
+    name = "public.t\x1b[2Jx\u202ey"
+    shown = "public.t\\x1b[2Jx<U+202E>y"
+    answers: list[bool] = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(ConfirmModal(f"Drop {name}?", f"DROP TABLE {name}", type_to_confirm=name),
+                             answers.append)
+
+    app = Host()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        assert RAW.search(_text(app)) is None and shown in _text(app)
+        typed = app.screen.query_one("#confirm-typed", Input)
+        typed.focus()
+        await pilot.press(*shown)
+        assert typed.value == shown
+        await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: answers == [True], "confirmed")
