@@ -381,3 +381,62 @@ def test_cli_commands_on_a_stopped_target_fail_clearly(kind, stack, cut_pg, tmp_
     finally:
         proxy.restore()
         cleanup()
+
+
+def test_tui_session_delete_refused_when_the_audit_server_is_down(stack, cut_pg):
+    """The Sessions screen, real Redis, the audit PostgreSQL cut between the preview and the
+    confirmation: the toast says the action was refused and why; the key is still there."""
+    import asyncio
+    import json
+    import uuid
+
+    import redis
+    from textual.widgets import DataTable, Input
+    from textual.widgets._toast import Toast
+
+    from console.config import parse_text
+    from console.ui.app import ConsoleApp
+    from console.ui.services import Services
+    from tests.ui.conftest import wait_for
+
+    proxy, make = cut_pg
+    pg = make("learning")
+    url = stack.redis.url.rsplit("/", 1)[0] + "/11"
+    c = redis.Redis.from_url(url)
+    c.flushdb()
+    key = f"session:tui_{uuid.uuid4().hex[:6]}"
+    c.set(key, json.dumps({"current_notebook": "n.ipynb"}), ex=3600)
+    settings = parse_text(f'refresh_interval = 1\n[postgres.a]\ndsn = "{pg.target.dsn}"\nsystem = "learning"\n'
+                          f'connect_timeout = 2\n[redis]\nurl = "{url}"\n')
+    services = Services.from_settings(settings)
+
+    def toasts(app) -> str:
+        return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+    async def go():
+        app = ConsoleApp(services, initial_mode="sessions")
+        async with app.run_test(size=(140, 40), notifications=True) as pilot:
+            screen = app.screen
+            table = screen.query_one("#sessions-table", DataTable)
+            await wait_for(pilot, lambda: table.row_count == 1, "the key listed")
+            table.focus()
+            await pilot.press("home", "D")
+            await wait_for(pilot, lambda: app.screen is not screen, "the delete dialog")
+            app.screen.query_one("#confirm-typed", Input).value = key
+            await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
+            proxy.cut()
+            await pilot.click("#confirm")
+            await wait_for(pilot, lambda: "could not be written" in toasts(app), "the refusal toast")
+            assert "nothing was changed" in toasts(app)
+            assert app.is_running
+
+    try:
+        asyncio.run(go())
+        proxy.reset()
+        assert c.exists(key), "deleted while its audit server was down"
+        assert _audit_rows(pg) == [(1, "schema.migrate", "ok")]
+    finally:
+        proxy.restore()
+        services.close()
+        c.flushdb()
+        c.close()
