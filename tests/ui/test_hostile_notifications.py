@@ -217,6 +217,24 @@ async def test_a_dying_worker_is_said_as_plain_text():
         assert app.is_running
 
 
+async def test_live_tail_shows_hostile_pubsub_messages_as_text():
+    """A pub/sub message carrying markup and terminal sequences in the Sessions live tail."""
+    from datetime import datetime, timezone
+
+    class Tail(HostileSessions):
+        def tail(self, stop, keyevents):
+            yield core.TailMessage("session_events", f"tail: {HOSTILE}", datetime(2026, 11, 22, tzinfo=timezone.utc), 1)
+
+    app = ConsoleApp(fakes_sessions.sessions_services(Tail()), initial_mode="sessions")
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await wait_for(pilot, lambda: any(m.data.startswith("tail:") for m in screen.tail.messages), "the message")
+        await wait_for(pilot, lambda: "tail: [b]x[/b]" in _text(app), "the message shown")
+        _assert_safe(app, "tail: [b]x[/b]", "␛]52;c;")
+
+
 # --------------------------------------------------------------------------- static
 
 
