@@ -235,6 +235,36 @@ async def test_live_tail_shows_hostile_pubsub_messages_as_text():
         _assert_safe(app, "tail: [b]x[/b]", "␛]52;c;")
 
 
+@pytest.mark.parametrize("fail", [False, True], ids=["result", "error"])
+async def test_activity_signal_dialog_and_result_toast_are_plain(fail):
+    """Cancel a session whose application_name and query are hostile: the dialog, and the
+    result (or the server's error) in the toast, are text."""
+    from console.core.activity import SignalResult
+
+    from . import fakes_activity
+
+    class Port(fakes_activity.FakeActivity):
+        def signal(self, plan):
+            if fail:
+                raise BackendError("lambda", ErrorKind.ERROR, f"signal: {HOSTILE}")
+            return [SignalResult(s.pid, plan.kind, True, "ok", f"cancelled: {HOSTILE}", True, 1) for s in plan.sessions]
+
+    bad = fakes_activity.b(6666, "evil", f"app{CORPUS['osc0']}[b]x[/b]", "active", f"SELECT '{HOSTILE}'", age=10.0)
+    app = ConsoleApp(fakes_activity.activity_services(Port(extra=(bad,))), initial_mode="activity")
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: "lambda:6666" in screen.visible_rows, "the hostile session listed")
+        screen.query_one("#activity-table").move_cursor(row=list(screen.visible_rows).index("lambda:6666"))
+        await pilot.press("C")
+        await wait_for(pilot, lambda: app.screen is not screen and "pg_cancel_backend" in _text(app), "the dialog")
+        _assert_safe(app, "6666")
+        await pilot.click("#confirm")
+        want = "signal: [b]x[/b]" if fail else "cancelled: [b]x[/b]"
+        await wait_for(pilot, lambda: want in _toasts(app), "the toast")
+        _assert_safe(app, want)
+        assert app.is_running
+
+
 # --------------------------------------------------------------------------- static
 
 
