@@ -265,6 +265,46 @@ async def test_activity_signal_dialog_and_result_toast_are_plain(fail):
         assert app.is_running
 
 
+async def test_partition_run_log_and_toast_are_plain():
+    """Maintenance whose steps answer with hostile server messages and whose audit record
+    cannot be settled (the reason hostile): the run log and the toast are text."""
+    from console.core.partitions.runner import RunReport, StepResult
+
+    from . import fakes_partitions
+
+    class Hostile(fakes_partitions.FakePartitions):
+        def run(self, plan, *, actor, progress=None):
+            report = RunReport()
+            for i, st in enumerate(plan.steps):
+                r = StepResult(st, ok=False, message=f"step: {HOSTILE}", attempts=1)
+                report.results.append(r)
+                if progress:
+                    progress(i, len(plan.steps), st, r)
+            report.failed_groups[f"t{CORPUS['osc0']}"] = HOSTILE
+            report.audit_errors[f"pg{CORPUS['osc0']}"] = f"settle: {HOSTILE}"
+            return report
+
+    services = fakes_partitions.partitions_services()
+    services.sources["partitions"] = Hostile(services.settings)
+    app = ConsoleApp(services, initial_mode="partitions")
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.discovery.loaded, "discovery")
+        await pilot.press("M")
+        await wait_for(pilot, lambda: app.screen is not screen and app.screen.query("#confirm"), "the preview")
+        if app.screen.query("#confirm-typed"):
+            app.screen.query_one("#confirm-typed", Input).value = "drop"
+        await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: "settle: [b]x[/b]" in _toasts(app), "the toast")
+        from textual.widgets import RichLog
+        logged = lambda: "\n".join(strip.text for strip in screen.query_one("#part-log", RichLog).lines)  # noqa: E731
+        await wait_for(pilot, lambda: "[b]x[/b] [link=https://e.x]y[/link]" in logged(), "the run log")
+        assert RAW.search(logged()) is None, repr(logged())
+        _assert_safe(app, "pg␛]0;pwned␇")
+        assert app.is_running
+
+
 # --------------------------------------------------------------------------- static
 
 
