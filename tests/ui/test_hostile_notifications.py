@@ -305,6 +305,39 @@ async def test_partition_run_log_and_toast_are_plain():
         assert app.is_running
 
 
+@pytest.mark.parametrize("fail", [False, True], ids=["step-failed", "error"])
+async def test_schema_fix_result_toast_is_plain(fail):
+    """Schema fixes whose statement fails with a hostile server message (or whose apply
+    raises one): the toast is text."""
+    from console.core.plan import StepResult as SchemaStep
+
+    from . import fakes_schema
+
+    class Hostile(fakes_schema.FakeSchemaSource):
+        def apply(self, name, plan, progress):
+            if fail:
+                raise BackendError(name, ErrorKind.ERROR, f"apply: {HOSTILE}")
+            return [SchemaStep(st, ok=False, message=f"stmt: {HOSTILE}", elapsed_ms=1.0) for st in plan.steps]
+
+    services = fakes_schema.schema_services()
+    services.sources["schema"] = Hostile(services.sources["schema"].reports)
+    app = ConsoleApp(services, initial_mode="schema")
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: "lambda" in screen.reports, "the first check")
+        await pilot.press("F")
+        await wait_for(pilot, lambda: app.screen is not screen and app.screen.query("#confirm"), "the preview")
+        if app.screen.query("#confirm-typed"):
+            typed = app.screen.type_to_confirm
+            app.screen.query_one("#confirm-typed", Input).value = typed
+        await wait_for(pilot, lambda: not app.screen.query_one("#confirm").disabled, "confirm enabled")
+        await pilot.click("#confirm")
+        want = "apply: [b]x[/b]" if fail else "stmt: [b]x[/b]"
+        await wait_for(pilot, lambda: want in _toasts(app), "the toast")
+        _assert_safe(app, want)
+        assert app.is_running
+
+
 # --------------------------------------------------------------------------- static
 
 
