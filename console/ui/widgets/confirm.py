@@ -71,7 +71,7 @@ class ConfirmModal(ModalScreen[bool]):
             elif self.type_to_confirm:
                 yield Label(Text.assemble("Destructive. Type ", text.plain(self.type_to_confirm, "bold"),
                                           " to confirm:"))
-                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")  # visible() above
+                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")  # typable() above
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 if not self.refused:
