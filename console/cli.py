@@ -18,6 +18,7 @@ from typing import Sequence
 from .backends.base import BackendError
 from .commands import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from .config import ConfigError, Settings, load
+from .core.text import visible
 
 log = logging.getLogger("console")
 
@@ -203,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load(args.config, read_only=args.read_only, operator=args.operator,
                         refresh_interval=args.refresh, context=args.context, write=args.write)
     except ConfigError as exc:
-        print(f"console: configuration error: {exc}", file=sys.stderr)
+        print(f"console: configuration error: {visible(exc, newlines=True)}", file=sys.stderr)
         return EXIT_FAIL
     setup_logging(settings, args.log_file, args.verbose)
     try:
@@ -214,14 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             return handler(settings, args)
     except ConfigError as exc:
-        print(f"console: configuration error: {exc}", file=sys.stderr)
+        print(f"console: configuration error: {visible(exc, newlines=True)}", file=sys.stderr)
         return EXIT_FAIL
     except BackendError as exc:
         # Commands report their own failures; one that escapes is still one line, never
         # a traceback (tracebacks can carry DSNs).
         log.error("%s failed", args.command, extra={"system": exc.backend, "outcome": exc.kind.value,
                                                    "error": exc.message})
-        print(f"console: {exc.backend}: {exc.kind.value}: {exc.message}", file=sys.stderr)
+        print(f"console: {visible(exc.backend)}: {exc.kind.value}: {visible(exc.message)}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
@@ -239,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from .backends.postgres import classify
         err = classify("postgres", exc)
-        print(f"console: {err.backend}: {err.kind.value}: {err.message}", file=sys.stderr)
+        print(f"console: {err.backend}: {err.kind.value}: {visible(err.message)}", file=sys.stderr)
         return EXIT_FAIL
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE

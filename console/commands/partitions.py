@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from ..config import Settings
+from ..core.text import visible
 from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, print_json
 
 
@@ -209,7 +210,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
     else:
         done = sum(1 for r in report.results if r.ok)
         print(f"{done}/{len(report.results)} step(s) done" + ("" if report.ok else
-              f"; failed: {', '.join(f'{k} ({v})' for k, v in report.failed_groups.items())}"))
+              f"; failed: {', '.join(f'{visible(k)} ({visible(v)})' for k, v in report.failed_groups.items())}"))
     _errors(d.errors)
     for target, why in report.audit_errors.items():
         print(f"{visible(target)}: {audit.UNSETTLED_MESSAGE}: {visible(why)}", file=sys.stderr)
@@ -220,7 +221,7 @@ def run_ensure(settings: Settings, args: argparse.Namespace) -> int:
 
 def _errors(errors: dict[str, str]) -> None:
     for name, err in errors.items():
-        print(f"{name}: {err}", file=sys.stderr)
+        print(f"{visible(name)}: {visible(err)}", file=sys.stderr)
 
 
 def _printer():
@@ -229,5 +230,7 @@ def _printer():
             return
         mark = "ok  " if res.ok else ("skip" if res.skipped else "FAIL")
         tries = f" [{res.attempts} attempts]" if res.attempts > 1 else ""
-        print(f"[{i + 1}/{total}] {mark} {step.target}: {step.title} — {res.message}{tries}", flush=True)
+        # table and partition names and server errors are data: made visible
+        print(f"[{i + 1}/{total}] {mark} {visible(step.target)}: {visible(step.title)} — {visible(res.message)}{tries}",
+              flush=True)
     return progress

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..core.text import visible
 from . import keymap
 from .app import ConsoleApp
 from .services import Services
@@ -91,7 +92,7 @@ class ReplayApp(ConsoleApp):
         from ..core import format as fmt
         c = self.cursor
         state = "▶ playing" if c.playing else "⏸"
-        self.sub_title = (f"REPLAY {c.path.name} · tick {c.position + 1}/{c.count} at {fmt.timestamp(c.at())} UTC "
+        self.sub_title = (f"REPLAY {visible(c.path.name)} · tick {c.position + 1}/{c.count} at {fmt.timestamp(c.at())} UTC "
                           f"{state} · read-only")
 
     def _moved(self) -> None:

@@ -270,3 +270,60 @@ def test_partitions_commands_on_generated_names(world, capsys, name):
     world.plant_tables(name)
     run(capsys, *world.argv("partitions", "list", "--target", "pipe"))
     run(capsys, *world.argv("partitions", "ensure", "--target", "pipe", "--dry-run"))
+
+
+# --------------------------------------------------------------------------- mutating commands
+
+
+def test_mutating_commands_say_hostile_text_as_text(world, capsys):
+    """The text a mutating command prints while it works (plans, per-step progress, outcomes,
+    refusals, server errors) on hostile names: partitions ensure run for real, schema apply,
+    sessions delete/expire by escaped key, diffs approve/reject/execute of hostile diffs,
+    activity cancel of a session whose application_name is hostile."""
+    from console.core.sessions import keys as skeys
+    from tests.activity_helpers import Victim, active_in, wait_until
+
+    w = world
+    for name in WORST[:8]:
+        w.plant_tables(name)
+    run(capsys, *w.argv("partitions", "ensure", "--target", "pipe", "--yes"))
+    run(capsys, *w.argv("schema", "apply", "--target", "pipe", "--dry-run", "--allow-destructive"))
+    run(capsys, *w.argv("schema", "apply", "--target", "pipe", "--yes", "--allow-destructive"))
+
+    raw = "\x1b]0;pwned\x07[/]\u202e".encode() + b"\xff\x00\n"
+    w.plant_redis(raw, "[bold]x[/bold]\x1b[2J")
+    key = skeys.escaped(b"session:" + raw)
+    rc, text = run(capsys, *w.argv("sessions", "expire", key, "60", "--yes"))
+    assert rc == 0, text[-800:]
+    rc, text = run(capsys, *w.argv("sessions", "delete", key, "--yes"))
+    assert rc == 0 and not w.r.exists(b"session:" + raw), text[-800:]
+
+    hostile_id = f"diff-[/]\x1b]0;pwned\x07\u202e{uuid.uuid4().hex[:6]}"
+    rec = w.plant_diff("[/bold]閉じ\x1b[2J", id_=hostile_id)
+    ok_rec = w.zen.put(update(bank("0009", "三井住友", "ミツイスミトモ"), bankName="三井住友銀行"),
+                       id=f"diff-ok[/]\x1b]0;t\x07{uuid.uuid4().hex[:6]}",
+                       when=NOW + timedelta(minutes=5))
+    run(capsys, *w.argv("diffs", "approve", rec.id))                    # invalid name: refused, said
+    run(capsys, *w.argv("--as", "approver-1", "diffs", "approve", ok_rec.id))
+    run(capsys, *w.argv("--as", "approver-1", "diffs", "execute", ok_rec.id))     # four-eyes: refused, said
+    run(capsys, *w.argv("diffs", "reject", rec.id, "--reason", "\x1b]52;c;ZXZpbA==\x07[b]no[/b]\u202e"))
+
+    v = Victim(w.pg.target.dsn, app="victim\x1b]0;pwned\x07[/]\u202e").start("SELECT pg_sleep(60)")
+    try:
+        wait_until(lambda: active_in(w.pg, v.pid, "pg_sleep"), "the victim's pg_sleep")
+        run(capsys, *w.argv("activity", "--target", "pipe"))
+        rc, text = run(capsys, *w.argv("activity", "cancel", str(v.pid), "--target", "pipe", "--yes"))
+        assert rc == 0, text[-800:]
+    finally:
+        v.close(killer=w.pg)
+
+
+def test_configuration_errors_show_hostile_values_as_text(tmp_path, capsys):
+    """A configuration error quotes what it read (a context name, a key): made visible."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[contexts.dev]\nenvironment = "dev"\n')
+    rc, text = run(capsys, "--config", str(cfg), "--context", "\x1b]0;pwned\x07[/]\u202e", "status")
+    assert rc == 1 and "␛]0;pwned␇" in text, text
+    cfg.write_text('"\x1b]0;key\x07" = 1\n'.replace("\x1b", "\\u001b").replace("\x07", "\\u0007"))
+    rc, text = run(capsys, "--config", str(cfg), "status")
+    assert rc == 1 and "configuration error" in text, text

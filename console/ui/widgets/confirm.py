@@ -16,6 +16,14 @@ from textual.widgets import Button, Input, Label, Static
 from ...core import text
 
 
+def typable(name: str) -> str:
+    """``text.visible(name)`` with the control pictures it uses for C0 controls and DEL
+    (``␛``, ``␇``, ``␡``: no key types them) written as ``\\xNN``; bidi and zero-width
+    characters are already ``<U+202E>``."""
+    return "".join(f"\\x{ord(ch) - 0x2400:02x}" if 0x2400 <= ord(ch) <= 0x241F
+                   else "\\x7f" if ch == "\u2421" else ch for ch in text.visible(name))
+
+
 class ConfirmModal(ModalScreen[bool]):
     """``push_screen(ConfirmModal(...), callback)``; the callback gets True only on an
     explicit confirmation. ``preview_sql=True`` highlights the preview as SQL."""
@@ -42,7 +50,10 @@ class ConfirmModal(ModalScreen[bool]):
         self.preview = preview
         self.confirm_label = confirm_label
         self.preview_sql = preview_sql
-        self.type_to_confirm = type_to_confirm
+        # What the person must type is what the dialog shows: a name with hidden characters
+        # (a table or key with an escape sequence) is shown, and typed, in a visible form
+        # made of keys a keyboard has.
+        self.type_to_confirm = None if type_to_confirm is None else typable(type_to_confirm)
         self.refused = refused
 
     def compose(self) -> ComposeResult:
@@ -60,7 +71,7 @@ class ConfirmModal(ModalScreen[bool]):
             elif self.type_to_confirm:
                 yield Label(Text.assemble("Destructive. Type ", text.plain(self.type_to_confirm, "bold"),
                                           " to confirm:"))
-                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")
+                yield Input(placeholder=self.type_to_confirm, id="confirm-typed")  # typable() above
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 if not self.refused:

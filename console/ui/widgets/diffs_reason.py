@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ...core import text
+
 
 class ReasonPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="diffs-reason.cancel", tooltip="Do not reject")]
@@ -28,7 +30,8 @@ class ReasonPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-box"):
-            yield Label(Text(f"Reject {self.what}: why? (recorded on the diff and in the audit log)"))
+            yield Label(Text.assemble("Reject ", text.plain(self.what),
+                                      ": why? (recorded on the diff and in the audit log)"))
             yield Input(id="reason-text", placeholder="reason", max_length=1000)
             yield Static("", id="reason-error")
             with Horizontal(id="reason-buttons"):

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ...core import text
+
 
 class TtlPrompt(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sessions-ttl.cancel", tooltip="Do not change the TTL")]
@@ -30,7 +32,8 @@ class TtlPrompt(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ttl-box"):
-            yield Label(Text.assemble("New TTL for ", (self.key, "bold"), f" (now: {self.current})"))
+            yield Label(Text.assemble("New TTL for ", text.plain(self.key, "bold"), " (now: ",
+                                      text.plain(self.current), ")"))
             yield Input(str(self.default), id="ttl-seconds", type="integer", placeholder="seconds")
             yield Static("", id="ttl-error")
             with Horizontal(id="ttl-buttons"):

@@ -415,7 +415,8 @@ class SessionsScreen(LiveScreen):
         self.app.push_screen(ConfirmModal(
             f"{'Delete' if m.kind == 'delete' else 'Expire'} Redis session {m.key}?", preview,
             confirm_label="Delete" if m.kind == "delete" else "Set TTL",
-            type_to_confirm=m.key if m.kind == "delete" else None, refused=refused), answered)
+            # typed as the key's escaped form: printable, and what `sessions delete KEY` accepts
+            type_to_confirm=core.keys.escaped(m.key) if m.kind == "delete" else None, refused=refused), answered)
 
     @work(thread=True, exit_on_error=False, group="sessions-action")
     def _action_worker(self, svc: SessionsPort, kind: str, key: str, seconds: int | None) -> None:
