@@ -22,6 +22,7 @@ import unicodedata
 from functools import lru_cache
 
 from rich.cells import cell_len
+from rich.markup import RE_TAGS
 from rich.text import Text
 
 ELLIPSIS = "…"
@@ -111,8 +112,22 @@ def markup(value: object, *, newlines: bool = False) -> str:
     (``f"[b]{markup(x)}[/b]"``). Textual's markup treats backslashes differently: in Textual
     widgets use :func:`plain` (a ``Text``), or ``markup=False``, never a markup string."""
     s = visible(value, newlines=newlines)
-    s = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\[", s)
-    return _TRAILING.sub(lambda m: m.group(1) * 2, s)
+    return _TRAILING.sub(lambda m: m.group(1) * 2, _BRACKET.sub(lambda m: _escaped(m, s), s))
+
+
+def _escaped(m: re.Match[str], s: str) -> str:
+    """``k`` backslashes and a ``[`` of the value, as rich's markup reads them back.
+
+    Rich reads a ``[`` that opens something tag-like (``[b]``, ``[/x]``, ``[@click=…]``) with
+    the backslashes before it in pairs (each pair one literal backslash, an odd one escapes
+    the tag), but in any other place it only turns each ``\\[`` into ``[`` and keeps other
+    backslashes as they are. So the first needs ``2k + 1`` backslashes, the second ``k + 1``.
+    Which one it is is asked of rich's own tag pattern, on the text after the bracket (a
+    bracket at the very end is followed by more markup, which starts with ``[``: not a tag)."""
+    k = len(m.group(1))
+    if RE_TAGS.match(s, m.end() - 1):
+        return "\\" * (2 * k + 1) + "["
+    return "\\" * (k + 1) + "["
 
 
 def has_hidden(value: object) -> bool:
