@@ -78,10 +78,12 @@ timeout = 1
 
 
 def answered(screen) -> bool:
-    """Every periodic live source of ``screen`` has been tried and is not running."""
+    """Every periodic live source of ``screen`` has been tried, is not running, and what it
+    brought is painted (a redraw fed by several sources can wait a moment: live.PAINT_GAP_S)."""
     sources = getattr(screen, "sources", {})
     periodic = [screen.states[n] for n, src in sources.items() if src.interval() is not None]
-    return bool(periodic) and all(s.tried_at is not None and not s.running for s in periodic)
+    return bool(periodic) and all(s.tried_at is not None and not s.running for s in periodic) \
+        and not getattr(screen, "paint_pending", False)
 
 
 def _leaks(text: str, secrets: dict[str, str]) -> list[str]:

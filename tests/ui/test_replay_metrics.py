@@ -101,7 +101,7 @@ def test_a_metrics_recording_replays_its_values(tmp_path, fresh_db, influx_or_no
             def shows(i: int) -> bool:
                 st = screen.states.get(key)
                 return (st is not None and st.value is not None and st.value.sample.taken_at == pgs[i].taken_at
-                        and not st.running)
+                        and not st.running and not screen.paint_pending)
 
             def tps_cell() -> str:
                 return table.get_row(key)[1].plain

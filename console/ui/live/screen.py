@@ -150,9 +150,12 @@ class LiveScreen(Screen):
         self.on_live_changed(m.name)
 
     def paint_soon(self, paint: Callable[[], None]) -> None:
-        """Run ``paint`` now if it has not run for PAINT_GAP_S, else once when that gap ends
-        (however many results arrive in it)."""
+        """Run ``paint`` now if it has not run for PAINT_GAP_S (or only one source feeds it),
+        else once when that gap ends (however many results arrive in it)."""
         if paint in self._paint_due:
+            return
+        if sum(1 for s in self.sources.values() if s.paint == paint) <= 1:
+            paint()                     # fed by one source only: nothing to gather
             return
         now = time.monotonic()
         last = self._painted_at.get(paint)

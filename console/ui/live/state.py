@@ -29,8 +29,8 @@ class Source(Generic[T]):
     - ``render(state)`` runs on the UI thread after each result, good or bad: keep it
       cheap (what this one result changes: a history, a delta, one row);
     - ``paint()``: the costly redraw of what several sources feed (one table of every
-      target's rows). It runs after ``render``, at once when it has not run for
-      ``PAINT_GAP_S``, else once at the end of that gap for every result in it: 40 targets
+      target's rows). It runs after ``render``, at once when one source feeds it or it
+      has not run for ``PAINT_GAP_S``, else once at the end of that gap for every result in it: 40 targets
       answering within a moment give one or two redraws, not 40;
     - ``panel``: CSS selector of the widget that shows this source; the layer sets its
       ``stale`` class (one dimmed look everywhere);
