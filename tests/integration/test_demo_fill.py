@@ -380,3 +380,25 @@ def test_demo_orphan_is_flagged_and_its_deletions_execute_in_order(aws, fresh_db
     assert any(d.diffType == "deletion" and d.entry.table == "banks" for d in (o.record for o in res.outcomes))
     res = svc.execute_many(None, "executor")
     assert res.counts() == {"ok": len(demo.pending) + 1}, [o.message for o in res.outcomes if not o.ok][:5]
+
+
+def test_the_diff_counter_is_atomic_under_concurrent_takes(aws):
+    """DynamoDB's ADD is atomic; the embedded moto applies one request at a time so that it
+    is too (its threaded server let two ADDs read the same value: two producers, one id)."""
+    settings, dynamo, s3 = aws
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        allocator = gen.IdAllocator(dynamo, NOW)
+        for _ in range(25):
+            (rid,) = allocator.take(1)
+            with lock:
+                taken.append(rid)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(taken) == 200 and len(set(taken)) == 200
