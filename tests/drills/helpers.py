@@ -16,6 +16,8 @@ import psycopg
 
 from console.config import Settings, parse_text
 
+from ..ui.conftest import wait_for  # noqa: F401  (the one wait_for; drills import it from here)
+
 
 def stack_settings(stack, pg: dict[str, tuple[str, str]] | None = None, *, refresh: float = 0.2,
                    redis_url: str | None = None, influx: bool = True, zengin: bool = True,
@@ -39,13 +41,13 @@ def stack_settings(stack, pg: dict[str, tuple[str, str]] | None = None, *, refre
     return parse_text("\n".join(lines))
 
 
-async def wait_for(pilot, pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if pred():
-            return
-    raise AssertionError(f"{what} not met within {timeout:.0f}s")
+def answered(screen) -> bool:
+    """Every periodic live source of ``screen`` has been tried, is not running, and what it
+    brought is painted (a redraw fed by several sources can wait a moment: live.PAINT_GAP_S)."""
+    sources = getattr(screen, "sources", {})
+    periodic = [screen.states[n] for n, src in sources.items() if src.interval() is not None]
+    return bool(periodic) and all(s.tried_at is not None and not s.running for s in periodic) \
+        and not getattr(screen, "paint_pending", False)
 
 
 def screen_text(app) -> str:

@@ -26,6 +26,8 @@ from console.demo import data
 from console.demo import zengin as zdemo
 from console.demo.stack import RedisServer
 
+from ..activity_helpers import wait_until
+
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
@@ -350,7 +352,7 @@ def test_fill_influx(influx_server):
     assert 0 < errors.values[0][1] < report.points["cell_executions"] / 4
 
     traffic = data.TrafficGenerator(influx=influx, seed=2).start()
-    time.sleep(2.5)
+    wait_until(lambda: traffic.written_points > 0, "the traffic generator wrote points")
     traffic.stop()
     assert traffic.written_points > 0 and traffic.errors == 0
     influx.close()

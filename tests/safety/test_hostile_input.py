@@ -28,7 +28,7 @@ from console.core.partitions import Policy, add_months, build_plan, discover_tar
 from console.ui.app import SCREENS, ConsoleApp
 from console.ui.services import Services
 
-from ..drills.helpers import screen_text, stack_settings
+from ..drills.helpers import answered, screen_text, stack_settings, wait_for
 
 WEIRD = 'we"ird; table'
 LONG = 'drop"; me ユニコード ' + "長" * 20          # > 63 bytes: PostgreSQL truncates it
@@ -173,11 +173,15 @@ def test_screens_render_hostile_names_and_bad_values(stack, fresh_db, influx_ser
         async with app.run_test(size=(160, 50)) as pilot:
             for mode, key, *_ in SCREENS:
                 await pilot.press(key)
-                await pilot.pause(2.0)
+                # Every source answered and painted (a screen with nothing configured has none).
+                await wait_for(pilot, lambda m=mode: app.screen.id == m and (
+                    answered(app.screen) or not any(src.interval() is not None
+                                                    for src in getattr(app.screen, "sources", {}).values())),
+                               f"{mode}: every source answered", timeout=30)
                 texts[mode] = screen_text(app)
             await pilot.press("4")
             await pilot.press("right_square_bracket", "right_square_bracket")     # the InfluxDB tab
-            await pilot.pause(1.0)
+            await wait_for(pilot, lambda: "database not found" in screen_text(app), "the InfluxDB error shown")
             texts["metrics influx"] = screen_text(app)
 
     try:

@@ -25,7 +25,7 @@ from console.ui.app import SCREENS, ConsoleApp
 from console.ui.screens.help import HelpScreen
 from console.ui.services import Services
 
-from ..drills.helpers import screen_text
+from ..drills.helpers import answered, screen_text
 from ..ui.conftest import wait_for
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "ui" / "__snapshots__"
@@ -75,15 +75,6 @@ timeout = 1
                "wrong postgres password in DSN": wrong_pg, "influx password": influx_pw,
                "influx token": influx_token, "redis password": redis_pw, "aws secret": aws_secret}
     return cfg, secrets
-
-
-def answered(screen) -> bool:
-    """Every periodic live source of ``screen`` has been tried, is not running, and what it
-    brought is painted (a redraw fed by several sources can wait a moment: live.PAINT_GAP_S)."""
-    sources = getattr(screen, "sources", {})
-    periodic = [screen.states[n] for n, src in sources.items() if src.interval() is not None]
-    return bool(periodic) and all(s.tried_at is not None and not s.running for s in periodic) \
-        and not getattr(screen, "paint_pending", False)
 
 
 def _leaks(text: str, secrets: dict[str, str]) -> list[str]:
