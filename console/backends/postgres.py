@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -20,6 +21,7 @@ from .base import BackendError, ErrorKind, Health, Stopwatch, probe
 from .pgpool import PoolBusy, SmallPool
 
 APPLICATION_NAME = "console"
+log = logging.getLogger("console.backends")
 
 
 def session_options(target: PostgresTarget, *, statement_timeout_ms: int | None = None) -> str:
@@ -146,7 +148,8 @@ class PostgresBackend:
             try:
                 cm.__exit__(type(exc), exc, exc.__traceback__)
             except Exception:  # noqa: BLE001 - the block's own error is the one to report
-                pass
+                log.debug("%s: rollback after an error failed (the connection is dropped)", self.name,
+                          exc_info=True)
             if isinstance(exc, psycopg.Error):
                 raise classify(self.name, exc) from None
             raise

@@ -269,9 +269,7 @@ class MotoServer:
 
     def start(self) -> None:
         try:
-            from moto.server import ThreadedMotoServer
-
-            from .moto_serial import one_at_a_time
+            from .moto_serial import OneAtATimeMotoServer
         except ImportError as exc:
             raise StackError("moto[server] is not installed (pip install 'console[demo]')") from exc
         if not self.port:
@@ -280,7 +278,7 @@ class MotoServer:
             os.environ.setdefault(k, v)
         # werkzeug logs every request to stderr, which would draw over the TUI.
         logging.getLogger("werkzeug").disabled = True
-        self._server = one_at_a_time(ThreadedMotoServer)(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = OneAtATimeMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         wait_for_port(self.port, 20, what="moto")
 

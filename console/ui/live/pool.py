@@ -9,11 +9,14 @@ answering holds at most one thread until its timeout; daemon threads never hold 
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from typing import Callable
 
 MAX_THREADS = 16
+
+log = logging.getLogger("console.ui")
 
 
 class LivePool:
@@ -50,7 +53,8 @@ class LivePool:
             try:
                 job()
             except Exception:  # noqa: BLE001 - a job reports its own errors; the thread lives on
-                pass
+                # Only a result that could not be posted gets here (the app already gone).
+                log.debug("live job ended with an error", exc_info=True)
             with self._lock:
                 self._idle += 1
 
