@@ -15,10 +15,11 @@ from typing import Any, Iterable, Sequence
 
 from rich.text import Text
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Tree
+from textual.widgets import Input, Tree
 from textual.widgets.data_table import ColumnKey
 
 from .. import keymap
+from .table_render import FastCells
 
 CURSOR_BINDINGS = keymap.bindings("list.down", "list.up", "list.first", "list.last")
 
@@ -35,7 +36,7 @@ class Col:
     flex: bool = False
 
 
-class ListTable(DataTable):
+class ListTable(FastCells):
     """A DataTable with the list keys, rows kept by id across refreshes, and columns that
     give way by priority when the table is narrower than all of them (:class:`Col`)."""
 

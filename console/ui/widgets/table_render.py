@@ -1,0 +1,129 @@
+"""A cheaper cell renderer for Textual's DataTable (pinned textual 8.2.8).
+
+DataTable renders every cell through ``console.render_lines(Styled(Padding(cell)))`` and
+keys its cell cache on a table-wide counter that every ``update_cell`` bumps, so one changed
+age re-renders every visible cell of the table through Rich's whole layout machinery
+(~0.2-0.4 ms a cell). A busy screen (Activity: every age changes every tick) spent most of
+its CPU there.
+
+:class:`FastCells` renders the common cell — one line of :class:`rich.text.Text` without a
+tab or a newline, in a row of height 1 — straight to segments, and keys its cache on the
+row's own version (bumped when one of its cells changes) instead of the table-wide counter,
+so an update re-renders only the cells that changed. Anything else (a multi-line cell, a
+non-Text renderable, a justified cell, row labels) goes through DataTable's own path.
+``tests/unit/test_table_render.py`` checks the fast path against DataTable's for random
+texts, styles, widths and cursor states: the segments must be the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+_FAST_JUSTIFY = (None, "default", "left")
+
+
+class FastCells(DataTable):
+    """Mixed in before DataTable (``class ListTable(FastCells)``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._row_version: dict[RowKey, int] = {}
+        self._version_seq = 0
+
+    def _bump(self, row_key: RowKey) -> None:
+        self._version_seq += 1
+        self._row_version[row_key] = self._version_seq
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
+                    update_width: bool = False) -> None:
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        self._bump(RowKey(row_key) if isinstance(row_key, str) else row_key)
+
+    def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
+                label: Any = None) -> RowKey:
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        self._bump(row_key)           # a key used before (removed, cleared) starts fresh
+        return row_key
+
+    def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
+                   default: Any = None) -> ColumnKey:
+        column_key = super().add_column(label, width=width, key=key, default=default)
+        self._bump(self._header_row_key)
+        return column_key
+
+    def clear(self, columns: bool = False) -> Any:
+        self._row_version.clear()
+        return super().clear(columns)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> Any:
+        pad = self.cell_padding
+        if column_index < 0 or width <= 2 * pad or self.fixed_rows or self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        header = row_index == -1
+        row_key = self._header_row_key if header else self._row_locations.get_key(row_index)
+        if row_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if header:
+            if self.header_height != 1:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        else:
+            row = self.rows.get(row_key)
+            if row is None or row.height != 1:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column_key = self._column_locations.get_key(column_index)
+        key = ("fast", row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
+               self._show_hover_cursor, self.show_cursor, self._row_version.get(row_key, 0),
+               self._pseudo_class_state)
+        cache: Any = self._cell_render_cache     # shared, so DataTable's clears (theme, CSS) clear it too
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        _, cells = self._get_row_renderables(row_index)
+        cell = cells[column_index] if column_index < len(cells) else None
+        lines = _fast_lines(self, cell, row_index, column_index, base_style, width, cursor, hover, header)
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache[key] = lines
+        return lines
+
+
+def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, base_style: Style,
+                width: int, cursor: bool, hover: bool, header: bool) -> list[list[Segment]] | None:
+    """One cell as DataTable would render it, or None when this path does not apply."""
+    if not isinstance(cell, Text) or cell.justify not in _FAST_JUSTIFY:
+        return None
+    plain = cell.plain
+    if "\n" in plain or "\t" in plain or "\r" in plain:
+        return None
+    component_style, post_style = table._get_styles_to_render_cell(
+        header, False, False, hover, cursor, table.show_cursor, table._show_hover_cursor,
+        table.cursor_foreground_priority == "css", table.cursor_background_priority == "css")
+    pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+    pad = table.cell_padding
+    inner = width - 2 * pad
+    console = table.app.console
+    line = cell.copy()
+    line.end = ""
+    overflow = cell.overflow or "fold"
+    if cell.justify == "left":          # rich's Lines.justify: pad with the text's own style
+        line.truncate(inner, overflow=overflow, pad=True)
+    line.truncate(inner, overflow=overflow)
+    segments = [Segment(" " * pad, Style.null())] if pad else []
+    if line.spans:
+        segments.extend(line.render(console, end=""))
+    elif line.plain:    # Text.render drops the base style of a text without spans
+        segments.append(Segment(line.plain, console.get_style(line.style, default=Style.null())))
+    room = inner - line.cell_len
+    if room > 0:
+        segments.append(Segment(" " * room, Style.null()))
+    if pad:
+        segments.append(Segment(" " * pad, Style.null()))
+    styled = list(Segment.apply_style(segments, style=pre, post_style=post_style))
+    return [Segment.adjust_line_length(styled, width)]

@@ -1,0 +1,90 @@
+"""The fast cell renderer draws exactly what DataTable's own renderer draws, and an update
+re-renders only the row that changed."""
+
+from __future__ import annotations
+
+import random
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from console.ui.widgets import table_render
+from console.ui.widgets.lists import ListTable
+
+ALPHABET = "ab xyz09-_.:/%漢字テスト🙂é\u0301 \u200b·…"
+STYLES = ["", "bold", "red", "dim", "reverse", "bold green on blue", "italic #ff8800", "underline"]
+
+
+class _App(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ListTable(id="t")
+
+
+def _text(rng: random.Random) -> Text | str | int | None:
+    kind = rng.random()
+    if kind < 0.1:
+        return rng.choice([None, 12345, "plain str", "[bold]str[/] with markup", 3.5])
+    plain = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
+    t = Text(plain, style=rng.choice(STYLES), overflow=rng.choice([None, "fold", "crop", "ellipsis"]),
+             justify=rng.choice([None, "left", "default"]))
+    for _ in range(rng.randint(0, 3)):
+        if plain:
+            a = rng.randrange(len(plain))
+            t.stylize(rng.choice(STYLES[1:]), a, rng.randint(a, len(plain)))
+    return t
+
+
+def _same(a: list[list[Segment]], b: list[list[Segment]]) -> bool:
+    return [list(Segment.simplify(line)) for line in a] == [list(Segment.simplify(line)) for line in b]
+
+
+async def test_fast_cells_draw_what_datatable_draws() -> None:
+    rng = random.Random(20261201)
+    async with _App().run_test(size=(120, 30)) as pilot:
+        table = pilot.app.query_one("#t", ListTable)
+        for c in range(4):
+            table.add_column(f"col{c}", key=f"c{c}")
+        for r in range(20):
+            table.add_row(*[_text(rng) for _ in range(4)], key=f"r{r}")
+        await pilot.pause()
+        checked = 0
+        for _ in range(1500):
+            row, col = rng.randrange(-1, 20), rng.randrange(4)
+            width = rng.randint(3, 30)
+            cursor, hover = rng.random() < 0.3, rng.random() < 0.2
+            base = table.rich_style if rng.random() < 0.5 else table.get_component_rich_style("datatable--even-row")
+            if rng.random() < 0.3 and row >= 0:
+                table.update_cell(f"r{row}", f"c{col}", _text(rng))
+            fast = table._render_cell(row, col, base, width, cursor, hover)
+            table._cell_render_cache.clear()     # DataTable's own key has no width
+            slow = DataTable._render_cell(table, row, col, base, width, cursor, hover)
+            assert _same(fast, slow), (row, col, width, table.get_row_at(row)[col] if row >= 0 else None)
+            checked += 1
+        assert checked == 1500
+
+
+async def test_an_update_re_renders_only_its_row(monkeypatch) -> None:
+    async with _App().run_test(size=(80, 20)) as pilot:
+        table = pilot.app.query_one("#t", ListTable)
+        table.add_column("a", key="a")
+        table.add_column("b", key="b")
+        for r in range(10):
+            table.add_row(Text(f"row {r}"), Text("x"), key=f"r{r}")
+        await pilot.pause()
+        calls: list[int] = []
+        real = table_render._fast_lines
+
+        def counting(*a, **k):  # type: ignore[no-untyped-def]
+            calls.append(a[2])   # the row index
+            return real(*a, **k)
+
+        monkeypatch.setattr(table_render, "_fast_lines", counting)
+        table.update_cell("r3", "b", Text("y"))
+        await pilot.pause()
+        assert table.get_cell("r3", "b").plain == "y"
+        # Only the changed row's cells are drawn again (DataTable drew every visible cell).
+        assert calls and set(calls) == {3}, calls
+        shown = "".join(s.text for s in table.render_line(4))  # header + rows 0..3
+        assert "row 3" in shown and " y " in shown
