@@ -80,6 +80,8 @@ def cut(value: object, width: int, *, newlines: bool = False) -> str:
     s = visible(value, newlines=newlines)
     if width <= 0:
         return ""
+    if s.isascii() and not newlines:      # visible ASCII: one cell a character
+        return s if len(s) <= width else s[:width - 1] + ELLIPSIS
     if cell_len(s) <= width:
         return s
     out: list[str] = []

@@ -28,7 +28,7 @@ def _text(rng: random.Random) -> Text | str | int | None:
         return rng.choice([None, 12345, "plain str", "[bold]str[/] with markup", 3.5])
     plain = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
     t = Text(plain, style=rng.choice(STYLES), overflow=rng.choice([None, "fold", "crop", "ellipsis"]),
-             justify=rng.choice([None, "left", "default"]))
+             justify=rng.choice([None, "left", "default", "right", "center"]))
     for _ in range(rng.randint(0, 3)):
         if plain:
             a = rng.randrange(len(plain))
@@ -88,3 +88,57 @@ async def test_an_update_re_renders_only_its_row(monkeypatch) -> None:
         assert calls and set(calls) == {3}, calls
         shown = "".join(s.text for s in table.render_line(4))  # header + rows 0..3
         assert "row 3" in shown and " y " in shown
+
+
+class _Pair(App[None]):
+    CSS = "DataTable { width: 60; height: 14; }"
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+        yield DataTable(id="plain", cursor_type="row", zebra_stripes=True)
+        yield table_render.FastCells(id="fast", cursor_type="row", zebra_stripes=True)
+        yield Input(id="elsewhere")       # the focus, so both tables draw unfocused
+
+
+async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_removals() -> None:
+    from textual.geometry import Region
+    rng = random.Random(7)
+    async with _Pair().run_test(size=(130, 40)) as pilot:
+        tables = [pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", DataTable)]
+        pilot.app.query_one("#elsewhere").focus()
+        widths = [rng.choice([None, 8, 14]) for _ in range(3)]
+        for t in tables:
+            for c, w in enumerate(widths):
+                t.add_column(f"c{c}", key=f"c{c}", width=w)
+        keys: list[str] = []
+        for step in range(120):
+            op = rng.random()
+            if op < 0.25 or not keys:
+                k = f"k{step}"
+                cells = [_text(rng) for _ in range(3)]
+                for t in tables:
+                    t.add_row(*cells, key=k)
+                keys.append(k)
+            elif op < 0.55:
+                k, c, v = rng.choice(keys), f"c{rng.randrange(3)}", _text(rng)
+                for t in tables:
+                    t.update_cell(k, c, v)
+            elif op < 0.75:
+                row = rng.randrange(len(keys))
+                for t in tables:
+                    t.move_cursor(row=row, animate=False)
+            elif op < 0.85:
+                k = keys.pop(rng.randrange(len(keys)))
+                for t in tables:
+                    t.remove_row(k)
+            else:
+                for t in tables:
+                    t.sort("c0", key=lambda v: str(v))
+            await pilot.pause()
+            sy = rng.randrange(0, 10)     # the same scroll for both (moving the cursor scrolls each on its own time)
+            for t in tables:
+                t.scroll_to(y=sy, animate=False, immediate=True)
+            await pilot.pause()
+            plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
+            for i, (f, p) in enumerate(zip(fast, plain)):
+                assert list(f.simplify()) == list(p.simplify()), (step, i)

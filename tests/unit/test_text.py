@@ -81,3 +81,16 @@ def test_no_raw_control_reaches_a_terminal(value):
     assert "\x1b]" not in cap.get()
     # markup() survives a markup parser and reads back exactly, before more markup too.
     assert Text.from_markup("[b]" + text.markup(value) + "[/b]").plain == out
+
+
+@given(st.text(max_size=60), st.integers(min_value=1, max_value=50))
+def test_cut_never_exceeds_its_width_and_keeps_a_prefix(value, width):
+    from rich.cells import cell_len
+    out = text.cut(value, width)
+    shown = text.visible(value)
+    assert cell_len(out) <= width
+    if cell_len(shown) <= width:
+        assert out == shown
+    else:
+        assert out.endswith("…") and shown.startswith(out[:-1])
+        assert cell_len(out) >= width - 2      # at most one wide character short of the width

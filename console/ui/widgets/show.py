@@ -3,7 +3,9 @@ layout of the screen when the widget's height is fixed (a one-line status cannot
 
 A Static's ``update`` repaints and lays out the whole screen by default; a live screen
 updates its status lines every tick and its age once a second, so doing that for unchanged
-text, or for a line that cannot change size, was a large part of what an open screen cost."""
+text, or for a line that cannot change size, was a large part of what an open screen cost.
+A pane whose height follows its text (``height: auto``, e.g. a detail pane whose ages change
+every tick) is laid out again only when the new text takes a different number of lines."""
 
 from __future__ import annotations
 
@@ -25,6 +27,24 @@ def show(widget: Static, content: Text) -> bool:
     if getattr(widget, _SHOWN, None) == key:
         return False
     setattr(widget, _SHOWN, key)
-    h = widget.styles.height
-    widget.update(content, layout=not (h is not None and h.is_cells))
+    widget.update(content, layout=False)
+    if _resizes(widget):
+        widget.refresh(layout=True)
     return True
+
+
+def _resizes(widget: Static) -> bool:
+    """Whether the widget's new content changes its size (so the screen must lay out)."""
+    styles = widget.styles
+    h, w = styles.height, styles.width
+    if w is not None and w.is_auto:
+        return True                  # its width follows its text
+    if h is None or not h.is_auto:
+        return False                 # cells, fr, %: the content does not size it
+    size = widget.content_size
+    if size.width <= 0:
+        return True                  # not laid out yet
+    try:
+        return widget._render().get_height(styles, size.width) != size.height  # type: ignore[arg-type]
+    except Exception:                # noqa: BLE001 - a Textual internal changed: lay out, as update would
+        return True

@@ -25,7 +25,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-_FAST_JUSTIFY = (None, "default", "left")
+_FAST_JUSTIFY = (None, "default", "left", "right", "center")
 
 
 class FastCells(DataTable):
@@ -60,6 +60,40 @@ class FastCells(DataTable):
     def clear(self, columns: bool = False) -> Any:
         self._row_version.clear()
         return super().clear(columns)
+
+    def render_lines(self, crop: Any) -> Any:
+        # What every line depends on besides its row: computed once a frame, not once a line.
+        self._layout_sig = (tuple(c.get_render_width(self) for c in self.ordered_columns),
+                            self._row_label_column_width, self.show_header, self.header_height,
+                            self.fixed_rows, self.fixed_columns, self.show_row_labels, self.cursor_type,
+                            self.show_cursor, self._show_hover_cursor)
+        return super().render_lines(crop)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Any:
+        """A line of the table, cached on its row's version (DataTable keys it on the
+        table-wide update counter, so any update drew every visible line again)."""
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        header = row_key is self._header_row_key
+        row_index = -1 if header else self._row_locations.get(row_key)
+        if row_index is None:
+            return super()._render_line(y, x1, x2, base_style)
+        cursor, hover = self.cursor_coordinate, self.hover_coordinate
+        if self.cursor_type == "row":      # a row only cares whether the cursor is on it
+            at: Any = (cursor.row == row_index, hover.row == row_index)
+        else:
+            at = (cursor, hover)
+        key = ("fast", row_key, self._row_version.get(row_key, 0), line_no, row_index, y, x1, x2,
+               self.size.width, at, base_style, self._pseudo_class_state, getattr(self, "_layout_sig", None))
+        cache: Any = self._line_cache
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        strip = super()._render_line(y, x1, x2, base_style)
+        cache[key] = strip
+        return strip
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> Any:
@@ -112,8 +146,17 @@ def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, 
     line = cell.copy()
     line.end = ""
     overflow = cell.overflow or "fold"
-    if cell.justify == "left":          # rich's Lines.justify: pad with the text's own style
+    justify = cell.justify              # as rich's Lines.justify: padding takes the text's own style
+    if justify == "left":
         line.truncate(inner, overflow=overflow, pad=True)
+    elif justify in ("right", "center"):
+        line.rstrip()
+        line.truncate(inner, overflow=overflow)
+        if justify == "right":
+            line.pad_left(inner - line.cell_len)
+        else:
+            line.pad_left((inner - line.cell_len) // 2)
+            line.pad_right(inner - line.cell_len)
     line.truncate(inner, overflow=overflow)
     segments = [Segment(" " * pad, Style.null())] if pad else []
     if line.spans:
