@@ -142,3 +142,29 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
             plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
             for i, (f, p) in enumerate(zip(fast, plain)):
                 assert list(f.simplify()) == list(p.simplify()), (step, i)
+
+
+async def test_an_update_repaints_only_its_rows_region(monkeypatch) -> None:
+    from textual.geometry import Region
+    from textual.widget import Widget
+    async with _App().run_test(size=(80, 20)) as pilot:
+        table = pilot.app.query_one("#t", ListTable)
+        table.add_column("a", key="a")
+        for r in range(10):
+            table.add_row(Text(f"row {r}"), key=f"r{r}")
+        await pilot.pause()
+        asked: list[tuple[Region, ...]] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, **k):  # type: ignore[no-untyped-def]
+            if self is table:
+                asked.append(regions)
+            return real(self, *regions, **k)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        table.update_cell("r3", "a", Text("ROW-3"))
+        assert asked and all(len(r) == 1 for r in asked)
+        assert {r[0].y for r in asked} == {4} and {r[0].height for r in asked} == {1}   # header + rows 0..2 above
+        monkeypatch.setattr(Widget, "refresh", real)
+        await pilot.pause()
+        assert "ROW-3" in pilot.app.export_screenshot()

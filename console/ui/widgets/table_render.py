@@ -42,8 +42,22 @@ class FastCells(DataTable):
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
                     update_width: bool = False) -> None:
-        super().update_cell(row_key, column_key, value, update_width=update_width)
-        self._bump(RowKey(row_key) if isinstance(row_key, str) else row_key)
+        """As DataTable's, but only the changed row is repainted (DataTable repaints the whole
+        table, so every visible line went through the compositor again)."""
+        rk = RowKey(row_key) if isinstance(row_key, str) else row_key
+        ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if update_width or rk not in self._row_locations or ck not in self._column_locations:
+            super().update_cell(rk, ck, value, update_width=update_width)     # raises for a bad key
+            self._bump(rk)
+            return
+        self._data[rk][ck] = value
+        self._update_count += 1
+        self._bump(rk)
+        index = self._row_locations.get(rk)
+        if index is None:
+            self.refresh()
+        else:
+            self.refresh_row(index)
 
     def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
