@@ -76,10 +76,18 @@ def visible(value: object, *, newlines: bool = False) -> str:
 
 
 def cut(value: object, width: int, *, newlines: bool = False) -> str:
-    """:func:`visible`, shortened to at most ``width`` terminal cells, ending in ``…`` when cut."""
-    s = visible(value, newlines=newlines)
+    """:func:`visible`, shortened to at most ``width`` terminal cells, ending in ``…`` when cut.
+    A long string is made visible only as far as it can be shown (a 100 kB query in a
+    40-cell column costs what its first cells cost)."""
     if width <= 0:
         return ""
+    limit = 4 * width + 64
+    if isinstance(value, str) and len(value) > limit:
+        head = cut(value[:limit], width, newlines=newlines)
+        if head.endswith(ELLIPSIS):
+            return head
+        return cut(head, width - 1, newlines=newlines) + ELLIPSIS if cell_len(head) >= width else head + ELLIPSIS
+    s = visible(value, newlines=newlines)
     if s.isascii() and not newlines:      # visible ASCII: one cell a character
         return s if len(s) <= width else s[:width - 1] + ELLIPSIS
     if cell_len(s) <= width:

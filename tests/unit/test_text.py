@@ -94,3 +94,14 @@ def test_cut_never_exceeds_its_width_and_keeps_a_prefix(value, width):
     else:
         assert out.endswith("…") and shown.startswith(out[:-1])
         assert cell_len(out) >= width - 2      # at most one wide character short of the width
+
+
+@given(st.text(min_size=0, max_size=30), st.text(alphabet="a\u0301\u200b東\x1b", min_size=200, max_size=400),
+       st.integers(min_value=1, max_value=20))
+def test_cut_of_a_long_string_shows_its_start_and_says_it_was_cut(start, rest, width):
+    from rich.cells import cell_len
+    value = start + rest
+    out = text.cut(value, width)
+    assert cell_len(out) <= width
+    assert out.endswith("…")                          # something was left out, and it says so
+    assert text.visible(value).startswith(out[:-1])
