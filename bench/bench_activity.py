@@ -14,7 +14,10 @@ a small machine):
   the rendering share can be read off;
 - pg_activity (the pip package, a bench dependency in the ``bench`` extra, found next to the
   interpreter or on PATH; its default options) in the same 160x45 pseudo-terminal,
-  ``--refresh 2``.
+  ``--refresh 2``;
+- the Textual floor: a bare Textual app (header, a plain 55x12 DataTable, footer) whose 5
+  active rows' ages change every 2 s, in the same pseudo-terminal — what Textual itself
+  costs for the redraw, so the console's own share can be read off.
 
 Figures (ratios, each against pg_activity measured in the same run):
 
@@ -51,6 +54,17 @@ WARMUP_S = 3.0
 
 def _log(msg: str) -> None:
     print(f"  [activity] {msg}", file=sys.stderr, flush=True)
+
+
+def _threads_cpu(pid: int) -> dict[int, float]:
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def _cpu_s(pid: int) -> float:
@@ -116,6 +130,44 @@ def console_app(config: str) -> None:
         services.close()
 
 
+def textual_floor(ticks: bool = True) -> None:
+    """The child process: the least a Textual app can do for the same screen — a header, a
+    plain DataTable of 55 rows x 12 columns and a footer, the 5 active rows' two age cells
+    changed every 2 s (what changes on the Activity screen each tick), no data source. What
+    Textual itself costs for this redraw, so the console's own share can be read off."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header
+
+    class Floor(App[None]):
+        BINDINGS = [("q", "quit", "Quit")]
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield Footer()
+
+        def on_mount(self) -> None:
+            t = self.query_one(DataTable)
+            for c in ("pid", "target", "database", "user", "application", "client", "state", "wait",
+                      "xact", "query", "blocked", "query text"):
+                t.add_column(c, key=c)
+            for i in range(IDLE + ACTIVE):
+                t.add_row(str(4000 + i), DB, DB, "postgres", f"idle-{i}", "127.0.0.1", "idle", "ClientRead",
+                          "", "", "", "SELECT 1", key=str(i))
+            self.n = 0
+            if ticks:
+                self.set_interval(INTERVAL_S, self.tick)
+
+        def tick(self) -> None:
+            self.n += 1
+            t = self.query_one(DataTable)
+            for i in range(ACTIVE):
+                t.update_cell(str(i), "xact", f"{self.n * 2}s")
+                t.update_cell(str(i), "query", f"{self.n * 2}s")
+
+    Floor().run()
+
+
 def _config(path: Path, dsn: str) -> Path:
     """A configuration file like a user's: the bench database, a 2 s refresh, read-only."""
     path.write_text(f'refresh_interval = {INTERVAL_S:g}\nread_only = true\n\n'
@@ -168,11 +220,15 @@ def _measure(cmd: list[str], seconds: float, *, pty: bool, env: dict | None = No
             time.sleep(0.05)
         time.sleep(WARMUP_S)                                     # settle: one more refresh, then measure
         on_start()
-        c0 = _cpu_s(proc.pid)
+        c0, t0 = _cpu_s(proc.pid), _threads_cpu(proc.pid)
         time.sleep(seconds)                                      # the measurement window
         if proc.poll() is not None:
             raise RuntimeError(f"{cmd[0]} exited during the window ({proc.returncode}): {bytes(tail)[-600:]!r}")
         cpu = _cpu_s(proc.pid) - c0
+        t1 = _threads_cpu(proc.pid)
+        main = t1.get(proc.pid, 0.0) - t0.get(proc.pid, 0.0)
+        _log(f"{Path(cmd[0]).name}: main thread {main:.2f} s, other threads {cpu - main:.2f} s, "
+             f"{seen[0] / 1024:.0f} KiB written to the terminal so far")
         on_end()
         return cpu
     finally:
@@ -271,6 +327,11 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
                         f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
              False, pypath),
             ("pg_activity", [pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, term),
+            ("textual", [sys.executable, "-c", "from bench.bench_activity import textual_floor; textual_floor()"],
+             True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
+            ("textual idle", [sys.executable, "-c",
+                              "from bench.bench_activity import textual_floor; textual_floor(ticks=False)"],
+             True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
         ):
             marks: list[float] = []
 
@@ -292,6 +353,7 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
             c.close()
         probe.close()
     (ccpu, cdb), (scpu, sdb), (pcpu, pdb) = out["console"], out["source"], out["pg_activity"]
+    fcpu = out["textual"][0]
     return [
         Result(f"console Activity screen CPU (real app, 160x45 pty), {window_s:g}s @ {INTERVAL_S:g}s, "
                f"{IDLE}+{ACTIVE} sessions", ccpu, "pg_activity (defaults, 160x45 pty), same window", pcpu,
@@ -301,6 +363,9 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
         Result("Activity source alone CPU (no widgets: sample, filter, sort, format)", scpu,
                "pg_activity, same run", pcpu, unit="s CPU"),
         Result("DB time per Activity source refresh", sdb, "pg_activity per refresh", pdb, unit="ms"),
+        Result("Textual floor: a bare app redrawing a 55x12 DataTable's changing cells every 2 s (CPU)", fcpu,
+               "pg_activity, same run", pcpu, unit="s CPU"),
+        Result("console Activity screen CPU", ccpu, "the Textual floor, same run", fcpu, unit="s CPU"),
     ]
 
 

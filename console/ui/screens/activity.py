@@ -91,6 +91,7 @@ class ActivityScreen(LiveScreen):
         self.descending = True
         self.selected: set[str] = set()
         self.visible_rows: dict[str, tuple[str, Backend]] = {}
+        self._cells = panels.RowCells()
         self.prev_statements: dict[str, StatementsSample] = {}
         self.statement_deltas: dict[str, Any] = {}
         self.wal: dict[str, deque[tuple[datetime, float | None]]] = {}
@@ -200,10 +201,11 @@ class ActivityScreen(LiveScreen):
         qwidth = qcol.width if qcol is not None else 40
         out = []
         for k, (t, r) in self.visible_rows.items():
-            cells = panels.row_cells(t, r, blocking, self.state(f"act:{t}").stale, qwidth)
+            cells = self._cells(k, t, r, blocking, self.state(f"act:{t}").stale, qwidth)
             if k in self.selected:
                 cells[0] = Text("✓", style="bold cyan") + cells[0]
             out.append((k, cells))
+        self._cells.keep(set(self.visible_rows))
         table.set_rows(out)
         show(self.query_one("#activity-summary", Static), panels.status(
             self.samples(), len(rows), total, self.filter_text, label, self.descending, self.hide_idle,

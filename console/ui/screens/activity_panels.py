@@ -44,6 +44,38 @@ def _state_style(r: Backend) -> str:
     return "dim"
 
 
+def _age_key(v: float | None, warn: float) -> tuple[str, bool] | None:
+    return None if v is None else (fmt.duration(v), v >= warn)
+
+
+def cells_key(target: str, r: Backend, blocking: set[int], stale: bool, query_width: int) -> tuple[Any, ...]:
+    """Everything :func:`row_cells` shows of a session: equal keys draw equal cells (an idle
+    session's row is the same tick after tick, though its sample is a new object)."""
+    return (target, stale, query_width, r.pid in blocking, r.pid, r.console, r.blocked_by, r.client_addr,
+            r.backend_type, r.query, r.datname, r.usename, r.application_name, r.state, r.wait_event_type,
+            r.wait_event, _age_key(r.xact_age_s, 300.0), _age_key(r.query_age_s if r.state == "active" else None, 60.0))
+
+
+class RowCells:
+    """:func:`row_cells` remembered by row: a row whose :func:`cells_key` did not change
+    returns the same cell objects (so the table compares by identity and draws nothing)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[tuple[Any, ...], list[Any]]] = {}
+
+    def __call__(self, row: str, target: str, r: Backend, blocking: set[int], stale: bool,
+                 query_width: int) -> list[Any]:
+        key = cells_key(target, r, blocking, stale, query_width)
+        hit = self._memo.get(row)
+        if hit is None or hit[0] != key:
+            hit = self._memo[row] = (key, row_cells(target, r, blocking, stale, query_width))
+        return list(hit[1])
+
+    def keep(self, rows: set[str]) -> None:
+        for gone in self._memo.keys() - rows:
+            del self._memo[gone]
+
+
 def row_cells(target: str, r: Backend, blocking: set[int], stale: bool, query_width: int = 40) -> list[Any]:
     dim = " dim" if stale else ""
     mark = "▲" if r.pid in blocking else ("▼" if r.blocked_by else " ")

@@ -194,6 +194,8 @@ class ListTable(FastCells):
 
 def _same(a: Any, b: Any) -> bool:
     """Cell equality that sees styles (rich's Text == compares text and spans only)."""
+    if a is b:
+        return True
     if isinstance(a, Text) and isinstance(b, Text):
         return (a.plain, str(a.style), a.spans, a.justify) == (b.plain, str(b.style), b.spans, b.justify)
     return type(a) is type(b) and bool(a == b)

@@ -1,0 +1,51 @@
+"""The Activity table's remembered cells: the same objects while what a row shows is the
+same, new cells as soon as anything shown changes, and always what row_cells draws."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import datetime, timezone
+
+from console.core.activity.model import CLIENT, Backend
+from console.ui.screens import activity_panels as panels
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _row(pid: int = 7, **kw) -> Backend:
+    base = Backend(pid, "app", "alice", "psql", "10.0.0.5", 5432, CLIENT, "idle", "Client", "ClientRead", T0,
+                   None, 12.0, 12.0, "select 1")
+    return dataclasses.replace(base, **kw)
+
+
+def _plain(cells) -> list[tuple[str, str, list]]:
+    return [(c.plain, str(c.style), [(s.start, s.end, str(s.style)) for s in c.spans]) if hasattr(c, "plain")
+            else (str(c), "", []) for c in cells]
+
+
+def test_an_unchanged_row_keeps_its_cells_and_a_changed_one_gets_new_ones():
+    memo = panels.RowCells()
+    first = memo("t:7", "t", _row(), set(), False, 40)
+    # an idle session one tick later: its query and state ages moved, nothing shown did
+    again = memo("t:7", "t", _row(query_age_s=14.0, state_age_s=14.0), set(), False, 40)
+    assert all(a is b for a, b in zip(first, again))
+    for change in ({"state": "active"}, {"query": "select 2"}, {"xact_age_s": 400.0}, {"wait_event": None}):
+        cells = memo("t:7", "t", _row(**change), set(), False, 40)
+        assert _plain(cells) == _plain(panels.row_cells("t", _row(**change), set(), False, 40))
+        assert _plain(cells) != _plain(first), change
+    assert _plain(memo("t:7", "t", _row(), {7}, False, 40))[0][0].startswith("▲")   # now blocking another
+    assert _plain(memo("t:7", "t", _row(), set(), True, 40)) != _plain(first)        # stale: dimmed
+
+
+def test_remembered_cells_always_draw_what_row_cells_draws():
+    rng = random.Random(3)
+    memo = panels.RowCells()
+    for _ in range(2000):
+        pid = rng.randrange(4)
+        r = _row(pid, state=rng.choice(["idle", "active", "idle in transaction"]),
+                 query_age_s=rng.choice([None, 0.4, 1.2, 59.9, 61.0]), xact_age_s=rng.choice([None, 2.0, 301.0]),
+                 query=rng.choice(["select 1", "select 2", None]), blocked_by=rng.choice([(), (1,)]))
+        blocking, stale, width = rng.choice([set(), {pid}]), rng.random() < 0.2, rng.choice([10, 40])
+        got = memo(f"t:{pid}", "t", r, blocking, stale, width)
+        assert _plain(got) == _plain(panels.row_cells("t", r, blocking, stale, width))
