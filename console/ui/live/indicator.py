@@ -27,8 +27,16 @@ class LiveIndicator(Static):
         self.extra = extra
 
     def on_mount(self) -> None:
+        registry = getattr(self.screen, "indicators", None)
+        if isinstance(registry, list):
+            registry.append(self)
         self.refresh_text()
         self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        registry = getattr(self.screen, "indicators", None)
+        if isinstance(registry, list) and self in registry:
+            registry.remove(self)
 
     def _tick(self) -> None:
         if self.screen.is_current:

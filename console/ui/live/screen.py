@@ -60,6 +60,8 @@ class LiveScreen(Screen):
         self._live_timers: dict[str, Timer] = {}
         self._painted_at: dict[Callable[[], None], float] = {}
         self._paint_due: set[Callable[[], None]] = set()
+        self.indicators: list[Any] = []     # LiveIndicators register here on mount (no DOM walk a tick)
+        self._panels: dict[str, list[Widget]] = {}    # a source's panel selector -> its widgets
         self.paused = False
         self._shown = False
         self.list_id: str | None = self.LIST_ID
@@ -136,7 +138,10 @@ class LiveScreen(Screen):
             st.error = m.error
             st.failures += 1
         if src.panel:
-            for w in self.query(src.panel):
+            panels = self._panels.get(src.panel)
+            if not panels or not all(w.is_attached for w in panels):
+                panels = self._panels[src.panel] = list(self.query(src.panel))
+            for w in panels:
                 w.set_class(st.stale, "stale")
         if src.render is not None:
             src.render(st)
@@ -271,8 +276,7 @@ class LiveScreen(Screen):
 
     def on_live_changed(self, name: str | None) -> None:
         """A source started, finished, or the pause changed: update indicators."""
-        from .indicator import LiveIndicator
-        for ind in self.query(LiveIndicator):
+        for ind in list(self.indicators):
             ind.refresh_text()
 
     def focus_list(self) -> None:

@@ -33,12 +33,17 @@ class FastCells(DataTable):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._row_version: dict[RowKey, int] = {}
+        self._row_version: dict[RowKey, int] = {}       # any change in the row (its lines)
+        self._cell_version: dict[tuple[RowKey, ColumnKey], int] = {}   # one cell's change
+        self._born: dict[RowKey, int] = {}       # when the row (or the header) was last added
+        self._col_epoch = 0                      # when a column was last added or removed
         self._version_seq = 0
 
-    def _bump(self, row_key: RowKey) -> None:
+    def _bump(self, row_key: RowKey, column_key: ColumnKey | None = None) -> None:
         self._version_seq += 1
         self._row_version[row_key] = self._version_seq
+        if column_key is not None:
+            self._cell_version[(row_key, column_key)] = self._version_seq
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
                     update_width: bool = False) -> None:
@@ -52,7 +57,7 @@ class FastCells(DataTable):
             return
         self._data[rk][ck] = value
         self._update_count += 1
-        self._bump(rk)
+        self._bump(rk, ck)
         index = self._row_locations.get(rk)
         if index is None:
             self.refresh()
@@ -63,16 +68,25 @@ class FastCells(DataTable):
                 label: Any = None) -> RowKey:
         row_key = super().add_row(*cells, height=height, key=key, label=label)
         self._bump(row_key)           # a key used before (removed, cleared) starts fresh
+        self._born[row_key] = self._version_seq
         return row_key
 
     def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None) -> ColumnKey:
         column_key = super().add_column(label, width=width, key=key, default=default)
         self._bump(self._header_row_key)
+        self._born[self._header_row_key] = self._col_epoch = self._version_seq   # every cell drawn afresh
         return column_key
+
+    def remove_column(self, column_key: ColumnKey | str) -> None:
+        super().remove_column(column_key)
+        self._bump(self._header_row_key)
+        self._born[self._header_row_key] = self._col_epoch = self._version_seq
 
     def clear(self, columns: bool = False) -> Any:
         self._row_version.clear()
+        self._cell_version.clear()
+        self._born.clear()
         return super().clear(columns)
 
     def render_lines(self, crop: Any) -> Any:
@@ -127,7 +141,8 @@ class FastCells(DataTable):
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
         key = ("fast", row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
-               self._show_hover_cursor, self.show_cursor, self._row_version.get(row_key, 0),
+               self._show_hover_cursor, self.show_cursor, self._col_epoch, self._born.get(row_key, 0),
+               self._cell_version.get((row_key, column_key), 0) if column_key is not None else 0,
                self._pseudo_class_state)
         cache: Any = self._cell_render_cache     # shared, so DataTable's clears (theme, CSS) clear it too
         hit = cache.get(key)
