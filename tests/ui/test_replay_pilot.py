@@ -83,3 +83,42 @@ def test_ctrl_s_records_what_the_live_layer_receives(tmp_path, monkeypatch):
         assert f.get("activity", "lambda").row(4120).blocked_by == (4101,)
         assert f.get("activity", "zengin").row(5201).query == "COPY banks FROM STDIN"
     assert Settings  # the settings type the replay is built from
+
+
+def test_the_wal_chart_follows_the_replay_cursor_back(tmp_path):
+    """Jumping back in a replay, the WAL chart shows only what was recorded up to the
+    cursor (it used to keep the later points)."""
+    from datetime import timedelta
+
+    from textual.widgets import TabbedContent
+
+    from console.ui.widgets.chart import TimeChart
+
+    from .fakes_activity import FIXED, FakeActivity, maintenance_sample
+
+    out = tmp_path / "wal.sqlite"
+    fake = FakeActivity()
+    times = [FIXED + timedelta(seconds=10 * i) for i in range(5)]
+    with Recorder(out) as rec:
+        for i, at in enumerate(times):
+            with rec.tick(at) as t:
+                t.add("activity", "lambda", fake.sample("lambda"))
+                t.add("maintenance", "lambda", maintenance_sample("lambda", at, 1e6 * i, 1000.0 * (i + 1)))
+
+    def points(screen) -> list:
+        return [p for s in screen.query_one("#repl-chart", TimeChart).series for p in s.points]
+
+    async def go():
+        app = replay_app(parse_text('[postgres.lambda]\ndsn = "postgresql://u@127.0.0.1:1/x"\nsystem = "lambda"\n'),
+                         out)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.id == "activity", "the activity screen")
+            screen.query_one(TabbedContent).active = "tab-repl"
+            await pilot.press("right_curly_bracket")
+            await wait_for(pilot, lambda: [p[0] for p in points(screen)] == times, "every recorded WAL point")
+            await pilot.press("left_curly_bracket")
+            await wait_for(pilot, lambda: points(screen) and max(p[0] for p in points(screen)) == times[0],
+                           f"the chart back at the first tick ({points(screen)})")
+            assert [p[0] for p in points(screen)] == times[:1]
+    asyncio.run(go())

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -145,7 +145,6 @@ class ActivityScreen(LiveScreen):
                                    render=self._render_statements, panel="#statements-pane",
                                    record=("statements", t)), start=False)
             self.add_source(Source(f"mnt:{t}", fetch=self._fetch_maintenance, params=(port, t),
-                                   args=self._first_of(t),
                                    every=lambda: every if self._tab() == "tab-repl" else None,
                                    render=self._render_maintenance, panel="#repl-pane",
                                    record=("maintenance", t)), start=False)
@@ -246,20 +245,21 @@ class ActivityScreen(LiveScreen):
         from rich.console import Group
         self.query_one("#statements-body", Static).update(Group(*parts))
 
-    def _first_of(self, target: str) -> Callable[[], tuple[Any, ...]]:
-        return lambda: (not self.wal.get(target),)
-
     @staticmethod
-    def _fetch_maintenance(port: ActivityScreenPort, target: str, first: bool) -> WalView:
-        """In the worker: the sample, and on the first run the history before it (a replay's
-        recorded WAL rates; nothing live)."""
-        return WalView(port.maintenance(target), port.wal_history(target) if first else [])
+    def _fetch_maintenance(port: ActivityScreenPort, target: str) -> WalView:
+        """In the worker: the sample, and the history up to it (a replay's recorded WAL
+        rates; nothing live)."""
+        return WalView(port.maintenance(target), port.wal_history(target))
 
     def _render_maintenance(self, st: State[WalView]) -> None:
         target = st.name.removeprefix("mnt:")
         m = st.value.sample if st.value is not None else None
         if st.error is None and st.value is not None and m is not None:
             hist = self.wal.setdefault(target, deque(maxlen=WAL_HISTORY))
+            if st.value.history:
+                # A replay: what was recorded up to the cursor, every time (the cursor jumps
+                # both ways; points after it must not stay, skipped ones must appear).
+                hist.clear()
             for at, rate in st.value.history:
                 if not hist or at > hist[-1][0]:
                     hist.append((at, rate))
