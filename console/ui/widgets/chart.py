@@ -169,9 +169,11 @@ class TimeChart(Vertical):
                 continue
             plt.plot([p[0] - t0 for p in pts], [p[1] for p in pts], color=COLORS[i % len(COLORS)],
                      marker="hd")   # quadrant blocks: cell-wide in more fonts than braille
-        # the first and the last moment only: plotext placed inner tick labels one column
-        # either way from one run to the next (snapshots must be the same picture)
-        pos, labels = time_ticks(t0, t1, 2)
+        # the ends and the middle when there is room for three labels (plotext rounds an
+        # inner tick's column; the middle one of a span lands on the same column every run)
+        ends = time_ticks(t0, t1, 2)
+        room = 3 * (len(ends[1][0]) + 4) + 12      # three labels, spaced, right of the value axis
+        pos, labels = time_ticks(t0, t1, 3) if (self.size.width or 80) >= room else ends
         plt.xticks([x - t0 for x in pos], labels)        # x in seconds from the start
         plt.xlim(0, t1 - t0)       # plotext pads past the last point otherwise
         lo, hi = value_range([float(p[1]) for s in self.series for p in s.points if p[1] is not None])
