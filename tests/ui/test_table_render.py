@@ -168,3 +168,53 @@ async def test_an_update_repaints_only_its_rows_region(monkeypatch) -> None:
         monkeypatch.setattr(Widget, "refresh", real)
         await pilot.pause()
         assert "ROW-3" in pilot.app.export_screenshot()
+
+
+class _Two(App[None]):
+    CSS = "ListTable { width: 70; height: 12; }"
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        from console.ui.widgets.lists import Col
+        cols = (Col("Key", 8), Col("A", 10), Col("B", 12, flex=True))
+        yield ListTable(cols, id="merged")
+        yield ListTable(cols, id="fresh")
+        yield Input(id="elsewhere")
+
+
+async def test_set_rows_in_place_ends_like_a_table_built_from_scratch() -> None:
+    """set_rows merges (drops, adds, changes cells, reorders) instead of rebuilding: after
+    any sequence the table shows what a new table given the last rows shows, and the
+    cursor stays on its row while that row is there."""
+    from textual.geometry import Region
+    rng = random.Random(11)
+    async with _Two().run_test(size=(150, 30)) as pilot:
+        merged = pilot.app.query_one("#merged", ListTable)
+        pilot.app.query_one("#elsewhere").focus()
+        universe = [f"k{i}" for i in range(30)]
+        for step in range(40):
+            keys = rng.sample(universe, rng.randint(0, 25))
+            if rng.random() < 0.5:
+                keys.sort()
+            rows = [(k, [Text(k), Text(rng.choice(["x", "y", "zz"])), _text(rng) if rng.random() < 0.3 else "s"])
+                    for k in keys]
+            before = merged.cursor_key
+            merged.set_rows(rows)
+            fresh = pilot.app.query_one("#fresh", ListTable)
+            await fresh.remove()
+            fresh = ListTable(merged.specs, id="fresh")
+            await pilot.app.mount(fresh, before="#elsewhere")
+            fresh.set_rows(rows)
+            await pilot.pause()
+            if before in keys:
+                assert merged.cursor_key == before, step
+            fresh.move_cursor(row=merged.cursor_row, animate=False)
+            await pilot.pause()
+            for t in (merged, fresh):
+                t.scroll_to(y=0, animate=False, immediate=True)
+            await pilot.pause()
+            assert merged.row_count == len(keys) and [merged.get_row_at(i)[0].plain for i in range(len(keys))] == keys
+            a = merged.render_lines(Region(0, 0, merged.size.width, merged.size.height))
+            b = fresh.render_lines(Region(0, 0, fresh.size.width, fresh.size.height))
+            assert [s.text for s in a] == [s.text for s in b], (step, keys[:3], merged.cursor_row)

@@ -16,7 +16,8 @@ from typing import Any, Iterable, Sequence
 from rich.text import Text
 from textual.screen import ModalScreen
 from textual.widgets import Input, Tree
-from textual.widgets.data_table import ColumnKey
+from textual._two_way_dict import TwoWayDict
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from .. import keymap
 from .table_render import FastCells
@@ -163,18 +164,60 @@ class ListTable(FastCells):
         if self.specs and not self.shown:
             self._layout(self.size.width or 80)
             return
-        if [k for k, _ in self._list_rows] == [str(k.value) for k in self.rows] and self.row_count:
-            # The same rows: change the cells that changed, in place (no flicker, no cost of
-            # rebuilding the table on every refresh).
-            labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
-            for key, cells in self._list_rows:
-                current = self.get_row(key)
-                for label, old, new in zip(labels, current, self._visible(cells)):
-                    if not _same(old, new):
-                        self.update_cell(key, label, new)
+        have = {str(k.value): k for k in self.rows}
+        want = [k for k, _ in self._list_rows]
+        if not self.row_count or sum(k in have for k in want) * 2 < len(want):
+            self.clear()                    # mostly new rows: build the table again
+            self._fill(keep_key, keep_row)
             return
-        self.clear()
-        self._fill(keep_key, keep_row)
+        self._merge(have, keep_key, keep_row)
+
+    def _merge(self, have: dict[str, RowKey], keep_key: str | None, keep_row: int) -> None:
+        """Bring the table to ``_list_rows`` in place: drop the rows that went, add the new
+        ones, change only the cells that changed and put the rows in the new order — no
+        rebuild (a refresh of a 1,000-row list whose order moved used to clear and re-add
+        every row), and the cached lines of unchanged rows stay."""
+        want = {k for k, _ in self._list_rows}
+        gone = [rk for k, rk in have.items() if k not in want]
+        if gone:
+            for rk in gone:
+                del self.rows[rk]
+                del self._data[rk]
+                self._new_rows.discard(rk)
+                self._updated_cells = {c for c in self._updated_cells if c.row_key != rk}
+            self._relocate([rk for rk in self.ordered_rows_keys() if rk in self.rows])
+        labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
+        for key, cells in self._list_rows:
+            shown = self._visible(cells)
+            existing = have.get(key)
+            if existing is None or existing not in self.rows:
+                self.add_row(*shown, key=key)
+                continue
+            current = self._data[existing]
+            for label, new in zip(labels, shown):
+                if not _same(current.get(ColumnKey(label)), new):
+                    self.update_cell(existing, label, new)
+        order = [RowKey(k) for k, _ in self._list_rows]
+        if order != self.ordered_rows_keys():
+            self._relocate(order)
+        if self.row_count:
+            index = self._list_index.get(keep_key or "")
+            row = index if index is not None else min(max(keep_row, 0), self.row_count - 1)
+            if row != self.cursor_row or index is None or self.cursor_key != keep_key:
+                self.move_cursor(row=row, animate=False)
+
+    def ordered_rows_keys(self) -> list[RowKey]:
+        """The row keys in their shown order."""
+        locations = self._row_locations
+        return sorted(self.rows, key=lambda rk: locations.get(rk) or 0)
+
+    def _relocate(self, order: list[RowKey]) -> None:
+        """Put the rows in ``order`` (every row key once), as DataTable's own sort does."""
+        self._row_locations = TwoWayDict({rk: i for i, rk in enumerate(order)})
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate      # clamped to the rows left
+        self.refresh(layout=True)
 
     def set_cell(self, key: str, label: str, value: Any) -> None:
         """Change one cell by row id and column label (kept even while the column is hidden)."""
