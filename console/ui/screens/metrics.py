@@ -251,8 +251,9 @@ class MetricsScreen(ListFilter, LiveScreen):
                                                     len(PG_COLUMNS)))
                         for n in shown])
         stale = {n for n in shown if self.states[f"pg:{n}"].stale}
-        self.query_one("#chart-tps", TimeChart).set_series(panels.tps_series({n: self.history[n] for n in shown},
-                                                                             stale))
+        lines = panels.tps_series({n: self.history[n] for n in shown}, stale)
+        title = "TPS" if len(lines) == len(shown) else f"TPS · busiest {len(lines)} of {len(shown)}"
+        self.query_one("#chart-tps", TimeChart).set_series(lines, title=title)
 
     @on(DataTable.RowHighlighted, "#pg-targets")
     def _on_highlight(self, _event: DataTable.RowHighlighted) -> None:

@@ -43,10 +43,28 @@ def pg_point(p: PgSample) -> PgPoint:
     return (p.taken_at, r.tps if r else None, r.rows_read_s if r else None, r.rows_written_s if r else None)
 
 
-def tps_series(history: dict[str, Iterable[PgPoint]], stale: set[str]) -> list[Series]:
-    """One TPS line per target (the legend names it; a failing target says so)."""
-    return [Series(f"{n} (stale)" if n in stale else n, tuple((pt[0], pt[1]) for pt in h))
-            for n, h in history.items()]
+CHART_LINES = 8    # a chart of 40 lines is unreadable, and plotext draws each point in Python
+
+
+def tps_series(history: dict[str, Iterable[PgPoint]], stale: set[str],
+               limit: int = CHART_LINES) -> list[Series]:
+    """One TPS line per target (the legend names it; a failing target says so); past
+    ``limit`` targets, the busiest ``limit`` by their latest TPS (in the targets' order).
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> [s.label for s in tps_series({"a": [(at, 1.0, 0, 0)], "b": [(at, 9.0, 0, 0)], "c": [(at, None, 0, 0)]},
+    ...                              {"c"}, limit=1)]
+    ['b']
+    """
+    points = {n: tuple((pt[0], pt[1]) for pt in h) for n, h in history.items()}
+    names = list(points)
+    if len(names) > limit:
+        def latest(n: str) -> float:
+            return next((v for _, v in reversed(points[n]) if v is not None), -1.0)
+        busiest = set(sorted(names, key=latest, reverse=True)[:limit])
+        names = [n for n in names if n in busiest]
+    return [Series(f"{n} (stale)" if n in stale else n, points[n]) for n in names]
 
 
 def rows_series(history: Iterable[PgPoint]) -> list[Series]:
