@@ -9,8 +9,10 @@ window at a 2 s interval, first with one target, then with 40, in the same run, 
   100 ms;
 - the most threads alive at once, and the console's connections to the server at the end.
 
-``BENCH_FLEET_SECONDS`` sets the window (default 60 s; ``--quick`` 15 s) and
-``BENCH_FLEET_TARGETS`` the fleet size (default 40)."""
+``BENCH_FLEET_SECONDS`` sets the window (default 60 s; ``--quick`` 15 s),
+``BENCH_FLEET_TARGETS`` the fleet size (default 40), ``BENCH_FLEET_SCREENS`` which screens
+(comma-separated), and ``BENCH_FLEET_SLOW=1`` logs every event-loop callback over 100 ms
+(asyncio's debug mode: the figures are then inflated; for finding a stall, not measuring)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from bench import Result
 WINDOW_S = float(os.environ.get("BENCH_FLEET_SECONDS", "60"))
 TARGETS = int(os.environ.get("BENCH_FLEET_TARGETS", "40"))
 INTERVAL_S = 2.0
-SCREENS = ("overview", "metrics", "activity")
+SCREENS = tuple(os.environ.get("BENCH_FLEET_SCREENS", "overview,metrics,activity").split(","))
 
 
 def _log(msg: str) -> None:
@@ -70,6 +72,12 @@ async def _run(services, mode: str, seconds: float) -> dict[str, float]:
 
     app = ConsoleApp(services, initial_mode=mode)
     out: dict[str, float] = {}
+    if os.environ.get("BENCH_FLEET_SLOW"):
+        import logging
+        logging.basicConfig(stream=sys.stderr)
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.1
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause(1.0)                 # the first samples: not part of the window
         stalls: list[float] = []
