@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -100,13 +102,14 @@ class _Pair(App[None]):
         yield Input(id="elsewhere")       # the focus, so both tables draw unfocused
 
 
-async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_removals() -> None:
+@pytest.mark.parametrize("fixed", [False, True], ids=["auto-widths", "set-widths"])
+async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_removals(fixed: bool) -> None:
     from textual.geometry import Region
     rng = random.Random(7)
     async with _Pair().run_test(size=(130, 40)) as pilot:
         tables = [pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", DataTable)]
         pilot.app.query_one("#elsewhere").focus()
-        widths = [rng.choice([None, 8, 14]) for _ in range(3)]
+        widths = [rng.choice([8, 14] if fixed else [None, 8, 14]) for _ in range(3)]
         for t in tables:
             for c, w in enumerate(widths):
                 t.add_column(f"c{c}", key=f"c{c}", width=w)
