@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from ..config import Settings
@@ -10,6 +11,9 @@ from .influx import InfluxBackend
 from .postgres import PostgresBackend
 from .redis import RedisBackend
 from .s3 import S3Backend
+from ..core.text import error_text
+
+log = logging.getLogger("console.backends")
 
 
 @dataclass
@@ -55,5 +59,5 @@ class Backends:
         for b in self.all():
             try:
                 b.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
+            except Exception as exc:  # noqa: BLE001 - closing is best effort; nothing to undo
+                log.debug("closing %s failed: %s", type(b).__name__, error_text(exc))

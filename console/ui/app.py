@@ -4,6 +4,7 @@ who you act as, and the context switcher (ctrl+k, palette; console.ui.context)."
 
 from __future__ import annotations
 
+import logging
 import importlib
 from typing import Callable, Iterable
 
@@ -19,6 +20,8 @@ from ..core.text import error_text, visible
 from . import context, keymap
 from .screens.placeholder import NotBuiltScreen
 from .services import Services
+
+log = logging.getLogger("console.ui")
 
 PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
 
@@ -124,8 +127,8 @@ class ConsoleApp(context.ContextSwitching, App):
         for mode, *_ in SCREENS:
             try:
                 importlib.import_module(f"{__package__}.screens.{mode}")
-            except Exception:  # noqa: BLE001 - the switch reports it
-                pass
+            except Exception as exc:  # noqa: BLE001 - the switch imports it again and reports it
+                log.debug("background import of the %s screen failed: %s", mode, error_text(exc))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every action of the current screen (its bindings, enabled ones

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import logging
 from pathlib import Path
 
 from psycopg import sql
@@ -17,7 +18,10 @@ from psycopg import sql
 from ...backends.base import BackendError, ErrorKind
 from ...backends.postgres import PostgresBackend, classify
 from .. import migrate
+from ..text import error_text
 from .catalog import Snapshot, read_catalog
+
+log = logging.getLogger("console.schema")
 
 SCRATCH_PREFIX = "console_scratch_"
 _cache: dict[tuple[str, str, int], Snapshot] = {}
@@ -85,7 +89,8 @@ def build_expected(server: PostgresBackend, files: list[migrate.MigrationFile]) 
         finally:
             try:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            except Exception:  # noqa: BLE001 - best effort; the name says what it is
-                pass
+            except Exception as exc:  # noqa: BLE001 - best effort; say it, the name says what it is
+                log.warning("schema: the scratch database %s was not dropped (drop it by hand): %s",
+                            name, error_text(exc))
     finally:
         admin.close()

@@ -3,6 +3,7 @@ dropped subscription is seen, reconnected with back-off and reported as a gap.""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -14,6 +15,9 @@ from ...backends.base import BackendError
 from ...config import RedisSettings
 from .stats import db_of
 from .values import CHANNELS, _decode
+from ..text import error_text
+
+log = logging.getLogger("console.sessions")
 
 # --------------------------------------------------------------------------- live tail
 
@@ -115,8 +119,8 @@ def tail(settings: RedisSettings, channels: Sequence[str] = CHANNELS, *, stop: t
             try:
                 ps.close()
                 client.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001 - closing is best effort; the tail has ended
+                log.debug("closing the live tail's connection failed: %s", error_text(exc))
 
 
 class ChannelRates:
