@@ -34,6 +34,7 @@ console app's UI thread in its steady state (from 5 s after mount) there (its CP
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -232,16 +233,12 @@ def _measure(cmd: list[str], seconds: float, *, pty: bool, env: dict | None = No
         on_end()
         return cpu
     finally:
-        if proc.poll() is None:
-            if master is not None:
-                os.write(master, b"q")                           # pg_activity's quit key
-            else:
-                proc.terminate()
-            try:
+        if proc.poll() is None and master is not None:
+            os.write(master, b"q")                               # pg_activity's (and the console's) quit key
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        from console.demo.stack import stop_process
+        stop_process(proc, 5)                                    # SIGTERM, then SIGKILL, if still running
         for fd in (master, slave):
             if fd is not None:
                 os.close(fd)

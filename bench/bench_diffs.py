@@ -211,7 +211,7 @@ def _older(ctx) -> tuple[dict, str]:
 @contextmanager
 def moto_process():
     """A moto server in its own process (the stack's runs inside this one); its URL."""
-    from console.demo.stack import DEMO_AWS_ENV, free_port, wait_for_port
+    from console.demo.stack import DEMO_AWS_ENV, free_port, stop_process, wait_for_port
 
     port = free_port()
     env = {**os.environ, **{k: v for k, v in DEMO_AWS_ENV.items() if k not in os.environ}}
@@ -221,12 +221,7 @@ def moto_process():
         wait_for_port(port, 30, proc, what="moto (separate process)")
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 10)
 
 
 def run_ten_years(ctx) -> list[Result]:

@@ -221,3 +221,15 @@ async def test_set_rows_in_place_ends_like_a_table_built_from_scratch() -> None:
             a = merged.render_lines(Region(0, 0, merged.size.width, merged.size.height))
             b = fresh.render_lines(Region(0, 0, fresh.size.width, fresh.size.height))
             assert [s.text for s in a] == [s.text for s in b], (step, keys[:3], merged.cursor_row)
+
+
+async def test_an_update_that_may_resize_its_column_is_drawn_too() -> None:
+    async with _App().run_test(size=(80, 20)) as pilot:
+        table = pilot.app.query_one("#t", ListTable)
+        table.add_column("a", key="a")
+        table.add_row(Text("short"), key="r0")
+        await pilot.pause()
+        table.render_lines(table.region.reset_offset)          # the old cell is cached now
+        table.update_cell("r0", "a", Text("SHORT"), update_width=True)      # same width: same cell size
+        await pilot.pause()
+        assert "SHORT" in "".join(s.text for s in table.render_line(1))

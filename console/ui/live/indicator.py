@@ -28,14 +28,16 @@ class LiveIndicator(Static):
 
     def on_mount(self) -> None:
         registry = getattr(self.screen, "indicators", None)
-        if isinstance(registry, list):
-            registry.append(self)
+        self._registry: list[Any] | None = registry if isinstance(registry, list) else None
+        if self._registry is not None:
+            self._registry.append(self)
         self.refresh_text()
         self.set_interval(1.0, self._tick)
 
     def on_unmount(self) -> None:
-        registry = getattr(self.screen, "indicators", None)
-        if isinstance(registry, list) and self in registry:
+        # the list kept at mount: the screen may already be gone while this unmounts
+        registry = getattr(self, "_registry", None)
+        if registry is not None and self in registry:
             registry.remove(self)
 
     def _tick(self) -> None:

@@ -54,7 +54,7 @@ class FastCells(DataTable):
         ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
         if update_width or rk not in self._row_locations or ck not in self._column_locations:
             super().update_cell(rk, ck, value, update_width=update_width)     # raises for a bad key
-            self._bump(rk)
+            self._bump(rk, ck)
             return
         self._data[rk][ck] = value
         self._update_count += 1
