@@ -27,7 +27,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static, Tab, Tabs
-from textual.widgets.data_table import ColumnKey
 
 from ...core import format as fmt
 from ...core import identity, text
@@ -76,6 +75,15 @@ class DetailView:
     detail: Detail
     mark: Mark | None
     orphan: str | None
+
+
+def _fitted(value: str) -> Text:
+    """A cell the table cuts to its column's width as drawn, with an ellipsis (a text cut to
+    the width the column had when the rows were built was cut short, or without its
+    ellipsis, when the column's width changed afterwards); whole in the detail pane."""
+    cell = text.plain(value, width=400)
+    cell.overflow = "ellipsis"
+    return cell
 
 
 class DiffsScreen(DiffsActions, LiveScreen):
@@ -243,8 +251,6 @@ class DiffsScreen(DiffsActions, LiveScreen):
         self.shown = recs
         now = self.svc.now() if self.svc is not None else None
         self.rows = {row_key(r): r for r in recs}
-        col = t.columns.get(ColumnKey("Names"))
-        name_w = col.width if col is not None and col.width > 0 else 40     # cut with an ellipsis, whole in the detail
         rows = []
         for rec in recs:
             mark = Text("✓", style="green") if not record_problems(rec) else Text("✗", style="bold red")
@@ -253,7 +259,7 @@ class DiffsScreen(DiffsActions, LiveScreen):
             rows.append((row_key(rec), [
                 Text(sel, style="bold cyan"), text.plain(rec.id), rec.timestamp[5:19].replace("T", " "),
                 text.plain(rec.diffType or "?", "bold" if rec.is_bulk else "", width=11),
-                text.plain(codes(rec), width=11), text.plain(names(rec), width=name_w), mark,
+                text.plain(codes(rec), width=11), _fitted(names(rec)), mark,
                 Text(ttl, style="red" if now is not None and rec.is_expired(now) else ""),
                 text.plain(rec.executedBy or rec.rejectedBy or rec.approvedBy or "", width=20)]))
         t.set_rows(rows)
