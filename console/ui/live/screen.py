@@ -23,6 +23,7 @@ import time
 from typing import Any, Callable, Iterable
 
 from textual import on
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -64,6 +65,7 @@ class LiveScreen(Screen):
         self._panels: dict[str, list[Widget]] = {}    # a source's panel selector -> its widgets
         self.paused = False
         self._shown = False
+        self._styled_for: tuple[Any, ...] | None = None     # see on_screen_resume
         self.list_id: str | None = self.LIST_ID
 
     # ------------------------------------------------------------------ declaring
@@ -261,13 +263,28 @@ class LiveScreen(Screen):
 
     def on_mount(self) -> None:
         self._shown = self.app.screen is self
+        self._styled_for = self._style_inputs()     # every node was styled as it mounted
 
     def on_screen_suspend(self) -> None:
         self._shown = False
+        self._styled_for = self._style_inputs()
         for name in list(self._live_timers):
             self._disarm(name)
 
-    def on_screen_resume(self) -> None:
+    def _style_inputs(self) -> tuple[Any, ...]:
+        """What a hidden screen's styles depend on outside the screen: the app's CSS
+        generation (theme, reparsed CSS), its pseudo-classes (focus, dark/light, ansi) and
+        its classes. Changes inside the screen restyle their own nodes as they happen, shown
+        or not."""
+        app = self.app
+        return (getattr(app, "_css_update_count", None), app.pseudo_classes, frozenset(app.classes))
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Textual (8.2, pinned) restyles every node of a screen switched back to (~100 ms on
+        # a full screen), in case something app-wide changed while it was hidden; it is
+        # skipped when nothing did. (This handler runs before Screen's, which reads the flag.)
+        if self._styled_for is not None and self._styled_for == self._style_inputs():
+            event.refresh_styles = False
         self._shown = True
         self._catch_up()
         self.focus_list()

@@ -7,9 +7,12 @@ screen's key order is its priority order: mutations and the main actions come fi
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import Footer, Label
 from textual.widgets._footer import FooterKey
 
@@ -45,10 +48,28 @@ class ConsoleFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__(show_command_palette=False, compact=True)
+        self._composed_for: tuple[Any, ...] | None = None
+
+    def _keys_shown(self) -> tuple[Any, ...]:
+        """Everything the keys are built from (what Footer.compose reads: the shown
+        bindings, their order, state and display)."""
+        return tuple((b.key, b.action, b.description, b.group, enabled, tooltip,
+                      self.app.get_key_display(b))
+                     for (_, b, enabled, tooltip) in self.screen.active_bindings.values() if b.show)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual recomposes the footer (a new widget per key, each styled) whenever the
+        # screen's bindings may have changed — every switch back to a screen, every focus
+        # move — ~30 ms each time; the same keys are kept as they are.
+        if (self._bindings_ready and self.is_attached and screen is self.screen
+                and self._composed_for == self._keys_shown()):
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        self._composed_for = self._keys_shown()
         pinned = []
         for widget in super().compose():
             if isinstance(widget, FooterKey) and widget.action in PINNED:

@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
@@ -161,7 +162,7 @@ class SessionsScreen(LiveScreen):
         if self.scan_stop is not None and self.state("scan").running:
             self.scan_stop.set()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
         if self.svc is not None and self.tail_stop is None and self.state("info").loaded:
             self._start_tail()
 
