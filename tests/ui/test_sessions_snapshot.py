@@ -53,7 +53,16 @@ def test_sessions_caches_tab(snap_compare, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_sessions_live_tail_with_gap(snap_compare, size):
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_keys(*["right_square_bracket"] * 3))
+    from textual.widgets import Sparkline
+
+    keys = _keys(*["right_square_bracket"] * 3)
+
+    async def run_before(pilot):
+        await keys(pilot)
+        # the channel rates are drawn by the tab's 1 s tick after the messages arrive
+        await wait_for(pilot, lambda: any(pilot.app.screen.query_one("#rate-progress_events", Sparkline).data),
+                       "the tail's rates drawn")
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)
