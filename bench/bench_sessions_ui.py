@@ -3,9 +3,10 @@ from the real Redis, measured with a ticker in the app's event loop (a 10 ms sle
 the largest gap beyond 10 ms is the longest the UI could not react):
 
 - the largest event-loop stall during the whole scan, and how many stalls went over 100 ms;
-- a sort key press (``s``) with every row loaded: the stall, and the time until the table
-  shows the new order;
-- a filter (a user id typed in) on the loaded rows: the same two figures.
+- a sort key press (``s``) with every row loaded: the stall, the time until the table
+  shows the new order (its first rows are those of a sort from scratch made before the
+  press), and the time until the whole order is sorted (the other pages);
+- a filter (a user id typed in) on the loaded rows: the same three figures.
 
 Reference, same run: the same ticker in a bare Textual app with one Static, idle for 2 s
 after its first frame (the framework's own floor). Goal (issue 15): no stall over 100 ms, sort and filter
@@ -64,8 +65,11 @@ async def _until(pilot, cond, timeout: float = 600.0) -> None:
 
 
 async def _console(settings, n: int) -> dict[str, float]:
+    from textual.widgets import DataTable
+
+    from console.core import sessions as core
     from console.ui.app import ConsoleApp
-    from console.ui.screens.sessions.keys_tab import KeysTab
+    from console.ui.screens.sessions.keys_tab import SORTS, KeysTab
     from console.ui.services import Services
 
     services = Services.from_settings(settings)
@@ -81,19 +85,34 @@ async def _console(settings, n: int) -> dict[str, float]:
                          and len(keys.records) == n and keys.view_ready)
             out["scan_s"] = time.perf_counter() - t0
             out["scan_stall"], out["scan_over"] = ticker.max_ms, ticker.over_100
-            for name, act in (("sort", lambda: pilot.press("s")),
-                              ("filter", lambda: _set(keys, "filter_text", "user_1234"))):
+            table = app.screen.query_one("#sessions-table", DataTable)
+            nxt = SORTS[(SORTS.index(keys.sort) + 1) % len(SORTS)]
+            # the key is posted as a terminal's would be (pilot.press also waits for every
+            # widget to drain its queue, which here waited for the whole sort)
+            for name, act, want in (("sort", lambda: _key(app, "s"), core.sort_records(keys.records, nxt)),
+                                    ("filter", lambda: _set(keys, "filter_text", "user_1234"),
+                                     core.sort_records(core.filter_records(keys.records, "user_1234"), nxt))):
                 await pilot.pause(0.2)
                 ticker.reset()
                 t0 = time.perf_counter()
                 await act()
-                await _until(pilot, lambda: keys.view_ready)
+                # shown: the table's first rows are the new view's (checked against a sort
+                # from scratch made before the press)
+                first = [r.key for r in want[:5]]
+                await _until(pilot, lambda first=first: keys.page_ready and table.row_count >= len(first)
+                             and [str(table.get_row_at(i)[0]) for i in range(len(first))] == first)
                 out[f"{name}_s"] = time.perf_counter() - t0
+                await _until(pilot, lambda: keys.view_ready)
+                out[f"{name}_whole_s"] = time.perf_counter() - t0
                 out[f"{name}_stall"] = ticker.max_ms
             await ticker.stop()
     finally:
         services.close()
     return out
+
+
+async def _key(app, key: str) -> None:
+    app.simulate_key(key)
 
 
 async def _set(obj, attr: str, value) -> None:
@@ -149,8 +168,12 @@ def run(ctx) -> list[Result]:
                "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: sort key press until the new order shows (ms)", m["sort_s"] * 1000,
                "goal: 100 ms", 100.0, unit="ms"),
+        Result(f"Sessions, {k} rows loaded: sort key press until the whole order is sorted (ms)",
+               m["sort_whole_s"] * 1000, "goal: 100 ms (for what shows)", 100.0, unit="ms"),
         Result(f"Sessions, {k} rows loaded: filter, largest stall (ms)", m["filter_stall"],
                "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: filter until the filtered rows show (ms)", m["filter_s"] * 1000,
                "goal: 100 ms", 100.0, unit="ms"),
+        Result(f"Sessions, {k} rows loaded: filter until the whole filtered view is ready (ms)",
+               m["filter_whole_s"] * 1000, "goal: 100 ms (for what shows)", 100.0, unit="ms"),
     ]

@@ -134,3 +134,54 @@ async def test_sessions_large_view_computed_off_the_ui_thread():
         assert all(keys.filter_text.lower() in (r.key + (r.notebook or "") + r.summary).lower() for r in keys.view)
         table.move_cursor(row=0)
         assert keys.highlighted() is keys.view[0]
+
+
+async def test_a_new_order_shows_its_first_page_before_the_whole_of_it_is_sorted(monkeypatch):
+    """Past SYNC_ROWS a sort key press draws the new order's first page from one pass over the
+    rows; the status says 'sorting…' until the whole order is sorted (held here until
+    released), a page asked for meanwhile is drawn when it is, and the pages are those of
+    the whole order."""
+    import threading
+
+    from textual.widgets import DataTable
+
+    from console.core.sessions.view import RowView
+    from console.ui.screens.sessions.keys_tab import PAGE_SIZE, SYNC_ROWS, KeysTab
+
+    release = threading.Event()
+    ordered = RowView.ordered
+
+    def held(self, by, reverse=False):
+        if by == "ttl":
+            release.wait(30)
+        return ordered(self, by, reverse)
+    monkeypatch.setattr(RowView, "ordered", held)
+
+    recs = session_records(SYNC_ROWS + 3000)
+    want = core_sort(recs, "ttl")
+    app = _app(FakeSessions(records=recs))
+    async with app.run_test(size=SIZE) as pilot:
+        keys = app.screen.query_one(KeysTab)
+        table = app.screen.query_one("#sessions-table", DataTable)
+        await wait_for(pilot, lambda: len(keys.records) == len(recs) and keys.view_ready, "the full view")
+        await pilot.press("s")                               # sort by TTL: the whole order is held
+        await wait_for(pilot, lambda: keys.page_ready and str(table.get_row_at(0)[0]) == want[0].key,
+                       "the first page of the TTL order")
+        shown = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert shown == [r.key for r in want[:PAGE_SIZE]]
+        assert not keys.view_ready and "sorting…" in str(app.screen.query_one("#sessions-scan").render())
+        assert keys.view_len == len(recs)
+        await pilot.press("greater_than_sign")               # page 2 asked for while sorting
+        await pilot.pause()
+        assert str(table.get_row_at(0)[0]) == want[0].key    # not drawn from a partial view
+        release.set()
+        await wait_for(pilot, lambda: keys.view_ready, "the whole TTL order")
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == want[PAGE_SIZE].key, "page 2")
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == \
+            [r.key for r in want[PAGE_SIZE:2 * PAGE_SIZE]]
+        assert "sorting…" not in str(app.screen.query_one("#sessions-scan").render())
+
+
+def core_sort(recs, by):
+    from console.core import sessions as core
+    return core.sort_records(list(recs), by)

@@ -82,3 +82,34 @@ def test_a_view_extended_batch_by_batch_equals_one_made_from_scratch(flt):
             got = rv.view(flt, by, rev)
             assert [id(r) for r in got] == [id(r) for r in want], (flt, by, rev)
     assert rv.histogram() == core.ttl_histogram(recs)
+
+
+@pytest.mark.parametrize("flt", ["", "user_1", "kind:text", "ttl:none", "INTRO kind:json", "zzz-no-match"])
+@pytest.mark.parametrize("n", [1, 7, 200, 5000])
+def test_head_is_the_first_rows_of_the_view_and_its_length(flt, n):
+    """A page of a new order before the whole order: exactly the view's first rows (ties in
+    the same order, both directions), sorted or not, and the view's length."""
+    recs = _records(3000, seed=5)
+    for by in core.SORT_KEYS:
+        for rev in (False, True):
+            fresh = RowView(recs)
+            want = core.sort_records(core.filter_records(recs, flt), by, rev)
+            head, total = fresh.head(flt, by, rev, n)
+            assert not fresh.has(by, rev), "head sorted the whole order"
+            assert [id(r) for r in head] == [id(r) for r in want[:n]] and total == len(want), (flt, by, rev)
+            fresh.ordered(by, rev)
+            head, total = fresh.head(flt, by, rev, n)
+            assert [id(r) for r in head] == [id(r) for r in want[:n]] and total == len(want)
+
+
+def test_the_filter_haystack_is_made_batch_by_batch():
+    recs = _records(3000, seed=3)
+    rv = RowView(recs[:500])
+    rv.prepare_filter()
+    for end in (900, 901, 3000):
+        rv = rv.extended(recs[:end])
+        assert rv._prefix_hay is not None and len(rv._prefix_hay) < end
+        rv.prepare_filter()
+        assert len(rv._hay or []) == end
+    for flt in ("user_1", "intro", "ασ", "progress=0.5 kind:json"):
+        assert [id(r) for r in rv.matching(flt)] == [id(r) for r in core.filter_records(recs, flt)]
