@@ -4,6 +4,7 @@ who you act as, and the context switcher (ctrl+k, palette; console.ui.context)."
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import logging
@@ -25,6 +26,8 @@ from .services import Services
 log = logging.getLogger("console.ui")
 
 PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
+BUILD_AHEAD = True         # then the screens not visited yet are built ahead (hidden), one at a time
+BUILD_AHEAD_GAP_S = 0.3    # with this pause before each, and before each one's first layout
 
 # (mode, key, title, what it will do) — the order is the order of the keys.
 SCREENS: list[tuple[str, str, str, str]] = [
@@ -136,6 +139,42 @@ class ConsoleApp(context.ContextSwitching, App):
         # Frozen objects are still freed by reference counting; the startup garbage caught in
         # cycles at this moment stays (bounded, once).
         gc.freeze()
+        if not BUILD_AHEAD:
+            return
+        try:
+            self.call_from_thread(self._build_ahead)
+        except Exception as exc:  # noqa: BLE001 - the app is closing; screens are built on their first visit
+            log.debug("screens not built ahead: %s", error_text(exc))
+
+    def _build_ahead(self) -> None:
+        self.run_worker(self._build_screens_ahead(), group="app-build-ahead", exclusive=True, exit_on_error=False)
+
+    async def _build_screens_ahead(self) -> None:
+        """Build every screen not visited yet, one at a time with a pause between them, while
+        the Overview is up: Textual builds a screen (compose, mount and style 25-80 widgets)
+        in the event loop, 100-350 ms on a first visit; a screen built ahead is shown without
+        that, and laid out and drawn off screen once, so a first visit draws only what
+        changed. A screen built ahead is hidden: its live sources load when it is first shown
+        (``LiveScreen.add_source``); what a screen's mount starts besides them (Metrics' list
+        of InfluxDB tag values, Diffs' identity lookup) runs at its build. Each screen's
+        objects are then frozen out of the cycle collector, like the startup's."""
+        for mode, *_ in SCREENS:
+            await asyncio.sleep(BUILD_AHEAD_GAP_S)
+            if mode in self._screen_stacks or mode not in self._modes:
+                continue                  # visited already, or being built by its switch
+            factory = self._modes[mode]
+            if not callable(factory):
+                continue
+            screen, mounted = self._get_screen(factory())
+            self._load_screen_css(screen)
+            self._screen_stacks[mode] = [screen]    # a switch to it now shows this one
+            await mounted
+            await asyncio.sleep(BUILD_AHEAD_GAP_S)
+            if self.screen is not screen and screen.is_attached:
+                # laid out and drawn once off screen: the first visit only draws what changed
+                screen._refresh_layout(self.size)
+                screen._compositor.render_update(full=True)
+        gc.freeze()       # the screens live as long as the app, too (see _prefetch_screens)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every action of the current screen (its bindings, enabled ones

@@ -39,6 +39,16 @@ def _busy(app: Any) -> bool:
     return any(w.is_running for w in app.workers if w.group != "sessions-tail")
 
 
+@pytest.fixture(autouse=True)
+def _no_build_ahead(request: Any, monkeypatch: Any) -> None:
+    """The app builds the screens not visited yet ~1 s after launch (console.ui.app): not
+    what most tests look at, and seconds of work each; tests/ui/test_build_ahead.py (marked
+    ``build_ahead``) tests it."""
+    if request.node.get_closest_marker("build_ahead") is None:
+        from console.ui import app as app_module
+        monkeypatch.setattr(app_module, "BUILD_AHEAD", False)
+
+
 @pytest.fixture
 def waiter() -> Callable[..., Any]:
     return wait_for

@@ -68,6 +68,16 @@ class LiveScreen(Screen):
         self._styled_for: tuple[Any, ...] | None = None     # see on_screen_resume
         self.list_id: str | None = self.LIST_ID
 
+    @property
+    def AUTO_FOCUS(self) -> str | None:      # noqa: N802 - Textual's name
+        """The list gets the focus when the screen is shown; focusing the first focusable
+        widget first (Textual's default) and then the list restyled both (~10 ms each)."""
+        return f"#{self.list_id}" if self.list_id else "*"
+
+    @AUTO_FOCUS.setter
+    def AUTO_FOCUS(self, _value: str | None) -> None:     # noqa: N802 - follows list_id only
+        pass
+
     # ------------------------------------------------------------------ declaring
 
     @property
@@ -81,9 +91,15 @@ class LiveScreen(Screen):
         self.sources[source.name] = source
         state = self.states.setdefault(source.name, State(source.name))
         state.paused = self.paused
-        if start:
-            self.run_source(source.name)
+        if start and self.is_current_or_becoming():
+            self.run_source(source.name)    # a screen built ahead (hidden) loads when first shown
         return state
+
+    def is_current_or_becoming(self) -> bool:
+        try:
+            return self.app.screen is self
+        except Exception:       # no screen stack yet
+            return False
 
     def remove_source(self, name: str) -> None:
         self._disarm(name)

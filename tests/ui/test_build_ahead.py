@@ -1,0 +1,75 @@
+"""The screens not visited yet are built ahead, hidden, after launch: a first visit is then a
+switch to a built screen. A screen built ahead asks nothing of its live sources until it is
+first shown, a key pressed while they are being built still switches, and a screen built
+ahead shows its data once shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.ui import app as app_module
+from console.ui.app import SCREENS, ConsoleApp
+
+from .conftest import wait_for
+from .fakes_sessions import FakeSessions, sessions_services
+
+pytestmark = pytest.mark.build_ahead
+
+
+class CountingSessions(FakeSessions):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def info(self):
+        self.calls.append("info")
+        return super().info()
+
+    def scan(self, pattern, stop):
+        self.calls.append("scan")
+        yield from super().scan(pattern, stop)
+
+
+@pytest.fixture(autouse=True)
+def _soon(monkeypatch):
+    monkeypatch.setattr(app_module, "PREFETCH_AFTER_S", 0.01)
+    monkeypatch.setattr(app_module, "BUILD_AHEAD_GAP_S", 0.01)
+
+
+def _built(app: ConsoleApp) -> set[str]:
+    return {m for m, stack in app._screen_stacks.items() if stack and stack[0].is_mounted}
+
+
+async def test_every_screen_is_built_hidden_and_loads_only_once_shown():
+    fake = CountingSessions()
+    app = ConsoleApp(sessions_services(fake))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built ahead")
+        await wait_for(pilot, lambda: not any(w.group == "app-build-ahead" and w.is_running for w in app.workers),
+                       "the build ahead done")
+        assert app.screen.id == "overview"
+        sessions = app._screen_stacks["sessions"][0]
+        assert fake.calls == [], "a hidden screen built ahead asked its backend"
+        assert all(st.tried_at is None for st in sessions.states.values())
+        assert sessions.size.width == 120, "laid out off screen"
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen is sessions, "the screen built ahead shown")
+        await wait_for(pilot, lambda: "scan" in fake.calls and "info" in fake.calls, "its sources run once shown")
+        table = sessions.query_one("#sessions-table")
+        await wait_for(pilot, lambda: table.row_count == len(fake.records), "its rows")
+
+
+async def test_a_key_pressed_while_the_screens_are_built_switches():
+    fake = CountingSessions()
+    app = ConsoleApp(sessions_services(fake))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: any(w.group == "app-build-ahead" for w in app.workers) or _built(app) - {"overview"},
+                       "the build ahead started")
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen.id == "sessions", "sessions shown")
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built")
+        assert len([s for stack in app._screen_stacks.values() for s in stack if s.id == "sessions"]) == 1
+        table = app.screen.query_one("#sessions-table")
+        await wait_for(pilot, lambda: table.row_count == len(fake.records), "its rows")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.screen.id == "overview", "back to the overview")
