@@ -73,3 +73,14 @@ async def test_a_key_pressed_while_the_screens_are_built_switches():
         await wait_for(pilot, lambda: table.row_count == len(fake.records), "its rows")
         await pilot.press("1")
         await wait_for(pilot, lambda: app.screen.id == "overview", "back to the overview")
+
+
+async def test_screens_built_ahead_have_nothing_animating_while_idle():
+    """A hidden screen costs no CPU: no widget redraws itself on a timer (an idle
+    ProgressBar without a total animated at 15 frames a second, shown or not)."""
+    app = ConsoleApp(sessions_services(CountingSessions()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built ahead")
+        animated = [(m, type(w).__name__, w.id) for m, stack in app._screen_stacks.items() for s in stack
+                    for w in s.walk_children() if w.auto_refresh is not None]
+        assert animated == []

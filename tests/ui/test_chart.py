@@ -78,3 +78,28 @@ def test_legend_axis_and_ranges():
             constant = app.query_one("#c-constant", TimeChart).plt._active.monitor
             assert constant.ylim[0] == [0.0, 69.0]
     asyncio.run(go())
+
+
+async def test_new_points_repaint_the_chart_without_laying_the_screen_out(monkeypatch):
+    """A chart gets new points every tick: its legend (one line) and plot are repainted, the
+    screen is not laid out again (Metrics did that twice a tick)."""
+    from textual.widget import Widget
+    app = ChartsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _drawn(pilot)
+        chart = app.query_one("#c-normal", TimeChart)
+        laid: list[str] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, layout=False, **k):
+            if layout and chart in self.ancestors_with_self:
+                laid.append(type(self).__name__)
+            return real(self, *regions, layout=layout, **k)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        title, unit, series = CASES["normal"]
+        more = [Series(s.label, s.points + ((T0 + timedelta(seconds=200), 90.0),)) for s in series]
+        chart.set_series(more, title="TPS · busiest 2 of 3")
+        await _drawn(pilot)
+        assert laid == []
+        assert "busiest 2 of 3" in str(chart.query_one(".chart-legend").render())

@@ -233,3 +233,32 @@ async def test_an_update_that_may_resize_its_column_is_drawn_too() -> None:
         table.update_cell("r0", "a", Text("SHORT"), update_width=True)      # same width: same cell size
         await pilot.pause()
         assert "SHORT" in "".join(s.text for s in table.render_line(1))
+
+
+async def test_a_reorder_repaints_without_laying_the_screen_out(monkeypatch) -> None:
+    """set_rows that only moves rows is a repaint of the table (as DataTable.sort is); rows
+    taken out change its size, which is a new layout. (The Activity screen reorders its
+    rows every refresh: each was a layout of the whole screen.)"""
+    from textual.widget import Widget
+    async with _Two().run_test(size=(150, 30)) as pilot:
+        table = pilot.app.query_one("#merged", ListTable)
+        rows = [(k, [Text(k), Text("x"), "s"]) for k in ("a", "b", "c", "d")]
+        table.set_rows(rows)
+        await pilot.pause()
+        layouts: list[bool] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, layout=False, **k):  # type: ignore[no-untyped-def]
+            if self is table:
+                layouts.append(layout)
+            return real(self, *regions, layout=layout, **k)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        table.set_rows(list(reversed(rows)))
+        await pilot.pause()
+        assert layouts and not any(layouts), layouts
+        assert [table.get_row_at(i)[0].plain for i in range(4)] == ["d", "c", "b", "a"]
+        layouts.clear()
+        table.set_rows(rows[:2])
+        await pilot.pause()
+        assert any(layouts) and table.row_count == 2

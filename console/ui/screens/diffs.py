@@ -157,7 +157,7 @@ class DiffsScreen(DiffsActions, LiveScreen):
             with Vertical(id="diffs-records-box"):
                 yield Static("", id="diffs-records-page")
                 yield ListTable(RECORD_COLUMNS, id="diffs-records")
-        yield ProgressBar(id="diffs-progress", show_eta=False)
+        yield ProgressBar(id="diffs-progress", show_eta=False, total=1)   # a total: not animated (15 redraws/s) while idle
         yield ConsoleFooter()
 
     def on_mount(self) -> None:

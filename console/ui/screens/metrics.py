@@ -36,6 +36,7 @@ from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.chart import TimeChart
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListFilter, ListTable
+from ..widgets.show import show
 from . import metrics_panels as panels
 
 PG_COLUMNS = (Col("Target", 11), Col("TPS", 7), Col("TPS trend", 10, drop=3), Col("Read/s", 7, drop=5),
@@ -269,8 +270,8 @@ class MetricsScreen(ListFilter, LiveScreen):
         tables.set_class(st.stale, "stale")
         name = st.name.removeprefix("pg:")
         p = st.value.sample if st.value is not None else None
-        activity.update(panels.pg_activity(name, p, st.error))
-        tables.update(panels.pg_tables(p))
+        show(activity, panels.pg_activity(name, p, st.error))     # nothing when unchanged
+        tables.update(panels.pg_tables(p), layout=False)          # its size is the pane's (height 100%)
         rows = self.query_one("#chart-rows", TimeChart)
         rows.set_class(st.stale, "stale")
         rows.set_series(panels.rows_series(self.history.get(name, ())),

@@ -127,7 +127,7 @@ class PartitionsScreen(ListFilter, LiveScreen):
             yield Static("loading partitioned tables…", id="part-summary")
             yield ListTable(COLUMNS, id="part-tables")
             yield Static(id="part-strip")
-            yield ProgressBar(id="part-progress", show_eta=False)
+            yield ProgressBar(id="part-progress", show_eta=False, total=1)   # a total: not animated (15 redraws/s) while idle
             yield RichLog(id="part-log", wrap=True, markup=False, max_lines=500)
         yield ConsoleFooter()
 

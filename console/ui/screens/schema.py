@@ -124,7 +124,7 @@ class SchemaScreen(LiveScreen):
                 yield ListTree("findings", id="schema-tree")
                 with VerticalScroll(id="schema-detail-box"):
                     yield Static("", id="schema-detail")
-            yield ProgressBar(id="schema-progress", show_eta=False, classes="hidden")
+            yield ProgressBar(id="schema-progress", show_eta=False, total=1, classes="hidden")   # a total: not animated (15 redraws/s) while idle
         yield ConsoleFooter()
 
     def on_mount(self) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from ...core import text
+from .show import show
 
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red")               # plotext's names
 RICH_COLORS = ("cyan", "dark_orange", "green", "magenta", "blue", "red")    # the same, for the legend
@@ -145,7 +146,7 @@ class TimeChart(Vertical):
     def _draw(self) -> None:
         if not self.is_mounted:
             return
-        self.query_one(".chart-legend", Static).update(self.legend())
+        show(self.query_one(".chart-legend", Static), self.legend())     # one line: no layout
         self.query_one(_Plot).refresh()
 
     def _figure(self, plt: Any) -> None:

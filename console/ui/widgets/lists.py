@@ -185,7 +185,7 @@ class ListTable(FastCells):
                 del self._data[rk]
                 self._new_rows.discard(rk)
                 self._updated_cells = {c for c in self._updated_cells if c.row_key != rk}
-            self._relocate([rk for rk in self.ordered_rows_keys() if rk in self.rows])
+            self._relocate([rk for rk in self.ordered_rows_keys() if rk in self.rows], resized=True)
         labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
         for key, cells in self._list_rows:
             shown = self._visible(cells)
@@ -211,13 +211,18 @@ class ListTable(FastCells):
         locations = self._row_locations
         return sorted(self.rows, key=lambda rk: locations.get(rk) or 0)
 
-    def _relocate(self, order: list[RowKey]) -> None:
-        """Put the rows in ``order`` (every row key once), as DataTable's own sort does."""
+    def _relocate(self, order: list[RowKey], *, resized: bool = False) -> None:
+        """Put the rows in ``order`` (every row key once), as DataTable's own sort does: a
+        repaint. ``resized``: rows were taken out as well, so the table's size changed (a
+        new layout; a reorder alone laid the whole screen out again on every refresh)."""
         self._row_locations = TwoWayDict({rk: i for i, rk in enumerate(order)})
         self._update_count += 1
-        self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate      # clamped to the rows left
-        self.refresh(layout=True)
+        if resized:
+            self._require_update_dimensions = True
+            self.cursor_coordinate = self.cursor_coordinate      # clamped to the rows left
+            self.refresh(layout=True)
+        else:
+            self.refresh()
 
     def set_cell(self, key: str, label: str, value: Any) -> None:
         """Change one cell by row id and column label (kept even while the column is hidden)."""
