@@ -28,3 +28,17 @@ class Result:
 
 def machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
+
+
+async def built_ahead(app, timeout: float = 60.0) -> None:
+    """Wait until the app has built its screens ahead after launch (console.ui.app): the
+    startup's work, which bench_switch measures, out of a steady-state window."""
+    import asyncio
+    import time
+
+    from console.ui.app import SCREENS
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (
+            not all(m in app._screen_stacks for m, *_ in SCREENS)
+            or any(w.group == "app-build-ahead" and w.is_running for w in app.workers)):
+        await asyncio.sleep(0.05)

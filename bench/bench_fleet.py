@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-from bench import Result
+from bench import Result, built_ahead
 
 WINDOW_S = float(os.environ.get("BENCH_FLEET_SECONDS", "60"))
 TARGETS = int(os.environ.get("BENCH_FLEET_TARGETS", "40"))
@@ -70,7 +70,7 @@ def _connections(stack) -> int:
 
 
 async def _run(services, mode: str, seconds: float) -> dict[str, float]:
-    from console.ui.app import SCREENS, ConsoleApp
+    from console.ui.app import ConsoleApp
 
     app = ConsoleApp(services, initial_mode=mode)
     out: dict[str, float] = {}
@@ -82,11 +82,7 @@ async def _run(services, mode: str, seconds: float) -> dict[str, float]:
         loop.slow_callback_duration = 0.1
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause(1.0)                 # the first samples: not part of the window
-        deadline = time.monotonic() + 60        # nor the other screens built ahead (bench_switch's)
-        while time.monotonic() < deadline and (
-                not all(m in app._screen_stacks for m, *_ in SCREENS)
-                or any(w.group == "app-build-ahead" and w.is_running for w in app.workers)):
-            await pilot.pause(0.05)
+        await built_ahead(app)                 # nor the other screens built ahead (bench_switch's)
         stalls: list[float] = []
         threads = [threading.active_count()]
         stop = asyncio.Event()
