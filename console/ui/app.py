@@ -147,6 +147,8 @@ class ConsoleApp(context.ContextSwitching, App):
             log.debug("screens not built ahead: %s", error_text(exc))
 
     def _build_ahead(self) -> None:
+        if not BUILD_AHEAD:
+            return
         self.run_worker(self._build_screens_ahead(), group="app-build-ahead", exclusive=True, exit_on_error=False)
 
     async def _build_screens_ahead(self) -> None:
@@ -165,15 +167,19 @@ class ConsoleApp(context.ContextSwitching, App):
             factory = self._modes[mode]
             if not callable(factory):
                 continue
-            screen, mounted = self._get_screen(factory())
-            self._load_screen_css(screen)
-            self._screen_stacks[mode] = [screen]    # a switch to it now shows this one
-            await mounted
-            await asyncio.sleep(BUILD_AHEAD_GAP_S)
-            if self.screen is not screen and screen.is_attached:
-                # laid out and drawn once off screen: the first visit only draws what changed
-                screen._refresh_layout(self.size)
-                screen._compositor.render_update(full=True)
+            try:
+                screen, mounted = self._get_screen(factory())
+                self._load_screen_css(screen)
+                self._screen_stacks[mode] = [screen]    # a switch to it now shows this one
+                await mounted
+                await asyncio.sleep(BUILD_AHEAD_GAP_S)
+                if self.screen is not screen and screen.is_attached:
+                    # laid out and drawn once off screen: the first visit only draws what changed
+                    screen._refresh_layout(self.size)
+                    screen._compositor.render_update(full=True)
+            except Exception as exc:  # noqa: BLE001 - that screen is built on its first visit instead
+                log.debug("the %s screen was not built ahead: %s", mode, error_text(exc))
+                return
         gc.freeze()       # the screens live as long as the app, too (see _prefetch_screens)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -153,6 +153,7 @@ class ContextSwitching:
     add_mode: Any
     remove_mode: Any
     switch_mode: Any
+    workers: Any
 
 
     def _set_header(self) -> None:
@@ -208,6 +209,7 @@ class ContextSwitching:
     async def _install(self, new: Any) -> None:
         """Every screen rebuilt on the new services (screens read ``app.services``)."""
         old, current = self.services, self.current_mode
+        self.workers.cancel_group(self, "app-build-ahead")     # screens built from here on use the new services
         self.add_mode("switching", lambda: NotBuiltScreen("Switching context", "loading the configuration again", id="switching"))
         await self.switch_mode("switching")
         self.services = new
@@ -224,3 +226,6 @@ class ContextSwitching:
                     + (" (read-only)" if s.read_only and not s.production else ""), title="Context switched",
                     severity="warning" if s.production else "information")
         self.run_worker(old.close, thread=True, exit_on_error=False, group="app-context-close")
+        build_ahead = getattr(self, "_build_ahead", None)
+        if build_ahead is not None:
+            build_ahead()            # the other screens again, on the new services

@@ -84,3 +84,29 @@ async def test_screens_built_ahead_have_nothing_animating_while_idle():
         animated = [(m, type(w).__name__, w.id) for m, stack in app._screen_stacks.items() for s in stack
                     for w in s.walk_children() if w.auto_refresh is not None]
         assert animated == []
+
+
+async def test_a_context_switch_builds_the_screens_again_on_the_new_services(tmp_path):
+    from console import config
+    from console.ui.context import ContextPicker
+    from console.ui.services import Services
+
+    path = tmp_path / "console.toml"
+    path.write_text('context = "staging"\nrefresh_interval = 5\n\n[contexts.staging]\n\n[contexts.prod]\n'
+                    'production = true\n', encoding="utf-8")
+    services = Services.from_settings(config.load(path, env={}))
+    app = ConsoleApp(services)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built ahead")
+        old = {m: stack[0] for m, stack in app._screen_stacks.items() if m in dict.fromkeys(s[0] for s in SCREENS)}
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContextPicker), "the context picker")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.services.settings.context == "prod" and app.current_mode == "overview",
+                       "the prod context loaded")
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built again")
+        assert all(app._screen_stacks[m][0] is not old[m] for m in old), "a screen of the old services kept"
+        assert all(not s.is_attached for s in old.values())
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen.id == "sessions", "a screen built on the new services shown")
+    app.services.close()
