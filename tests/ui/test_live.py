@@ -154,6 +154,11 @@ def test_age_text_spellings():
     assert age_text(s, 10).plain == "⟳ loading…"
     s.ok_at = 0.0
     assert age_text(s, 200_000).plain == "● 2d07h ago"
+    # a refresh in flight: marked only once it has taken a while (a quick one drew nothing)
+    s.running, s.tried_at = True, 199_999.8
+    assert age_text(s, 200_000).plain == "● 2d07h ago"
+    assert age_text(s, 200_001).plain == "● 2d07h ago ⟳"
+    s.running = False
     s.error = "timeout: slow"
     assert age_text(s, 65).plain == "✖ stale 1m05s · timeout: slow"
 

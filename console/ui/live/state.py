@@ -86,6 +86,9 @@ class State(Generic[T]):
         return next_delay(interval, self.failures, cap_s=max(cap, interval))
 
 
+RUNNING_SHOWN_AFTER_S = 1.0     # a refresh in flight longer than this is marked ⟳
+
+
 def age_text(state: State[Any] | None, now: float, *, label: str = "", every: float | None = None) -> Text:
     """The one spelling of "how old is what I see": ``● 12s ago``, ``⟳ loading…``,
     ``✖ stale 3m05s · unreachable: …``, ``⏸ paused · 40s ago``.
@@ -95,6 +98,11 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     '⟳ loading…'
     >>> s.ok_at = 4.0; age_text(s, 10).plain
     '● 6s ago'
+    >>> s.running, s.tried_at = True, 9.7; age_text(s, 10).plain
+    '● 6s ago'
+    >>> age_text(s, 11).plain
+    '● 7s ago ⟳'
+    >>> s.running = False
     >>> s.error = "timeout: slow"; s.failures = 2; age_text(s, 100).plain
     '✖ stale 1m36s · timeout: slow'
     """
@@ -119,9 +127,12 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     if age is None:
         t.append("⟳ loading…", style="dim")
         return t
-    t.append("● ", style="green" if not state.running else "cyan")
+    # A refresh in flight is shown once it has taken a while: a 1 ms query flashing the
+    # marker cost a redraw of the screen at each run's start, every tick.
+    slow = state.running and state.tried_at is not None and now - state.tried_at >= RUNNING_SHOWN_AFTER_S
+    t.append("● ", style="green" if not slow else "cyan")
     t.append(f"{fmt.age(age)} ago" if age >= 1 else "just now", style="dim")
-    if state.running:
+    if slow:
         t.append(" ⟳", style="cyan")
     if every:
         t.append(f" · every {fmt.age(every)}", style="dim")
