@@ -8,7 +8,7 @@ import asyncio
 import gc
 import importlib
 import logging
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -28,6 +28,7 @@ log = logging.getLogger("console.ui")
 PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
 BUILD_AHEAD = True         # then the screens not visited yet are built ahead (hidden), one at a time
 BUILD_AHEAD_GAP_S = 0.3    # with this pause before each, and before each one's first layout
+BUILD_AHEAD_IGNORES = frozenset({"app-build-ahead", "sessions-tail"})   # workers that never end
 
 # (mode, key, title, what it will do) — the order is the order of the keys.
 SCREENS: list[tuple[str, str, str, str]] = [
@@ -152,8 +153,9 @@ class ConsoleApp(context.ContextSwitching, App):
         self.run_worker(self._build_screens_ahead(), group="app-build-ahead", exclusive=True, exit_on_error=False)
 
     async def _build_screens_ahead(self) -> None:
-        """Build every screen not visited yet, one at a time with a pause between them, while
-        the Overview is up: Textual builds a screen (compose, mount and style 25-80 widgets)
+        """Build every screen not visited yet, one at a time with a pause between them and
+        only while the screen shown has nothing in flight (``_quiet``: a 200,000-key scan
+        finishes first), while the Overview is up: Textual builds a screen (compose, mount and style 25-80 widgets)
         in the event loop, 100-350 ms on a first visit; a screen built ahead is shown without
         that, and laid out and drawn off screen once, so a first visit draws only what
         changed. A screen built ahead is hidden: its live sources load when it is first shown
@@ -162,6 +164,8 @@ class ConsoleApp(context.ContextSwitching, App):
         objects are then frozen out of the cycle collector, like the startup's."""
         for mode, *_ in SCREENS:
             await asyncio.sleep(BUILD_AHEAD_GAP_S)
+            while not self._quiet():
+                await asyncio.sleep(BUILD_AHEAD_GAP_S)     # the screen shown goes first (a scan, a refresh)
             if mode in self._screen_stacks or mode not in self._modes:
                 continue                  # visited already, or being built by its switch
             factory = self._modes[mode]
@@ -181,6 +185,15 @@ class ConsoleApp(context.ContextSwitching, App):
                 log.debug("the %s screen was not built ahead: %s", mode, error_text(exc))
                 return
         gc.freeze()       # the screens live as long as the app, too (see _prefetch_screens)
+
+    def _quiet(self) -> bool:
+        """Nothing of the screen shown is in flight: no live source running, no paint
+        waiting, no worker busy (but the ever-running ones: the build itself, a live tail)."""
+        screen: Any = self.screen
+        states = getattr(screen, "states", None) or {}
+        if any(st.running for st in states.values()) or getattr(screen, "paint_pending", False):
+            return False
+        return not any(w.is_running for w in self.workers if w.group not in BUILD_AHEAD_IGNORES)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: every action of the current screen (its bindings, enabled ones

@@ -110,3 +110,25 @@ async def test_a_context_switch_builds_the_screens_again_on_the_new_services(tmp
         await pilot.press("5")
         await wait_for(pilot, lambda: app.screen.id == "sessions", "a screen built on the new services shown")
     app.services.close()
+
+
+async def test_the_screens_are_built_ahead_only_while_the_shown_one_is_quiet():
+    """A scan in flight on the screen shown (a 200,000-key one takes seconds) goes first:
+    nothing is built ahead until it is over."""
+    import threading
+
+    release = threading.Event()
+
+    class SlowScan(CountingSessions):
+        def scan(self, pattern, stop):
+            release.wait(30)
+            yield from super().scan(pattern, stop)
+
+    fake = SlowScan()
+    app = ConsoleApp(sessions_services(fake), initial_mode="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: any(w.group == "app-build-ahead" for w in app.workers), "the build ahead waiting")
+        await pilot.pause(0.3)
+        assert _built(app) - {"_default"} == {"sessions"}, "built ahead while the scan ran"
+        release.set()
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built after the scan")
