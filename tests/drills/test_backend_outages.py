@@ -100,7 +100,8 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             await pilot.press("r")
             await wait_for(pilot, lambda: part_failed(part),
                            what="partitions shows the failure")
-            assert "unreachable" in screen_text(app)
+            # a state is drawn by the next paint (coalesced: at most every 0.25 s)
+            await wait_for(pilot, lambda: "unreachable" in screen_text(app), what="partitions draws the failure")
             # While the target is down and the screen keeps retrying, the UI stays responsive
             # (screen switches are left out: they cost rendering time, not I/O).
             meter.reset()
@@ -112,7 +113,8 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             await pilot.press("4")
             await wait_for(pilot, lambda: metrics_src(app, "pg:lambda").stale, what="metrics stale")
             assert metrics_src(app, "pg:lambda").value is not None
-            assert "stale" in screen_text(app)
+            # a state is drawn by the next paint (coalesced: at most every 0.25 s)
+            await wait_for(pilot, lambda: "stale" in screen_text(app), what="metrics draws stale")
             # Sessions (Redis only) keeps working: a fresh INFO arrives during the outage.
             await pilot.press("5")
             ses = app.screen
@@ -122,7 +124,8 @@ def test_postgres_outage_and_recovery(stack, fresh_db, fast_screens):
             await pilot.press("1")
             await wait_for(pilot, overview_down(app, "postgres:lambda"), what="overview shows PG down")
             assert overview_row(app, "redis:redis") == "up"
-            assert "unreachable" in screen_text(app)
+            # a state is drawn by the next paint (coalesced: at most every 0.25 s)
+            await wait_for(pilot, lambda: "unreachable" in screen_text(app), what="overview draws the error")
 
             await asyncio.to_thread(stack.postgres.start)
             # Recovery without a restart of the console.
