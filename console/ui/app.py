@@ -155,7 +155,7 @@ class ConsoleApp(context.ContextSwitching, App):
     async def _build_screens_ahead(self) -> None:
         """Build every screen not visited yet, one at a time with a pause between them and
         only while the screen shown has nothing in flight (``_quiet``: a 200,000-key scan
-        finishes first), while the Overview is up: Textual builds a screen (compose, mount and style 25-80 widgets)
+        finishes first). Textual builds a screen (compose, mount and style 25-80 widgets)
         in the event loop, 100-350 ms on a first visit; a screen built ahead is shown without
         that, and laid out and drawn off screen once, so a first visit draws only what
         changed. A screen built ahead is hidden: its live sources load when it is first shown
@@ -171,6 +171,7 @@ class ConsoleApp(context.ContextSwitching, App):
             factory = self._modes[mode]
             if not callable(factory):
                 continue
+            screen = None
             try:
                 screen, mounted = self._get_screen(factory())
                 self._load_screen_css(screen)
@@ -183,6 +184,8 @@ class ConsoleApp(context.ContextSwitching, App):
                     screen._compositor.render_update(full=True)
             except Exception as exc:  # noqa: BLE001 - that screen is built on its first visit instead
                 log.debug("the %s screen was not built ahead: %s", mode, error_text(exc))
+                if screen is not None and self._screen_stacks.get(mode) == [screen] and self.screen is not screen:
+                    del self._screen_stacks[mode]     # its switch builds it again
                 return
         gc.freeze()       # the screens live as long as the app, too (see _prefetch_screens)
 

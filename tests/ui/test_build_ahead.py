@@ -132,3 +132,23 @@ async def test_the_screens_are_built_ahead_only_while_the_shown_one_is_quiet():
         assert _built(app) - {"_default"} == {"sessions"}, "built ahead while the scan ran"
         release.set()
         await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built after the scan")
+
+
+async def test_a_screen_that_fails_to_build_ahead_is_built_on_its_visit():
+    app = ConsoleApp(sessions_services(CountingSessions()))
+    real, calls = app._modes["schema"], []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("not now")
+        return real()    # type: ignore[operator]
+
+    app._modes["schema"] = flaky
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: calls, "the build ahead tried schema")
+        await wait_for(pilot, lambda: not any(w.group == "app-build-ahead" and w.is_running for w in app.workers),
+                       "the build ahead stopped")
+        assert "schema" not in _built(app)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.screen.id == "schema" and app.screen.is_mounted, "schema built on its visit")
