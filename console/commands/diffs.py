@@ -27,14 +27,17 @@ from rich.markup import escape
 
 
 import argparse
+import logging
 import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..config import Settings
 from ..core.audit import UNSETTLED_MESSAGE
-from ..core.text import visible
+from ..core.text import error_text, visible
 from . import EXIT_AUDIT_UNSETTLED, EXIT_FAIL, EXIT_OK, EXIT_REFUSED, print_json, say
+
+log = logging.getLogger("console.cli")
 
 
 def register(sub) -> None:
@@ -126,8 +129,8 @@ def _close(svc) -> None:
         try:
             if b is not None:
                 b.close()
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - closing is best effort; nothing to undo
+            log.debug("closing %s failed: %s", type(b).__name__, error_text(exc))
 
 
 def _err(exc, as_json: bool) -> int:

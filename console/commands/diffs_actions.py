@@ -47,14 +47,19 @@ def _print_batch(res, as_json: bool, ids) -> int:
     return EXIT_OK
 
 
+def _dry_run_actor(svc, args):
+    """Who a dry run would act as, or "" when that cannot be told: a dry run changes
+    nothing and needs no identity (a real run resolves and checks it)."""
+    try:
+        return _actor(svc, args)
+    except Exception:  # noqa: BLE001 - said as "" in the plan; nothing is written
+        return ""
+
+
 def _batch_dry_run(svc, args, action: str) -> int:
     from ..core.zengin.batch_exec import dry_run_many
 
-    actor = ""
-    try:
-        actor = _actor(svc, args)
-    except Exception:  # noqa: BLE001 - a dry run does not need an identity
-        pass
+    actor = _dry_run_actor(svc, args)
     refs = None if getattr(args, "all_pending", False) or getattr(args, "all_approved", False) else _refs(args.ids)
     p, runs = dry_run_many(svc.settings, svc.pg, svc.dynamo, svc.s3, refs, action=action, actor=actor,
                            now=svc.now())
@@ -106,11 +111,7 @@ def run_execute(settings: Settings, args: argparse.Namespace) -> int:
         if args.dry_run and args.all_approved:
             return _batch_dry_run(svc, args, "execute")
         if args.dry_run:
-            actor = ""
-            try:
-                actor = _actor(svc, args)
-            except Exception:  # noqa: BLE001 - a dry run does not need an identity
-                pass
+            actor = _dry_run_actor(svc, args)
             runs = [svc.dry_run(r, actor) for r in refs]
             if args.json:
                 print_json({"dry_run": [d.as_dict() for d in runs]})

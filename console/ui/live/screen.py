@@ -91,15 +91,9 @@ class LiveScreen(Screen):
         self.sources[source.name] = source
         state = self.states.setdefault(source.name, State(source.name))
         state.paused = self.paused
-        if start and self.is_current_or_becoming():
+        if start and self.is_current:
             self.run_source(source.name)    # a screen built ahead (hidden) loads when first shown
         return state
-
-    def is_current_or_becoming(self) -> bool:
-        try:
-            return self.app.screen is self
-        except Exception:       # no screen stack yet
-            return False
 
     def remove_source(self, name: str) -> None:
         self._disarm(name)
