@@ -159,6 +159,10 @@ def test_age_text_spellings():
     assert age_text(s, 200_000).plain == "● 2d07h ago"
     assert age_text(s, 200_001).plain == "● 2d07h ago ⟳"
     s.running = False
+    s.paused = True
+    assert age_text(s, 0.4).plain == "⏸ paused · just now"     # not "now ago"
+    assert age_text(s, 40).plain == "⏸ paused · 40s ago"
+    s.paused = False
     s.error = "timeout: slow"
     assert age_text(s, 65).plain == "✖ stale 1m05s · timeout: slow"
 

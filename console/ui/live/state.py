@@ -122,7 +122,7 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     if state.paused:
         t.append("⏸ paused", style="bold yellow")
         if age is not None:
-            t.append(f" · {fmt.age(age)} ago", style="yellow")
+            t.append(f" · {fmt.age(age)} ago" if age >= 1 else " · just now", style="yellow")
         return t
     if age is None:
         t.append("⟳ loading…", style="dim")
