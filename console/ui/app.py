@@ -166,6 +166,8 @@ class ConsoleApp(context.ContextSwitching, App):
             await asyncio.sleep(BUILD_AHEAD_GAP_S)
             while not self._quiet():
                 await asyncio.sleep(BUILD_AHEAD_GAP_S)     # the screen shown goes first (a scan, a refresh)
+            if not self.is_running:
+                return                    # quitting: Textual is closing every screen stack
             if mode in self._screen_stacks or mode not in self._modes:
                 continue                  # visited already, or being built by its switch
             factory = self._modes[mode]
@@ -178,7 +180,7 @@ class ConsoleApp(context.ContextSwitching, App):
                 self._screen_stacks[mode] = [screen]    # a switch to it now shows this one
                 await mounted
                 await asyncio.sleep(BUILD_AHEAD_GAP_S)
-                if self.screen is not screen and screen.is_attached:
+                if self.is_running and self.screen is not screen and screen.is_attached:
                     # laid out and drawn once off screen: the first visit only draws what changed
                     screen._refresh_layout(self.size)
                     screen._compositor.render_update(full=True)

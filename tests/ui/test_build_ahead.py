@@ -152,3 +152,16 @@ async def test_a_screen_that_fails_to_build_ahead_is_built_on_its_visit():
         assert "schema" not in _built(app)
         await pilot.press("2")
         await wait_for(pilot, lambda: app.screen.id == "schema" and app.screen.is_mounted, "schema built on its visit")
+
+
+@pytest.mark.parametrize("run", range(3))
+async def test_quitting_while_the_screens_are_built_ahead(run, monkeypatch):
+    """Textual closes every screen stack on quit; a screen built ahead in the middle of that
+    broke the quit (``dictionary changed size during iteration``). Nothing is built once the
+    app is quitting."""
+    app = ConsoleApp(sessions_services(CountingSessions()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(_built(app) - {"_default"}) >= 2 + run, "the build ahead under way")
+        # the pause before the next screen is where a quit lands
+        monkeypatch.setattr(app_module, "BUILD_AHEAD_GAP_S", 0.0)
+    assert not app.is_running

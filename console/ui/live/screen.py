@@ -272,7 +272,7 @@ class LiveScreen(Screen):
                     self._arm(name, every - age)
 
     def on_mount(self) -> None:
-        self._shown = self.app.screen is self
+        self._shown = self.is_current       # (safe while the app closes its screens)
         self._styled_for = self._style_inputs()     # every node was styled as it mounted
 
     def on_screen_suspend(self) -> None:
