@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from ..config import InfluxSettings
+from ..core import jsonvalue
 from ..log import backend_call
 from .base import BackendError, ErrorKind, Health, Stopwatch, probe
 
@@ -131,7 +132,7 @@ class InfluxBackend:
     @staticmethod
     def _error_text(resp: urllib3.BaseHTTPResponse) -> str:
         try:
-            data = json.loads(resp.data or b"{}")
+            data = jsonvalue.loads(resp.data or b"{}")
             return str(data.get("error") or data.get("message") or "")[:300]
         except (ValueError, AttributeError):
             return (resp.data or b"")[:300].decode("utf-8", "replace")
@@ -141,7 +142,7 @@ class InfluxBackend:
         version = resp.headers.get("X-Influxdb-Version") or ""
         if not version and resp.data:
             try:                                # 3.x answers /ping with a JSON body too
-                body = json.loads(resp.data)
+                body = jsonvalue.loads(resp.data)
                 version = str(body.get("version") or "") if isinstance(body, dict) else ""
             except ValueError:
                 version = ""
@@ -176,7 +177,7 @@ class InfluxBackend:
             resp = self._request("POST", "/query", {}, body=urlencode(q).encode(),
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
-            data = json.loads(resp.data)
+            data = jsonvalue.loads(resp.data)
         except ValueError:
             raise BackendError(self.name, ErrorKind.BAD_RESPONSE, "query answer is not JSON") from None
         if not isinstance(data, dict):

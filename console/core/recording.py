@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..backends.base import BackendError, ErrorKind
+from . import jsonvalue
 from .activity import maintenance as _maint
 from .activity import model as _act
 from .activity import statements as _stmt
@@ -155,7 +156,14 @@ def pack(sample: Any) -> bytes:
 
 
 def unpack(blob: bytes) -> Any:
-    return decode(json.loads(zlib.decompress(blob).decode("ascii")))
+    """A stored sample; a blob that is not one (a file damaged or written by hand, from
+    another machine) is a ``RecordingError``, never another exception."""
+    try:
+        return decode(jsonvalue.loads(zlib.decompress(blob).decode("ascii"), max_depth=128))
+    except RecordingError:
+        raise
+    except (zlib.error, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise RecordingError(f"a damaged sample in the recording ({type(exc).__name__})") from None
 
 
 # --------------------------------------------------------------------------- writing

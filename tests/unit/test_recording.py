@@ -116,3 +116,21 @@ def test_samples_before_a_tick_keep_the_last_few_oldest_first(tmp_path):
         got = r.samples("activity", "pipe", before=cut, limit=2)
         assert [s.taken_at for s in got] == [T0 + timedelta(seconds=2), T0 + timedelta(seconds=3)]
         assert r.samples("activity", "pipe", before=T0.timestamp()) == []
+
+
+@pytest.mark.parametrize("blob", [b"not zlib", zlib.compress(b"\xff\xfe"), zlib.compress(b"[" * 5000),
+                                  zlib.compress(b'{"$c": "ActivitySample", "f": 5}'),
+                                  zlib.compress(b'{"$dt": "not a date"}'), zlib.compress(b'{"$b": 7}')])
+def test_a_damaged_sample_is_a_recording_error(tmp_path, blob):
+    """A recording is a file from elsewhere: a sample that is not what this console wrote is
+    a RecordingError (which replay and the CLI report), never zlib.error or RecursionError."""
+    path = tmp_path / "damaged.db"
+    with Recorder(path) as rec:
+        with rec.tick(T0) as t:
+            t.add("activity", "pipe", sample(0))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE samples SET data = ?", (blob,))
+    db.commit()
+    db.close()
+    with Recording(path) as r, pytest.raises(RecordingError):
+        r.first()

@@ -51,3 +51,16 @@ def test_info_delta_and_restart():
     assert core.keyevents_enabled("Ex") and core.keyevents_enabled("AKE") and not core.keyevents_enabled("K$")
     assert core.db_of("redis://h:1/7") == 7 and core.db_of("redis://h:1") == 0
     assert core.fmt_ttl(59) == "59s" and core.fmt_ttl(3600) == "1h00m" and core.fmt_ttl(None) == "none"
+
+
+def test_hostile_nesting_is_text_not_a_crash():
+    """A value nested deeper than Python's recursion limit made json.loads raise
+    RecursionError, which ended the whole listing; now it is a row like any other."""
+    deep = b'{"current_notebook": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    for raw in (b"[" * 50_000, deep, b"{" * 3000):
+        v = core.parse_value(raw)
+        assert v["kind"] == "text" and v["summary"].startswith("not JSON")
+        assert core.parse_cache(raw)[0] == "text"
+        assert core.parse_connection("ws", raw)[2]
+    ok = b'{"current_notebook": "nb", "x": ' + b"[" * 60 + b"]" * 60 + b"}"
+    assert core.parse_value(ok)["summary"].startswith("x=[[[")

@@ -5,13 +5,13 @@ byte-exact ``str`` (core.sessions.keys)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from ...config import RedisSettings
+from .. import jsonvalue
 from . import keys as K
 from . import wire
 from .values import (CACHE_CAP, CACHE_PATTERN, CONNECTIONS_KEY, HASH_READ_MAX_BYTES, SESSION_PATTERN,
@@ -72,7 +72,7 @@ def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
     out: list[SessionRecord] = []
     append = out.append
     wrong: list[int] = []
-    loads = json.loads
+    loads = jsonvalue.loads
     it = iter(replies)
     for i, (kb, ttl, mem, raw) in enumerate(zip(keys, it, it, it)):
         key = kb.decode("utf-8", "surrogateescape")
@@ -83,8 +83,8 @@ def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
             continue
         if type(raw) is bytes and len(raw) < VALUE_READ_BYTES:
             try:
-                obj = loads(raw.decode("utf-8"))
-            except ValueError:       # UnicodeDecodeError and JSONDecodeError: not the common row
+                obj = loads(raw)
+            except ValueError:       # not UTF-8, not JSON, nested too deep: not the common row
                 obj = None
             if type(obj) is dict:
                 nb, la, cid, summary = mapping_fields(obj)

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonvalue
 from . import keys as K
 
 SESSION_PREFIX = "session:"
@@ -94,7 +95,7 @@ def parse_value(raw: bytes | str | None, *, truncated: bool = False) -> dict[str
     if truncated:
         return {"kind": "text", "summary": f"(over {VALUE_READ_BYTES // 1024} KiB, not parsed) " + _short(text, 50)}
     try:
-        obj = json.loads(text)
+        obj = jsonvalue.loads(text)
     except ValueError:
         return {"kind": "text", "summary": "not JSON: " + _short(text, 60)}
     if not isinstance(obj, dict):
@@ -162,7 +163,7 @@ def parse_connection(cid: str, raw: bytes | str) -> tuple[str | None, str | None
         return None, None, f"binary {len(raw)} bytes"
     assert text is not None
     try:
-        obj = json.loads(text)
+        obj = jsonvalue.loads(text)
     except ValueError:
         obj = None
     if isinstance(obj, dict):
@@ -196,7 +197,7 @@ def parse_cache(raw: bytes | str | None) -> tuple[str, dict[str, Any], str]:
     if not ok:
         return "binary", {}, f"binary, {len(raw)} bytes"
     try:
-        obj = json.loads(text or "")
+        obj = jsonvalue.loads(text or "")
     except ValueError:
         return "text", {}, "not JSON: " + _short(text or "", 60)
     if isinstance(obj, dict):
