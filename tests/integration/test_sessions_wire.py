@@ -48,11 +48,22 @@ def _pipeline(c, keys):
     return p.execute(raise_on_error=False)
 
 
-@pytest.mark.parametrize("reader", ["socket", "read_response"])
+def _use(reader, monkeypatch):
+    """``hiredis``: the C reader on the socket (the default); ``python``: the flat reader in
+    Python (no hiredis installed); ``read_response``/``redis-py``: through redis-py's parser
+    (bytes left buffered, another redis-py layout)."""
+    if reader == "hiredis":
+        assert wire.HIREDIS is not None, "hiredis is a dependency"
+    elif reader == "python":
+        monkeypatch.setattr(wire, "HIREDIS", None)
+    else:
+        monkeypatch.setattr(wire, "_raw_socket", lambda conn: None)
+
+
+@pytest.mark.parametrize("reader", ["hiredis", "python", "read_response"])
 def test_packed_batch_reads_what_a_pipeline_reads(client, reader, monkeypatch):
     url, c = client
-    if reader == "read_response":                          # the path taken with hiredis or another layout
-        monkeypatch.setattr(wire, "_raw_socket", lambda conn: None)
+    _use(reader, monkeypatch)
     keys = _keys(c)
     packed = wire.pack_reads(keys, wire.read_template(core.VALUE_READ_BYTES))
     got = wire.send_and_read(c, packed, 3 * len(keys))
@@ -70,8 +81,10 @@ def test_packed_batch_reads_what_a_pipeline_reads(client, reader, monkeypatch):
     assert c.ping()                                        # the pooled connection is still in step
 
 
-def test_many_large_replies_split_over_socket_reads(client):
+@pytest.mark.parametrize("reader", ["hiredis", "python"])
+def test_many_large_replies_split_over_socket_reads(client, reader, monkeypatch):
     url, c = client
+    _use(reader, monkeypatch)
     value = b'{"current_notebook": "' + b"n" * 60_000 + b'"}'
     keys = [f"session:big{i}".encode() for i in range(40)]   # ~2.4 MB of replies: several recv()s
     for k in keys:
@@ -101,13 +114,12 @@ def test_records_of_every_kind(client):
     assert recs[b"session:list-shaped"].kind == "json" and recs[b"session:list-shaped"].summary == "[1, 2]"
 
 
-@pytest.mark.parametrize("reader", ["socket", "redis-py"])
+@pytest.mark.parametrize("reader", ["hiredis", "python", "redis-py"])
 def test_scan_page_walks_what_redis_py_scan_walks(client, reader, monkeypatch):
     """Every page of SCAN read by the flat reader: the same cursors and keys as redis-py's
     ``scan`` (hostile bytes included, empty pages of a rare pattern included)."""
     url, c = client
-    if reader == "redis-py":
-        monkeypatch.setattr(wire, "_raw_socket", lambda conn: None)
+    _use(reader, monkeypatch)
     _keys(c)
     for i in range(2500):
         c.set(f"other:{i}", "x")
@@ -138,3 +150,18 @@ def test_unreachable_server_is_a_typed_error(stack):
     with pytest.raises(BackendError) as err:
         core.read_records(backend, [b"session:x"])
     assert err.value.kind == ErrorKind.UNREACHABLE
+
+
+@pytest.mark.parametrize("reader", ["hiredis", "python"])
+def test_connection_stays_in_step_after_the_parser_read_ahead(client, reader, monkeypatch):
+    """After ordinary redis-py commands on the same pooled connection (its parser may have
+    read ahead), a batch is read straight from the socket only when the parser holds
+    nothing; either way the replies are the pipeline's and the connection stays in step."""
+    url, c = client
+    _use(reader, monkeypatch)
+    keys = _keys(c)
+    for _ in range(3):
+        assert c.get("session:text") == b"hello"
+        got = wire.send_and_read(c, wire.pack_reads(keys, wire.read_template(core.VALUE_READ_BYTES)), 3 * len(keys))
+        assert got[3 * 1 + 2] == b"hello" and got[3 * 6:3 * 6 + 3] == [-2, None, b""]
+        assert c.ping()

@@ -22,6 +22,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import InvalidResponse, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+try:        # the C RESP reader redis-py itself uses when it is installed (a dependency)
+    import hiredis
+except ImportError:         # pragma: no cover - exercised by forcing HIREDIS = None in the tests
+    hiredis = None
+
+HIREDIS = hiredis
+
 
 def _bulk(n: int) -> bytes:
     s = str(n).encode()
@@ -108,13 +115,24 @@ def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[
 
 
 def _raw_socket(conn) -> Any:
-    """The connection's socket when reading it directly cannot lose bytes: redis-py's pure
-    Python parser with nothing buffered. Otherwise (hiredis, another redis-py layout) None,
-    and the replies are read through ``read_response``."""
-    buf = getattr(getattr(conn, "_parser", None), "_buffer", None)
+    """The connection's socket when reading it directly cannot lose bytes: redis-py's
+    parser (pure Python or hiredis) holds nothing unread. Otherwise (bytes buffered,
+    another redis-py layout) None, and the replies are read through ``read_response``."""
+    parser = getattr(conn, "_parser", None)
     sock = getattr(conn, "_sock", None)
+    if sock is None or parser is None:
+        return None
+    reader = getattr(parser, "_reader", None)
+    if reader is not None and hasattr(reader, "has_data"):           # redis-py's hiredis parser
+        if getattr(parser, "_sock", None) is not sock:
+            return None
+        try:
+            return None if reader.has_data() else sock
+        except (OSError, ValueError):
+            return None
+    buf = getattr(parser, "_buffer", None)
     unread = getattr(buf, "unread_bytes", None)
-    if sock is None or unread is None or getattr(buf, "_sock", None) is not sock:
+    if unread is None or getattr(buf, "_sock", None) is not sock:
         return None
     try:
         return sock if unread() == 0 else None
@@ -126,6 +144,49 @@ _CHUNK = 1 << 20
 
 
 def _read_flat(sock, n: int, *, arrays: bool = False) -> list[Any]:
+    """Read exactly ``n`` flat replies from ``sock``: with hiredis's C reader when it is
+    installed, else in Python (``_read_flat_py``); the same replies either way."""
+    if HIREDIS is not None:
+        return _read_flat_hiredis(sock, n, arrays=arrays)
+    return _read_flat_py(sock, n, arrays=arrays)
+
+
+def _read_flat_hiredis(sock, n: int, *, arrays: bool = False) -> list[Any]:
+    """``_read_flat`` with hiredis parsing the replies in C (a reader of our own: the
+    connection's parser held nothing, see ``_raw_socket``). Error replies come back as
+    ``ResponseError`` in their place; an aggregate where a flat reply was asked for means
+    the stream is not what was asked for, and raises."""
+    assert HIREDIS is not None
+    reader = HIREDIS.Reader(protocolError=InvalidResponse, replyError=ResponseError)
+    gets, feed, recv = reader.gets, reader.feed, sock.recv
+    out: list[Any] = []
+    append, extend = out.append, out.extend
+    got = 0
+    while got < n:
+        r = gets()
+        if r is False:
+            chunk = recv(_CHUNK)
+            if not chunk:
+                raise RedisConnectionError("Connection closed by server during a batch read")
+            feed(chunk)
+            continue
+        got += 1
+        if type(r) is list:
+            if not arrays:
+                raise InvalidResponse("unexpected aggregate reply in a batch read")
+            for e in r:             # SCAN: [cursor, [key, ...]] read as [cursor, key, ...]
+                if type(e) is list:
+                    extend(e)
+                else:
+                    append(e)
+            continue
+        append(r)
+    if reader.has_data():
+        raise InvalidResponse("more replies than commands in a batch read")
+    return out
+
+
+def _read_flat_py(sock, n: int, *, arrays: bool = False) -> list[Any]:
     """Read exactly ``n`` flat RESP2/RESP3 replies (``:`` integer, ``$`` bulk, ``_`` null,
     ``+`` simple, ``-`` error) from ``sock``. Anything else (an aggregate, a push) means the
     stream is not what was asked for: raise, and the caller drops the connection.
