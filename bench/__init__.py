@@ -4,8 +4,11 @@ measures its figure against a baseline in the same run. ``python -m bench`` (or
 
 from __future__ import annotations
 
-import platform
 import os
+import platform
+import subprocess
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -42,3 +45,20 @@ async def built_ahead(app, timeout: float = 60.0) -> None:
             not all(m in app._screen_stacks for m, *_ in SCREENS)
             or any(w.group == "app-build-ahead" and w.is_running for w in app.workers)):
         await asyncio.sleep(0.05)
+
+
+@contextmanager
+def moto_process():
+    """A moto server in its own process (the stack's runs inside this one, and its Python
+    work per request competes with the console's for one interpreter lock); its URL."""
+    from console.demo.stack import DEMO_AWS_ENV, free_port, stop_process, wait_for_port
+
+    port = free_port()
+    env = {**os.environ, **{k: v for k, v in DEMO_AWS_ENV.items() if k not in os.environ}}
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_for_port(port, 30, proc, what="moto (separate process)")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc, 10)

@@ -26,12 +26,8 @@ server): the embedded stack turns them off for speed, which would make the basel
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from psycopg import sql
@@ -46,7 +42,7 @@ from console.core.zengin.records import DiffEntry
 from console.core.zengin.workflow import Ref, approve
 from console.demo import zengin as zdemo
 
-from . import Result
+from . import Result, moto_process
 
 RECORDS = 30_000
 DBS = ("bench_diffs_console", "bench_diffs_seed003")
@@ -206,22 +202,6 @@ def _older(ctx) -> tuple[dict, str]:
     except gen.SourceError:
         newer, _ = gen.load_zengin_code()
         return zdemo.changed_copy(newer, seed=7).source, "derived (package index unreachable)"
-
-
-@contextmanager
-def moto_process():
-    """A moto server in its own process (the stack's runs inside this one); its URL."""
-    from console.demo.stack import DEMO_AWS_ENV, free_port, stop_process, wait_for_port
-
-    port = free_port()
-    env = {**os.environ, **{k: v for k, v in DEMO_AWS_ENV.items() if k not in os.environ}}
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        wait_for_port(port, 30, proc, what="moto (separate process)")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc, 10)
 
 
 def run_ten_years(ctx) -> list[Result]:

@@ -61,7 +61,6 @@ async def _switch(app, key: str, mode: str, ticker: Ticker) -> tuple[float, floa
 
 
 async def _console(settings) -> dict[tuple[str, int], tuple[float, float]]:
-    from console.ui import app as app_module
     from console.ui.app import SCREENS, ConsoleApp
     from console.ui.services import Services
 
@@ -75,8 +74,7 @@ async def _console(settings) -> dict[tuple[str, int], tuple[float, float]]:
             deadline = time.perf_counter() + 20
             while time.perf_counter() < deadline and not (app.screen.states and _answered(app)):
                 await asyncio.sleep(0.02)
-            await asyncio.sleep(app_module.PREFETCH_AFTER_S + 0.1)
-            while any(w.group == "app-prefetch" and w.is_running for w in app.workers):
+            while not app.prefetched:
                 await asyncio.sleep(0.02)   # the screens' modules imported in the background
             ticker.reset()
             await asyncio.sleep(0.1)

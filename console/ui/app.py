@@ -8,6 +8,7 @@ import asyncio
 import gc
 import importlib
 import logging
+import time
 from typing import Any, Callable, Iterable
 
 from textual import work
@@ -25,7 +26,8 @@ from .services import Services
 
 log = logging.getLogger("console.ui")
 
-PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch
+PREFETCH_AFTER_S = 1.0     # the other screens' modules are imported this long after launch,
+PREFETCH_WAIT_MAX_S = 20.0  # once the screen shown is quiet (or after this long at the latest)
 BUILD_AHEAD = True         # then the screens not visited yet are built ahead (hidden), one at a time
 BUILD_AHEAD_GAP_S = 0.3    # with this pause before each, and before each one's first layout
 BUILD_AHEAD_IGNORES = frozenset({"app-build-ahead", "sessions-tail"})   # workers that never end
@@ -107,6 +109,8 @@ class ConsoleApp(context.ContextSwitching, App):
         super().__init__()
         self.services = services
         self.initial_mode = initial_mode
+        self._prefetch_from = 0.0
+        self.prefetched = False        # the other screens' modules imported (benchmarks wait for it)
         self.principal: identity.Principal | None = None
         self.principal_error: str | None = None
         self._set_header()
@@ -119,9 +123,21 @@ class ConsoleApp(context.ContextSwitching, App):
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
         self.call_after_refresh(self._resolve_principal)    # after the first frame (STS, driver imports)
-        self.set_timer(PREFETCH_AFTER_S, self._prefetch_screens)
+        self._prefetch_from = time.monotonic() + PREFETCH_AFTER_S
+        self.set_timer(PREFETCH_AFTER_S, self._prefetch_when_quiet)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    def _prefetch_when_quiet(self) -> None:
+        """Start the background imports once the screen shown has nothing in flight: an
+        import holds the interpreter lock in C for tens of milliseconds at a time, and
+        launched into Sessions it stalled the 200,000-key scan's screen (the scan goes first)."""
+        if not self.is_running:
+            return
+        if self._quiet() or time.monotonic() - self._prefetch_from >= PREFETCH_WAIT_MAX_S:
+            self._prefetch_screens()
+        else:
+            self.set_timer(BUILD_AHEAD_GAP_S, self._prefetch_when_quiet)
 
     @work(thread=True, exit_on_error=False, group="app-prefetch")
     def _prefetch_screens(self) -> None:
@@ -140,6 +156,7 @@ class ConsoleApp(context.ContextSwitching, App):
         # Frozen objects are still freed by reference counting; the startup garbage caught in
         # cycles at this moment stays (bounded, once).
         gc.freeze()
+        self.prefetched = True
         if not BUILD_AHEAD:
             return
         try:

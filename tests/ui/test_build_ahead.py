@@ -134,6 +134,38 @@ async def test_the_screens_are_built_ahead_only_while_the_shown_one_is_quiet():
         await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built after the scan")
 
 
+async def test_the_other_screens_are_imported_only_once_the_shown_one_is_quiet(monkeypatch):
+    """Launched into Sessions, the background imports of the other screens (the interpreter
+    lock held in C for tens of milliseconds per module) wait for the scan to end; with
+    nothing in flight they start at once, and a screen never quiet gets them at the latest
+    after PREFETCH_WAIT_MAX_S."""
+    import threading
+
+    release = threading.Event()
+
+    class SlowScan(CountingSessions):
+        def scan(self, pattern, stop):
+            self.calls.append("scan-started")
+            release.wait(30)
+            yield from super().scan(pattern, stop)
+
+    fake = SlowScan()
+    app = ConsoleApp(sessions_services(fake), initial_mode="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "scan-started" in fake.calls, "the scan started")
+        await pilot.pause(0.3)
+        assert not any(w.group == "app-prefetch" for w in app.workers), "imported while the scan ran"
+        assert not app.prefetched
+        release.set()
+        await wait_for(pilot, lambda: app.prefetched, "imported once the scan was over")
+    release.clear()
+    monkeypatch.setattr(app_module, "PREFETCH_WAIT_MAX_S", 0.2)
+    app = ConsoleApp(sessions_services(SlowScan()), initial_mode="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.prefetched, "imported after the longest wait, the scan still running")
+        release.set()
+
+
 async def test_a_screen_that_fails_to_build_ahead_is_built_on_its_visit():
     app = ConsoleApp(sessions_services(CountingSessions()))
     real, calls = app._modes["schema"], []
