@@ -49,3 +49,19 @@ def test_remembered_cells_always_draw_what_row_cells_draws():
         blocking, stale, width = rng.choice([set(), {pid}]), rng.random() < 0.2, rng.choice([10, 40])
         got = memo(f"t:{pid}", "t", r, blocking, stale, width)
         assert _plain(got) == _plain(panels.row_cells("t", r, blocking, stale, width))
+
+
+def test_detail_shows_a_huge_query_in_part_and_says_so():
+    """track_activity_query_size goes up to 1 MB: the pane (wrapped on the UI thread) shows
+    the first DETAIL_QUERY_CHARS, controls visible, and names what it left out."""
+    from console.core.activity.model import ActivitySample
+
+    q = "select '\x1b[2J' || " + "x" * 1_000_000
+    row = _row(query=q)
+    sample = ActivitySample("app", T0, 150000, "app", 1, (row,))
+    t = panels.detail(sample, row, None)
+    assert "\x1b" not in t.plain and "␛[2J" in t.plain
+    assert len(t.plain) < panels.DETAIL_QUERY_CHARS + 2_000
+    assert f"{len(q) - panels.DETAIL_QUERY_CHARS:,} more characters not shown" in t.plain
+    short = panels.detail(sample, _row(query="select 1"), None)
+    assert short.plain.endswith("select 1") and "not shown" not in short.plain

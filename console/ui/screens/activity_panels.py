@@ -97,6 +97,12 @@ def row_cells(target: str, r: Backend, blocking: set[int], stale: bool, query_wi
     ]
 
 
+# The detail pane shows this much of a query: PostgreSQL keeps up to track_activity_query_size
+# bytes of it (1 kB by default, up to 1 MB), and the pane wraps it on the UI thread each time
+# it changes. The rest is named, and `console activity --json` prints all of it.
+DETAIL_QUERY_CHARS = 16_384
+
+
 def detail(sample: ActivitySample | None, r: Backend | None, error: str | None, width: int = 120) -> Text:
     """The highlighted session: every field, the whole query (escaped, controls visible),
     then its blocking chain (who it waits on, who waits on it)."""
@@ -142,7 +148,11 @@ def detail(sample: ActivitySample | None, r: Backend | None, error: str | None, 
             t.append_text(text.plain((row.query or "").replace("\n", " "), "dim", width=max(8, width - used)))
             t.append("\n")
     t.append("query:\n", style="dim")
-    t.append_text(text.plain(r.query or "", newlines=True))
+    q = r.query or ""
+    t.append_text(text.plain(q[:DETAIL_QUERY_CHARS], newlines=True))
+    if len(q) > DETAIL_QUERY_CHARS:
+        t.append(f"\n… {len(q) - DETAIL_QUERY_CHARS:,} more characters not shown "
+                 "(`console activity --json` prints the whole query)", style="dim")
     return t
 
 
