@@ -86,6 +86,41 @@ async def test_screens_built_ahead_have_nothing_animating_while_idle():
         assert animated == []
 
 
+async def test_only_the_shown_screen_ticks_each_second(monkeypatch):
+    """What moves each second (indicators' ages, countdowns, the tail's rates) runs for the
+    screen shown only: one timer a screen, paused while it is hidden (a timer per widget
+    woke the event loop a dozen times a second for screens nobody saw). Shown again, its
+    ages are brought up to date at once and tick again."""
+    from console.ui.live.indicator import LiveIndicator
+
+    app = ConsoleApp(sessions_services(CountingSessions()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _built(app) >= {m for m, *_ in SCREENS}, "every screen built ahead")
+        seen: list[str] = []
+        real = LiveIndicator.refresh_text
+
+        def counting(self: LiveIndicator) -> None:
+            seen.append(str(self.screen.id))
+            real(self)
+
+        monkeypatch.setattr(LiveIndicator, "refresh_text", counting)
+        await pilot.pause(2.5)
+        assert seen and set(seen) == {"overview"}, seen
+        timers = [s._second_timer for m, stack in app._screen_stacks.items() for s in stack
+                  if getattr(s, "_second_timer", None) is not None]
+        assert len(timers) >= len(SCREENS) - 1
+        assert [t._active.is_set() for t in timers].count(True) == 1, "a hidden screen's timer runs"
+        ticking = [(m, type(w).__name__, w.id) for m, stack in app._screen_stacks.items() for s in stack
+                   if s is not app.screen for w in (s, *s.walk_children())
+                   for t in w._timers if t._active.is_set() and not t._task.done()]
+        assert ticking == [], "a widget of a hidden screen has a running timer"
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen.id == "sessions", "sessions shown")
+        seen.clear()
+        await pilot.pause(1.5)
+        assert set(seen) == {"sessions"}, seen
+
+
 async def test_a_context_switch_builds_the_screens_again_on_the_new_services(tmp_path):
     from console import config
     from console.ui.context import ContextPicker

@@ -1,7 +1,8 @@
 """The one stale/age indicator: a one-line widget showing how old the data of one or more
 live sources is (``● 12s ago``, ``⟳ loading…``, ``✖ stale 3m05s · timeout: …``,
 ``⏸ paused``). Every panel of every screen uses it; the screen updates it when a source
-starts or finishes, and once a second while shown (the age moves)."""
+starts or finishes, and once a second while shown (the age moves: ``LiveScreen``'s one
+timer; an indicator on another screen keeps a timer of its own)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ class LiveIndicator(Static):
         registry = getattr(self.screen, "indicators", None)
         self._registry: list[Any] | None = registry if isinstance(registry, list) else None
         if self._registry is not None:
-            self._registry.append(self)
+            self._registry.append(self)       # the screen ticks it each second while shown
+        else:
+            self.set_interval(1.0, self._tick)
         self.refresh_text()
-        self.set_interval(1.0, self._tick)
 
     def on_unmount(self) -> None:
         # the list kept at mount: the screen may already be gone while this unmounts

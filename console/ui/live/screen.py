@@ -62,6 +62,8 @@ class LiveScreen(Screen):
         self._painted_at: dict[Callable[[], None], float] = {}
         self._paint_due: set[Callable[[], None]] = set()
         self.indicators: list[Any] = []     # LiveIndicators register here on mount (no DOM walk a tick)
+        self._each_second: list[Callable[[], None]] = []   # see every_second
+        self._second_timer: Timer | None = None
         self._panels: dict[str, list[Widget]] = {}    # a source's panel selector -> its widgets
         self.paused = False
         self._shown = False
@@ -274,12 +276,36 @@ class LiveScreen(Screen):
     def on_mount(self) -> None:
         self._shown = self.is_current       # (safe while the app closes its screens)
         self._styled_for = self._style_inputs()     # every node was styled as it mounted
+        # One timer a screen for what moves each second (indicators' ages, countdowns),
+        # stopped while the screen is hidden: with every screen built, a timer per widget
+        # woke the event loop a dozen times a second for screens nobody saw.
+        self._second_timer = self.set_interval(1.0, self._tick_second, pause=not self._shown)
+
+    def every_second(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` once a second while this screen is shown (and once when it is
+        shown again). Returns the function that stops it (call it on unmount)."""
+        self._each_second.append(callback)
+
+        def stop() -> None:
+            if callback in self._each_second:
+                self._each_second.remove(callback)
+        return stop
+
+    def _tick_second(self) -> None:
+        if not self.is_current:
+            return
+        for ind in list(self.indicators):
+            ind.refresh_text()
+        for callback in list(self._each_second):
+            callback()
 
     def on_screen_suspend(self) -> None:
         self._shown = False
         self._styled_for = self._style_inputs()
         for name in list(self._live_timers):
             self._disarm(name)
+        if self._second_timer is not None:
+            self._second_timer.pause()
 
     def _style_inputs(self) -> tuple[Any, ...]:
         """What a hidden screen's styles depend on outside the screen: the app's CSS
@@ -297,6 +323,9 @@ class LiveScreen(Screen):
             event.refresh_styles = False
         self._shown = True
         self._catch_up()
+        if self._second_timer is not None:
+            self._tick_second()          # the ages moved while hidden
+            self._second_timer.resume()
         self.focus_list()
 
     # ------------------------------------------------------------------ hooks

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Header, Input, ProgressBar, Static, Tab, Tabs
+from textual.widgets import DataTable, Header, Input, Static, Tab, Tabs
 
 from ...core import format as fmt
 from ...core import identity, text
@@ -43,6 +43,7 @@ from ..widgets.diffs_detail import STATUS_STYLE, detail_renderable, record_cells
 from ..widgets.diffs_queue import FILTER_HELP, SORTS, codes, entry_name, names, \
     parse_filter, record_matches, stale_badge
 from ..widgets.footer import ConsoleFooter
+from ..widgets.progress import QuietProgressBar
 from ..widgets.lists import Col, ListTable
 from .diffs_actions import DiffsActions
 
@@ -157,7 +158,7 @@ class DiffsScreen(DiffsActions, LiveScreen):
             with Vertical(id="diffs-records-box"):
                 yield Static("", id="diffs-records-page")
                 yield ListTable(RECORD_COLUMNS, id="diffs-records")
-        yield ProgressBar(id="diffs-progress", show_eta=False, total=1)   # a total: not animated (15 redraws/s) while idle
+        yield QuietProgressBar(id="diffs-progress")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:

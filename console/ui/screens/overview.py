@@ -136,7 +136,7 @@ class OverviewScreen(ListFilter, LiveScreen):
                                                                                  for src in s.attention]
         self.query_one("#overview-attention-age").display = bool(s.attention)
         self._render_counts(None)
-        self.set_interval(1.0, self._tick)
+        self.every_second(self._tick)
 
     # ---------------------------------------------------------------- rendering
 

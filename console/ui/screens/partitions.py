@@ -29,6 +29,7 @@ from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
+from ..widgets.progress import QuietProgressBar
 from ..widgets.lists import Col, ListFilter, ListTable
 from ..widgets.partition_preview import plan_preview
 from ..widgets.partition_strip import attention_without_status, status_line, strip
@@ -127,7 +128,7 @@ class PartitionsScreen(ListFilter, LiveScreen):
             yield Static("loading partitioned tables…", id="part-summary")
             yield ListTable(COLUMNS, id="part-tables")
             yield Static(id="part-strip")
-            yield ProgressBar(id="part-progress", show_eta=False, total=1)   # a total: not animated (15 redraws/s) while idle
+            yield QuietProgressBar(id="part-progress")
             yield RichLog(id="part-log", wrap=True, markup=False, max_lines=500)
         yield ConsoleFooter()
 

@@ -35,6 +35,7 @@ from ...core.schema.compare import STATUSES, Finding
 from .. import keymap
 from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.footer import ConsoleFooter
+from ..widgets.progress import QuietProgressBar
 from ..widgets.lists import ListTree
 
 RECHECK_S = 120.0
@@ -124,7 +125,7 @@ class SchemaScreen(LiveScreen):
                 yield ListTree("findings", id="schema-tree")
                 with VerticalScroll(id="schema-detail-box"):
                     yield Static("", id="schema-detail")
-            yield ProgressBar(id="schema-progress", show_eta=False, total=1, classes="hidden")   # a total: not animated (15 redraws/s) while idle
+            yield QuietProgressBar(id="schema-progress", classes="hidden")
         yield ConsoleFooter()
 
     def on_mount(self) -> None:

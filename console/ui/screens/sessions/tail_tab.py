@@ -64,8 +64,17 @@ class TailTab(Vertical):
         yield Static("", id="tail-log")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
+        every_second = getattr(self.screen, "every_second", None)
+        if every_second is not None:
+            self._stop_ticks = every_second(self._tick)     # the screen's one timer, only while shown
+        else:
+            self.set_interval(1.0, self._tick)
         self._draw()
+
+    def on_unmount(self) -> None:
+        stop = getattr(self, "_stop_ticks", None)
+        if stop is not None:
+            stop()
 
     # ---------------------------------------------------------------- input
 
