@@ -159,6 +159,13 @@ def test_age_text_spellings():
     assert age_text(s, 200_000).plain == "● 2d07h ago"
     assert age_text(s, 200_001).plain == "● 2d07h ago ⟳"
     s.running = False
+    # refreshed every few seconds: on schedule it is "just now" (no count restarting each
+    # refresh, no redraw each second); late, it counts; a long interval always counts
+    assert age_text(s, 2.9, every=2).plain == "● just now · every 2s"
+    assert age_text(s, 3.0, every=2).plain == "● 3s ago · every 2s"
+    assert age_text(s, 4.5, every=5).plain == "● just now · every 5s"
+    assert age_text(s, 12, every=30).plain == "● 12s ago · every 30s"
+    assert age_text(s, 12).plain == "● 12s ago"
     s.paused = True
     assert age_text(s, 0.4).plain == "⏸ paused · just now"     # not "now ago"
     assert age_text(s, 40).plain == "⏸ paused · 40s ago"

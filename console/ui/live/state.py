@@ -87,6 +87,10 @@ class State(Generic[T]):
 
 
 RUNNING_SHOWN_AFTER_S = 1.0     # a refresh in flight longer than this is marked ⟳
+# A source refreshed every few seconds reads "just now" while it is on schedule (its age under
+# its interval plus a second): a count of seconds that restarts at each refresh said nothing
+# new, and redrew the screen every second. Late, it counts again ("● 7s ago · every 2s").
+ON_SCHEDULE_MAX_EVERY_S = 5.0
 
 
 def age_text(state: State[Any] | None, now: float, *, label: str = "", every: float | None = None) -> Text:
@@ -102,6 +106,8 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     '● 6s ago'
     >>> age_text(s, 11).plain
     '● 7s ago ⟳'
+    >>> s.running = False; age_text(s, 6.9, every=2).plain, age_text(s, 7.1, every=2).plain
+    ('● just now · every 2s', '● 3s ago · every 2s')
     >>> s.running = False
     >>> s.error = "timeout: slow"; s.failures = 2; age_text(s, 100).plain
     '✖ stale 1m36s · timeout: slow'
@@ -131,7 +137,8 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     # marker cost a redraw of the screen at each run's start, every tick.
     slow = state.running and state.tried_at is not None and now - state.tried_at >= RUNNING_SHOWN_AFTER_S
     t.append("● ", style="green" if not slow else "cyan")
-    t.append(f"{fmt.age(age)} ago" if age >= 1 else "just now", style="dim")
+    on_schedule = every is not None and every <= ON_SCHEDULE_MAX_EVERY_S and age < every + 1
+    t.append(f"{fmt.age(age)} ago" if age >= 1 and not on_schedule else "just now", style="dim")
     if slow:
         t.append(" ⟳", style="cyan")
     if every:
