@@ -119,8 +119,9 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
             if op < 0.25 or not keys:
                 k = f"k{step}"
                 cells = [_text(rng) for _ in range(3)]
+                height = 2 if rng.random() < 0.08 else 1      # now and then a taller row
                 for t in tables:
-                    t.add_row(*cells, key=k)
+                    t.add_row(*cells, key=k, height=height)
                 keys.append(k)
             elif op < 0.55:
                 k, c, v = rng.choice(keys), f"c{rng.randrange(3)}", _text(rng)
@@ -137,6 +138,10 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
             else:
                 for t in tables:
                     t.sort("c0", key=lambda v: str(v))
+            if step % 30 == 29:     # styles change between frames (the fast table reads them once a frame)
+                pilot.app.theme = "textual-light" if pilot.app.theme != "textual-light" else "textual-dark"
+                for t in tables:
+                    t.zebra_stripes = not t.zebra_stripes
             await pilot.pause()
             sy = rng.randrange(0, 10)     # the same scroll for both (moving the cursor scrolls each on its own time)
             for t in tables:
@@ -145,6 +150,9 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
             plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
             for i, (f, p) in enumerate(zip(fast, plain)):
                 assert list(f.simplify()) == list(p.simplify()), (step, i)
+            assert tables[1]._frame_styles is None     # nothing kept from one frame to the next
+            for i in range(-1, tables[1].row_count + 1):    # a repainted row's region: DataTable's own
+                assert tables[1]._get_row_region(i) == DataTable._get_row_region(tables[1], i), (step, i)
 
 
 async def test_an_update_repaints_only_its_rows_region(monkeypatch) -> None:

@@ -14,10 +14,10 @@ from textual.widgets import ProgressBar
 
 
 class QuietProgressBar(ProgressBar):
-    def __init__(self, *args: Any, total: float | None = 1, show_eta: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, total=total, show_eta=show_eta, **kwargs)
+    def __init__(self, *, total: float | None = 1, show_eta: bool = False, **kwargs: Any) -> None:
+        super().__init__(total=total, show_eta=show_eta, **kwargs)
 
-    def on_mount(self, event: Mount) -> None:
+    def on_mount(self, event: Mount) -> None:  # type: ignore[override]  # the event, to prevent ProgressBar's
         if self.show_eta:
             return                    # ProgressBar's own: the ETA moves each second
         event.prevent_default()       # not ProgressBar.on_mount: no timer

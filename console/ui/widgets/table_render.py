@@ -22,7 +22,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -39,6 +39,8 @@ class FastCells(DataTable):
         self._born: dict[RowKey, int] = {}       # when the row (or the header) was last added
         self._col_epoch = 0                      # when a column was last added or removed
         self._version_seq = 0
+        self._frame_styles: dict[tuple[str, ...], Any] | None = None     # see render_lines
+        self._frame_backgrounds: Any = None
 
     def _bump(self, row_key: RowKey, column_key: ColumnKey | None = None) -> None:
         self._version_seq += 1
@@ -64,6 +66,15 @@ class FastCells(DataTable):
             self.refresh()
         else:
             self.refresh_row(index)
+
+    def _get_row_region(self, row_index: int) -> Any:
+        """As DataTable's, without its walk over every row above (``ordered_rows``, rebuilt
+        after each update): when every row is one line high, the row's y is its index."""
+        if self._total_row_height != self.row_count or not self.is_valid_row_index(row_index):
+            return super()._get_row_region(row_index)
+        row_width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, row_width), 1)
 
     def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
@@ -109,7 +120,31 @@ class FastCells(DataTable):
                             self._row_label_column_width, self.show_header, self.header_height,
                             self.fixed_rows, self.fixed_columns, self.show_row_labels, self.cursor_type,
                             self.show_cursor, self._show_hover_cursor)
-        return super().render_lines(crop)
+        # DataTable asks each line for its row's and the header's component style and for
+        # the background colours, each a walk up the DOM (~0.1 ms, more than a cached cell):
+        # within one frame they cannot change, so they are looked up once a frame.
+        self._frame_styles, self._frame_backgrounds = {}, None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_styles = self._frame_backgrounds = None
+
+    def get_component_styles(self, *names: str) -> Any:
+        memo = self._frame_styles
+        if memo is None:
+            return super().get_component_styles(*names)
+        hit = memo.get(names)
+        if hit is None:
+            hit = memo[names] = _FrameStyles(super().get_component_styles(*names))
+        return hit
+
+    @property
+    def background_colors(self) -> Any:
+        if self._frame_styles is None:
+            return super().background_colors
+        if self._frame_backgrounds is None:
+            self._frame_backgrounds = super().background_colors
+        return self._frame_backgrounds
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Any:
         """A line of the table, cached on its row's version (DataTable keys it on the
@@ -169,6 +204,19 @@ class FastCells(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache[key] = lines
         return lines
+
+
+class _FrameStyles:
+    """A component's styles with its rich style read once (for one frame)."""
+
+    __slots__ = ("_styles", "rich_style")
+
+    def __init__(self, styles: Any) -> None:
+        self._styles = styles
+        self.rich_style = styles.rich_style
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._styles, name)
 
 
 def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, base_style: Style,
