@@ -34,10 +34,10 @@ class ConnectionsTab(Vertical):
     #connections-table { height: 1fr; }
     """
 
-    report: reactive[core.ConnectionsReport | None] = reactive(None, always_update=True, init=False)
-    error: reactive[str | None] = reactive(None, init=False)
-    records: reactive[list[core.SessionRecord]] = reactive(list, always_update=True, init=False)
-    scan: reactive[core.ScanBatch | None] = reactive(None, always_update=True, init=False)
+    report: reactive[core.ConnectionsReport | None] = reactive(None, always_update=True, init=False, repaint=False)
+    error: reactive[str | None] = reactive(None, init=False, repaint=False)
+    records: reactive[list[core.SessionRecord]] = reactive(list, always_update=True, init=False, repaint=False)
+    scan: reactive[core.ScanBatch | None] = reactive(None, always_update=True, init=False, repaint=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -147,8 +147,8 @@ class CachesTab(Vertical):
     #caches-table { height: 1fr; }
     """
 
-    caches: reactive[list[core.CacheRecord] | None] = reactive(None, always_update=True, init=False)
-    error: reactive[str | None] = reactive(None, init=False)
+    caches: reactive[list[core.CacheRecord] | None] = reactive(None, always_update=True, init=False, repaint=False)
+    error: reactive[str | None] = reactive(None, init=False, repaint=False)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="caches-summary")

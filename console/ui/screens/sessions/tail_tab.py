@@ -40,10 +40,10 @@ class TailTab(Vertical):
                 text-overflow: ellipsis; }
     """
 
-    paused = reactive(False, init=False)
-    channel = reactive(0, init=False)
-    status: reactive[core.TailStatus | None] = reactive(None, always_update=True, init=False)
-    keyevents = reactive(False, init=False)
+    paused = reactive(False, init=False, repaint=False)
+    channel = reactive(0, init=False, repaint=False)
+    status: reactive[core.TailStatus | None] = reactive(None, always_update=True, init=False, repaint=False)
+    keyevents = reactive(False, init=False, repaint=False)
 
     def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
         super().__init__(**kw)
