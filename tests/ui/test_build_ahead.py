@@ -109,6 +109,10 @@ async def test_only_the_shown_screen_ticks_each_second(monkeypatch):
         timers = [s._second_timer for m, stack in app._screen_stacks.items() for s in stack
                   if getattr(s, "_second_timer", None) is not None]
         assert len(timers) >= len(SCREENS) - 1
+        for m, stack in app._screen_stacks.items():     # one each: a second one, dropped, was a task
+            for s in stack:                              # garbage-collected while pending
+                if hasattr(s, "_tick_second"):
+                    assert sum(t._callback == s._tick_second for t in s._timers) == 1, m
         assert [t._active.is_set() for t in timers].count(True) == 1, "a hidden screen's timer runs"
         ticking = [(m, type(w).__name__, w.id) for m, stack in app._screen_stacks.items() for s in stack
                    if s is not app.screen for w in (s, *s.walk_children())

@@ -279,7 +279,8 @@ class LiveScreen(Screen):
         # One timer a screen for what moves each second (indicators' ages, countdowns),
         # stopped while the screen is hidden: with every screen built, a timer per widget
         # woke the event loop a dozen times a second for screens nobody saw.
-        self._second_timer = self.set_interval(1.0, self._tick_second, pause=not self._shown)
+        if self._second_timer is None:    # (a subclass's on_mount calling this one runs it twice)
+            self._second_timer = self.set_interval(1.0, self._tick_second, pause=not self._shown)
 
     def every_second(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` once a second while this screen is shown (and once when it is
