@@ -89,3 +89,31 @@ async def test_the_tabs_state_changes_repaint_only_what_shows_them(monkeypatch):
         tail.paused = not tail.paused
         await pilot.pause(0.2)
         assert repainted == []
+
+
+async def test_a_page_drawn_again_keeps_the_cells_of_unchanged_rows(monkeypatch):
+    """Each handover of a scan draws the page again: an unchanged row keeps its cell objects
+    (none made again), a row whose record changed gets new ones."""
+    from textual.widgets import DataTable
+
+    app = ConsoleApp(sessions_services(ManyBatches()), initial_mode="sessions")
+    async with app.run_test(size=(120, 40)) as pilot:
+        keys = app.screen.keys
+        table = app.screen.query_one("#sessions-table", DataTable)
+        await wait_for(pilot, lambda: keys.scan is not None and keys.scan.done and table.row_count, "the scan done")
+        await pilot.pause(0.1)
+        made: list[str] = []
+        real = keys_tab.session_cells
+
+        def counting(r):
+            made.append(r.key)
+            return real(r)
+
+        monkeypatch.setattr(keys_tab, "session_cells", counting)
+        keys._draw()
+        assert made == [], "cells made again for unchanged rows"
+        first = keys._page_rows[0]
+        first.ttl_s = 12                               # the first row's record changed (a TTL read again)
+        keys._draw()
+        assert made == [first.key]
+        assert table.get_row_at(0)[1].plain == "12s"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -89,6 +90,7 @@ class KeysTab(Vertical):
         self._want = 0            # generation of the inputs (records, filter, sort, order)
         self._have = 0            # generation the shown view was computed from
         self._computing = False
+        self._cells: dict[int, Any] = {}      # id(record) -> (record, what it shows, its cells): the page drawn
         self._status_at = 0.0     # monotonic time of the last status line drawn
         self._status_due: Timer | None = None   # the timer of a status line held back (see watch_scan)
 
@@ -244,10 +246,24 @@ class KeysTab(Vertical):
         if page != self.page:
             self.set_reactive(KeysTab.page, page)
         self._page_rows = rows
-        self.query_one("#sessions-table", ListTable).set_rows([(r.key, session_cells(r)) for r in rows])
+        kept, self._cells = self._cells, {}
+        self.query_one("#sessions-table", ListTable).set_rows([(r.key, self._row_cells(r, kept)) for r in rows])
         self._render_status()
         self._render_hist()
         self._render_detail()
+
+    def _row_cells(self, r: core.SessionRecord, kept: dict[int, Any]) -> list[object]:
+        """A row's cells, the same objects while nothing they show changed: a page is drawn
+        again at each handover of a scan (200 rows of 7 cells each made anew, then compared
+        cell by cell with the table's). ``kept``: the last page drawn's."""
+        sig = (r.key, r.ttl_s, r.size_bytes, r.kind, r.notebook, r.last_activity, r.summary)
+        hit = kept.get(id(r))
+        if hit is not None and hit[0] is r and hit[1] == sig:
+            cells = hit[2]
+        else:
+            cells = session_cells(r)
+        self._cells[id(r)] = (r, sig, cells)
+        return cells
 
     # ---------------------------------------------------------------- actions (from the screen)
 
