@@ -109,3 +109,30 @@ async def test_list_bounds_as_values_and_audit_errors_after_a_run():
     assert "done, but the audit record of lambda could not be settled" in text
     assert any("done, but the audit record of lambda could not be settled: audit target unreachable" in n
                for n in notes)
+
+
+async def test_table_names_are_cut_again_when_the_table_widens():
+    """The Table column's names are cut to its width when drawn; after a resize (shown, or
+    while the screen was hidden) they are cut again to the new width, not left at the old."""
+    from textual.widgets import DataTable
+
+    from .conftest import wait_for
+
+    app = ConsoleApp(partitions_services(), initial_mode="partitions")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("#part-tables", DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0, "rows")
+
+        def names() -> list[str]:
+            return [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+
+        narrow = names()
+        assert any(n.endswith("…") for n in narrow), narrow
+        await pilot.resize_terminal(160, 45)
+        await wait_for(pilot, lambda: names() != narrow, "names cut again")
+        assert not any(n.endswith("…") for n in names()), names()
+        await pilot.press("1")                                  # hidden while the terminal narrows
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: names() == narrow, "cut to the narrow width again")

@@ -156,6 +156,11 @@ class PartitionsScreen(ListFilter, LiveScreen):
 
     # ------------------------------------------------------------ rendering
 
+    @on(ListTable.ColumnsResized, "#part-tables")
+    def _on_columns_resized(self, _m: ListTable.ColumnsResized) -> None:
+        if self.tables:
+            self._render_tables()         # the names are cut to the Table column's width
+
     def _render_tables(self) -> None:
         lt = self.query_one("#part-tables", ListTable)
         col = lt.columns.get(ColumnKey("Table"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from rich.text import Text
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Tree
 from textual._two_way_dict import TwoWayDict
@@ -42,6 +43,18 @@ class ListTable(FastCells):
     give way by priority when the table is narrower than all of them (:class:`Col`)."""
 
     BINDINGS = CURSOR_BINDINGS
+
+    class ColumnsResized(Message):
+        """The shown columns or their widths changed (the table was resized): a screen that
+        cuts a cell's text to its column's width draws its rows again."""
+
+        def __init__(self, table: "ListTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "ListTable":
+            return self.table
 
     def __init__(self, columns: Sequence[Col] = (), **kwargs: Any) -> None:
         kwargs.setdefault("cursor_type", "row")
@@ -86,20 +99,27 @@ class ListTable(FastCells):
         spare = max(0, room - sum(c.width + 2 for c in cols))
         widths = [c.width + (spare if c.flex else 0) for c in cols]
         if [c.label for c in cols] == [c.label for c in self.shown] and self.columns:
+            changed = False
             for c, w in zip(cols, widths):
                 col = self.columns.get(ColumnKey(c.label or "_"))
                 if col is not None and col.width != w:
                     col.width = w
                     col.auto_width = False
+                    changed = True
             self._require_update_dimensions = True
             self.refresh()
+            if changed:
+                self.post_message(self.ColumnsResized(self))
             return
+        had = bool(self.shown)
         self.shown = cols
         keep_key, keep_row = self.cursor_key, self.cursor_row
         self.clear(columns=True)
         for c, w in zip(cols, widths):
             self.add_column(c.label, key=c.label or "_", width=w)
         self._fill(keep_key, keep_row)
+        if had:
+            self.post_message(self.ColumnsResized(self))
 
     def _visible(self, cells: Sequence[Any]) -> list[Any]:
         if not self.specs:
