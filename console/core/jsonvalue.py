@@ -6,8 +6,8 @@ deeper than the interpreter's recursion limit, and a document just under that li
 breaks ``str()``/``json.dumps`` of what it returned. :func:`loads` parses with orjson (C,
 3-4x faster on a session value) and falls back to the standard library for what orjson
 refuses or reads differently but is still JSON to Python (``NaN``, ``1e400``, integers
-over 64 bits); anything nested
-deeper than :data:`MAX_DEPTH` is refused. It raises ``ValueError`` and nothing else.
+over 64 bits); anything nested deeper than :data:`MAX_DEPTH` is refused. It raises
+``ValueError`` and nothing else.
 """
 
 from __future__ import annotations
