@@ -3,10 +3,12 @@ from the real Redis, measured with a ticker in the app's event loop (a 10 ms sle
 the largest gap beyond 10 ms is the longest the UI could not react):
 
 - the largest event-loop stall during the whole scan, and how many stalls went over 100 ms;
-- a sort key press (``s``) with every row loaded: the stall, the time until the table
-  shows the new order (its first rows are those of a sort from scratch made before the
-  press), and the time until the whole order is sorted (the other pages);
-- a filter (a user id typed in) on the loaded rows: the same three figures.
+- a sort key press (``s``) with every row loaded: the stall and the time until the table
+  shows the new order's first page (its first rows are those of a sort from scratch made
+  before the press); then ``>``: the stall and the time until page 2 shows (the whole
+  order is sorted only when a page past the first is asked for);
+- a filter (a user id typed in) on the loaded rows: the stall, the time until its rows
+  show and until the whole filtered view is ready.
 
 The app's DynamoDB/S3 is a moto server in its own process (the stack's moto runs inside the
 bench's process; a console in production does not share its interpreter with the AWS
@@ -71,7 +73,7 @@ async def _console(settings, n: int) -> dict[str, float]:
 
     from console.core import sessions as core
     from console.ui.app import ConsoleApp
-    from console.ui.screens.sessions.keys_tab import SORTS, KeysTab
+    from console.ui.screens.sessions.keys_tab import PAGE_SIZE, SORTS, KeysTab
     from console.ui.services import Services
 
     services = Services.from_settings(settings)
@@ -108,6 +110,21 @@ async def _console(settings, n: int) -> dict[str, float]:
                 await _until(pilot, lambda: keys.view_ready)
                 out[f"{name}_whole_s"] = time.perf_counter() - t0
                 out[f"{name}_stall"] = ticker.max_ms
+                if name != "sort":
+                    continue
+                # the next page: the whole order, sorted only now that a page past the first
+                # is asked for (checked against the sort from scratch made before the press)
+                await pilot.pause(0.2)
+                ticker.reset()
+                t0 = time.perf_counter()
+                await _key(app, "greater_than_sign")
+                second = [r.key for r in want[PAGE_SIZE:PAGE_SIZE + 5]]
+                await _until(pilot, lambda second=second: keys.whole_view and table.row_count >= len(second)
+                             and [str(table.get_row_at(i)[0]) for i in range(len(second))] == second)
+                out["sort_page2_s"] = time.perf_counter() - t0
+                out["sort_page2_stall"] = ticker.max_ms
+                await _key(app, "less_than_sign")
+                await _until(pilot, lambda: keys.page == 0 and keys.view_ready)
             await ticker.stop()
     finally:
         services.close()
@@ -174,8 +191,10 @@ def run(ctx) -> list[Result]:
                "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: sort key press until the new order shows (ms)", m["sort_s"] * 1000,
                "goal: 100 ms", 100.0, unit="ms"),
-        Result(f"Sessions, {k} rows loaded: sort key press until the whole order is sorted (ms)",
-               m["sort_whole_s"] * 1000, "goal: 100 ms (for what shows)", 100.0, unit="ms"),
+        Result(f"Sessions, {k} rows loaded: then page 2 (the whole order sorted on demand) until shown (ms)",
+               m["sort_page2_s"] * 1000, "goal: 100 ms (for what shows)", 100.0, unit="ms"),
+        Result(f"Sessions, {k} rows loaded: then page 2, largest stall (ms)", m["sort_page2_stall"],
+               "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: filter, largest stall (ms)", m["filter_stall"],
                "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: filter until the filtered rows show (ms)", m["filter_s"] * 1000,

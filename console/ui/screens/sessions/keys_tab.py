@@ -7,16 +7,16 @@ The view (filter, sort, TTL histogram) of up to SYNC_ROWS rows is computed on th
 thread; beyond that in one thread worker at a time: changes while it runs are coalesced
 into one more run, the table keeps showing the last view until the new one is ready, and
 only one page is ever rendered, so a 200,000-key scan or a sort key press never holds the
-event loop for the whole list. An order not sorted yet shows its first page first (one
-pass over the rows, ``RowView.head``), then the worker sorts the whole of it for the
-other pages ("sorting…" until then; a page asked for meanwhile is drawn when it is).
+event loop for the whole list. An order not sorted yet shows its first page only (one
+pass over the rows, ``RowView.head``); the whole of it is sorted only when a page past the
+first is asked for ("sorting…" until then; that page is drawn when it is): a sort of
+200,000 rows holds the GIL, and so the UI, for 100-250 ms, for pages nobody may open.
 
 Columns as the width shrinks: Key, TTL, Kind and Value stay; Last activity, then Size and
 Notebook go first (the detail pane shows them)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -37,7 +37,6 @@ from ....core.sessions.view import RowView
 from .cells import KIND_STYLE, session_cells
 
 PAGE_SIZE = 200
-HEAD_DRAW_WAIT_S = 0.5   # the whole order's sort waits at most this for its first page to be drawn
 SYNC_ROWS = 5_000        # up to this many rows the view is computed in place (a few ms)
 PREFETCH = False         # pre-sorting every order after a scan: measured worse on 2 cores
 # While a scan runs its count is redrawn at most this often: a batch of 1,000 keys arrives
@@ -72,11 +71,11 @@ class KeysTab(Vertical):
     page = reactive(0, init=False, repaint=False)
 
     class ViewReady(Message):
-        """The view of generation ``gen``; ``total`` set: only its first rows (``head``),
-        of ``total`` — the whole view follows."""
+        """The view of generation ``gen``; ``total`` set: only its first page (``head``), of
+        a view ``total`` rows long — the whole of it is sorted when another page is asked for."""
         def __init__(self, gen: int, view: list[core.SessionRecord], hist: list[tuple[str, int]],
-                     total: int | None = None, drawn: threading.Event | None = None) -> None:
-            self.gen, self.view, self.hist, self.total, self.drawn = gen, view, hist, total, drawn
+                     total: int | None = None) -> None:
+            self.gen, self.view, self.hist, self.total = gen, view, hist, total
             super().__init__()
 
     def __init__(self, scan_cap: int, **kw: object) -> None:
@@ -137,7 +136,8 @@ class KeysTab(Vertical):
         if self._head_of is None or self.page == 0:
             self._draw()
         else:
-            self._render_status()     # the whole view is being sorted: drawn when it arrives
+            self._schedule()          # only the first page is known: the whole view, sorted now
+            self._render_status()
 
     def watch_scan(self) -> None:
         last = self.scan
@@ -162,13 +162,20 @@ class KeysTab(Vertical):
 
     @property
     def view_ready(self) -> bool:
-        """The whole view matches the current records, filter, sort and order."""
-        return self._have == self._want and not self._computing and self._head_of is None
+        """The view shown matches the current records, filter, sort, order and page (for an
+        order not sorted yet and the first page: that page only, ``_head_of`` set)."""
+        return (self._have == self._want and not self._computing
+                and (self._head_of is None or self.page == 0))
 
     @property
     def page_ready(self) -> bool:
-        """The page shown is the current one (the rest of the view may still be sorting)."""
+        """The page shown is the current one."""
         return self._have == self._want and (self._head_of is None or self.page == 0)
+
+    @property
+    def whole_view(self) -> bool:
+        """The whole view is sorted (not only its first page)."""
+        return self.view_ready and self._head_of is None
 
     @property
     def view_len(self) -> int:
@@ -192,25 +199,25 @@ class KeysTab(Vertical):
             self._render_status()
 
     def _schedule(self) -> None:
-        if self._computing or self._have == self._want:
+        whole = self._head_of is not None and self.page > 0      # a page past the first one known
+        if self._computing or (self._have == self._want and not whole):
             return
         self._computing = True
         final = self.scan is not None and (self.scan.done or self.scan.capped)
-        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final, self.page == 0)
+        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final,
+                      self.page == 0 and not whole)
 
     @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
     def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool,
                  first_page: bool) -> None:
         try:
             if first_page and not rows.sorted_already(sort, reverse):
-                # A new order: its first page first (a pass over the rows, not a sort of
-                # all of them), then the whole of it for the other pages.
+                # A new order: its first page only (a pass over the rows, not a sort of all
+                # of them); the whole of it when another page is asked for (_schedule).
                 head, total = rows.head(flt, sort, reverse, PAGE_SIZE)
-                drawn = threading.Event()
-                self.post_message(self.ViewReady(gen, head, rows.histogram(), total, drawn))
-                # The sort holds the GIL in C: started while the UI thread draws the page, it
-                # took that drawing from ~20 ms to ~160 ms. It waits for the page to be drawn.
-                drawn.wait(HEAD_DRAW_WAIT_S)
+                self.post_message(self.ViewReady(gen, head, rows.histogram(), total))
+                rows.prepare_filter()
+                return
             view, hist = self.compute_view(rows, flt, sort, reverse)
         except Exception:            # noqa: BLE001 - never leave the view stuck; keep the last one
             view, hist = self._view, self._hist
@@ -225,18 +232,10 @@ class KeysTab(Vertical):
 
     @on(ViewReady)
     def _on_view(self, m: ViewReady) -> None:
-        if m.total is not None:          # the first page of the view being computed
-            try:
-                if m.gen == self._want and self.page == 0:
-                    self._view, self._hist, self._have, self._head_of = m.view, m.hist, m.gen, m.total
-                    self._draw()
-            finally:
-                if m.drawn is not None:
-                    self.call_after_refresh(m.drawn.set)
-            return
         self._computing = False
-        self._view, self._hist, self._have, self._head_of = m.view, m.hist, m.gen, None
-        self._draw()
+        self._view, self._hist, self._have, self._head_of = m.view, m.hist, m.gen, m.total
+        if m.total is None or self.page == 0:
+            self._draw()
         self._schedule()
 
     def _draw(self) -> None:
