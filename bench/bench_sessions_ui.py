@@ -5,8 +5,8 @@ the largest gap beyond 10 ms is the longest the UI could not react):
 - the largest event-loop stall during the whole scan, and how many stalls went over 100 ms;
 - a sort key press (``s``) with every row loaded: the stall and the time until the table
   shows the new order's first page (its first rows are those of a sort from scratch made
-  before the press); then ``>``: the stall and the time until page 2 shows (the whole
-  order is sorted only when a page past the first is asked for);
+  before the press); then ``>``: the stall and the time until page 2 shows (one more pass
+  over the rows; the whole order is sorted only for a page past the first HEAD_PAGES);
 - a filter (a user id typed in) on the loaded rows: the stall, the time until its rows
   show and until the whole filtered view is ready.
 
@@ -112,14 +112,14 @@ async def _console(settings, n: int) -> dict[str, float]:
                 out[f"{name}_stall"] = ticker.max_ms
                 if name != "sort":
                     continue
-                # the next page: the whole order, sorted only now that a page past the first
-                # is asked for (checked against the sort from scratch made before the press)
+                # the next page: one more pass over the rows (the whole order is sorted only
+                # for a page past HEAD_PAGES; checked against the sort from scratch)
                 await pilot.pause(0.2)
                 ticker.reset()
                 t0 = time.perf_counter()
                 await _key(app, "greater_than_sign")
                 second = [r.key for r in want[PAGE_SIZE:PAGE_SIZE + 5]]
-                await _until(pilot, lambda second=second: keys.whole_view and table.row_count >= len(second)
+                await _until(pilot, lambda second=second: keys.page_ready and table.row_count >= len(second)
                              and [str(table.get_row_at(i)[0]) for i in range(len(second))] == second)
                 out["sort_page2_s"] = time.perf_counter() - t0
                 out["sort_page2_stall"] = ticker.max_ms
@@ -191,7 +191,7 @@ def run(ctx) -> list[Result]:
                "bare Textual app idle, same ticker", bare, unit="ms"),
         Result(f"Sessions, {k} rows loaded: sort key press until the new order shows (ms)", m["sort_s"] * 1000,
                "goal: 100 ms", 100.0, unit="ms"),
-        Result(f"Sessions, {k} rows loaded: then page 2 (the whole order sorted on demand) until shown (ms)",
+        Result(f"Sessions, {k} rows loaded: then page 2 until shown (ms)",
                m["sort_page2_s"] * 1000, "goal: 100 ms (for what shows)", 100.0, unit="ms"),
         Result(f"Sessions, {k} rows loaded: then page 2, largest stall (ms)", m["sort_page2_stall"],
                "bare Textual app idle, same ticker", bare, unit="ms"),

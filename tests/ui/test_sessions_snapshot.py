@@ -136,17 +136,18 @@ async def test_sessions_large_view_computed_off_the_ui_thread():
         assert keys.highlighted() is keys.view[0]
 
 
-async def test_a_new_order_shows_its_first_page_and_sorts_the_rest_only_when_asked(monkeypatch):
+async def test_a_new_order_shows_its_first_pages_and_sorts_the_rest_only_when_asked(monkeypatch):
     """Past SYNC_ROWS a sort key press draws the new order's first page from one pass over the
     rows and sorts nothing more (a whole sort of 200,000 rows holds the UI for 100-250 ms):
-    no 'sorting…', no whole sort. A page past the first sorts the whole order then ('sorting…'
-    until it is, held here until released), and that page is the whole order's."""
+    no 'sorting…', no whole sort; the next pages up to HEAD_PAGES are one pass each too. A
+    page past those sorts the whole order ('sorting…' until it is, held here until
+    released), and every page is the whole order's."""
     import threading
 
     from textual.widgets import DataTable
 
     from console.core.sessions.view import RowView
-    from console.ui.screens.sessions.keys_tab import PAGE_SIZE, SYNC_ROWS, KeysTab
+    from console.ui.screens.sessions.keys_tab import HEAD_PAGES, PAGE_SIZE, SYNC_ROWS, KeysTab
 
     release = threading.Event()
     ordered = RowView.ordered
@@ -161,33 +162,41 @@ async def test_a_new_order_shows_its_first_page_and_sorts_the_rest_only_when_ask
 
     recs = session_records(SYNC_ROWS + 3000)
     want = core_sort(recs, "ttl")
+
+    def page_keys(p: int) -> list[str]:
+        return [r.key for r in want[p * PAGE_SIZE:(p + 1) * PAGE_SIZE]]
+
     app = _app(FakeSessions(records=recs))
     async with app.run_test(size=SIZE) as pilot:
         keys = app.screen.query_one(KeysTab)
         table = app.screen.query_one("#sessions-table", DataTable)
+        scan = app.screen.query_one("#sessions-scan")
+
+        def shown() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
         await wait_for(pilot, lambda: len(keys.records) == len(recs) and keys.view_ready, "the full view")
         await pilot.press("s")                               # sort by TTL
-        await wait_for(pilot, lambda: keys.page_ready and str(table.get_row_at(0)[0]) == want[0].key,
-                       "the first page of the TTL order")
-        shown = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert shown == [r.key for r in want[:PAGE_SIZE]]
+        await wait_for(pilot, lambda: keys.page_ready and shown() == page_keys(0), "the TTL order's first page")
         await pilot.pause(0.3)
         assert keys.view_ready and not keys.whole_view and not sorted_ttl, "the whole order was sorted"
-        assert "sorting…" not in str(app.screen.query_one("#sessions-scan").render())
-        assert keys.view_len == len(recs) and "page 1/" in str(app.screen.query_one("#sessions-scan").render())
-        await pilot.press("greater_than_sign")               # page 2: the whole order, sorted now
+        assert "sorting…" not in str(scan.render())
+        assert keys.view_len == len(recs) and "page 1/" in str(scan.render())
+        for p in range(1, HEAD_PAGES):                       # the next pages: one pass each, no sort
+            await pilot.press("greater_than_sign")
+            await wait_for(pilot, lambda p=p: keys.page_ready and shown() == page_keys(p), f"page {p + 1}")
+        assert not sorted_ttl and not keys.whole_view
+        await pilot.press("greater_than_sign")               # past HEAD_PAGES: the whole order, sorted now
         await wait_for(pilot, lambda: sorted_ttl, "the whole sort started")
         await pilot.pause()
-        assert str(table.get_row_at(0)[0]) == want[0].key    # not drawn from a partial view
-        assert not keys.view_ready and "sorting…" in str(app.screen.query_one("#sessions-scan").render())
+        assert shown() == page_keys(HEAD_PAGES - 1)          # not drawn from a partial view
+        assert not keys.view_ready and "sorting…" in str(scan.render())
         release.set()
         await wait_for(pilot, lambda: keys.whole_view, "the whole TTL order")
-        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == want[PAGE_SIZE].key, "page 2")
-        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == \
-            [r.key for r in want[PAGE_SIZE:2 * PAGE_SIZE]]
-        assert "sorting…" not in str(app.screen.query_one("#sessions-scan").render())
-        await pilot.press("less_than_sign")                  # back to page 1: from the whole order
-        await wait_for(pilot, lambda: str(table.get_row_at(0)[0]) == want[0].key, "page 1 again")
+        await wait_for(pilot, lambda: shown() == page_keys(HEAD_PAGES), f"page {HEAD_PAGES + 1}")
+        assert "sorting…" not in str(scan.render())
+        await pilot.press("less_than_sign")                  # back: from the whole order
+        await wait_for(pilot, lambda: shown() == page_keys(HEAD_PAGES - 1), "the page before")
 
 
 def core_sort(recs, by):

@@ -7,10 +7,10 @@ The view (filter, sort, TTL histogram) of up to SYNC_ROWS rows is computed on th
 thread; beyond that in one thread worker at a time: changes while it runs are coalesced
 into one more run, the table keeps showing the last view until the new one is ready, and
 only one page is ever rendered, so a 200,000-key scan or a sort key press never holds the
-event loop for the whole list. An order not sorted yet shows its first page only (one
-pass over the rows, ``RowView.head``); the whole of it is sorted only when a page past the
-first is asked for ("sorting…" until then; that page is drawn when it is): a sort of
-200,000 rows holds the GIL, and so the UI, for 100-250 ms, for pages nobody may open.
+event loop for the whole list. An order not sorted yet shows its first pages from one
+pass over the rows each (``RowView.head``: the first HEAD_PAGES pages); the whole of it is
+sorted only when a page past those is asked for ("sorting…" until then; that page is drawn
+when it is): a sort of 200,000 rows holds the GIL, and so the UI, for 100-250 ms.
 
 Columns as the width shrinks: Key, TTL, Kind and Value stay; Last activity, then Size and
 Notebook go first (the detail pane shows them)."""
@@ -37,6 +37,7 @@ from ....core.sessions.view import RowView
 from .cells import KIND_STYLE, session_cells
 
 PAGE_SIZE = 200
+HEAD_PAGES = 5           # pages answered without sorting the whole order (heapq: one pass each)
 SYNC_ROWS = 5_000        # up to this many rows the view is computed in place (a few ms)
 PREFETCH = False         # pre-sorting every order after a scan: measured worse on 2 cores
 # While a scan runs its count is redrawn at most this often: a batch of 1,000 keys arrives
@@ -82,7 +83,7 @@ class KeysTab(Vertical):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.scan_cap = scan_cap
         self._view: list[core.SessionRecord] = []
-        self._head_of: int | None = None  # set: ``_view`` is only the first page of a view this long
+        self._head_of: int | None = None  # set: ``_view`` is only the first rows of a view this long
         self._rows = RowView([])  # the sorted orders and filter haystack of ``records``
         self._hist: list[tuple[str, int]] = core.ttl_histogram([])
         self._page_rows: list[core.SessionRecord] = []
@@ -133,11 +134,15 @@ class KeysTab(Vertical):
         self._invalidate()
 
     def watch_page(self) -> None:
-        if self._head_of is None or self.page == 0:
+        if self._known(self.page):
             self._draw()
         else:
-            self._schedule()          # only the first page is known: the whole view, sorted now
+            self._schedule()          # past the first rows known: more of them, or the whole view
             self._render_status()
+
+    def _known(self, page: int) -> bool:
+        """The rows of ``page`` are in the view computed (the whole view, or its first rows)."""
+        return self._head_of is None or page * PAGE_SIZE < len(self._view)
 
     def watch_scan(self) -> None:
         last = self.scan
@@ -163,18 +168,17 @@ class KeysTab(Vertical):
     @property
     def view_ready(self) -> bool:
         """The view shown matches the current records, filter, sort, order and page (for an
-        order not sorted yet and the first page: that page only, ``_head_of`` set)."""
-        return (self._have == self._want and not self._computing
-                and (self._head_of is None or self.page == 0))
+        order not sorted yet: its first rows, up to the page shown, ``_head_of`` set)."""
+        return self._have == self._want and not self._computing and self._known(self.page)
 
     @property
     def page_ready(self) -> bool:
         """The page shown is the current one."""
-        return self._have == self._want and (self._head_of is None or self.page == 0)
+        return self._have == self._want and self._known(self.page)
 
     @property
     def whole_view(self) -> bool:
-        """The whole view is sorted (not only its first page)."""
+        """The whole view is sorted (not only its first rows)."""
         return self.view_ready and self._head_of is None
 
     @property
@@ -199,22 +203,22 @@ class KeysTab(Vertical):
             self._render_status()
 
     def _schedule(self) -> None:
-        whole = self._head_of is not None and self.page > 0      # a page past the first one known
-        if self._computing or (self._have == self._want and not whole):
+        if self._computing or (self._have == self._want and self._known(self.page)):
             return
         self._computing = True
         final = self.scan is not None and (self.scan.done or self.scan.capped)
-        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final,
-                      self.page == 0 and not whole)
+        head_n = (self.page + 1) * PAGE_SIZE if self.page < HEAD_PAGES else None     # None: the whole view
+        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final, head_n)
 
     @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
     def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool,
-                 first_page: bool) -> None:
+                 head_n: int | None) -> None:
         try:
-            if first_page and not rows.sorted_already(sort, reverse):
-                # A new order: its first page only (a pass over the rows, not a sort of all
-                # of them); the whole of it when another page is asked for (_schedule).
-                head, total = rows.head(flt, sort, reverse, PAGE_SIZE)
+            if head_n is not None and not rows.sorted_already(sort, reverse):
+                # An order not sorted yet: its first ``head_n`` rows only (a pass over the
+                # rows, not a sort of all of them); the whole of it for a page past
+                # HEAD_PAGES (_schedule).
+                head, total = rows.head(flt, sort, reverse, head_n)
                 self.post_message(self.ViewReady(gen, head, rows.histogram(), total))
                 rows.prepare_filter()
                 return
@@ -233,8 +237,9 @@ class KeysTab(Vertical):
     @on(ViewReady)
     def _on_view(self, m: ViewReady) -> None:
         self._computing = False
-        self._view, self._hist, self._have, self._head_of = m.view, m.hist, m.gen, m.total
-        if m.total is None or self.page == 0:
+        whole = m.total is None or len(m.view) >= m.total      # the first rows were all of them
+        self._view, self._hist, self._have, self._head_of = m.view, m.hist, m.gen, None if whole else m.total
+        if self._known(self.page):
             self._draw()
         self._schedule()
 
