@@ -76,9 +76,9 @@ def loads(data: bytes | bytearray | str, *, max_depth: int = MAX_DEPTH) -> Any:
         return _stdlib(data, max_depth)
     t = type(obj)
     if t is dict:
-        for v in obj.values():     # the common value (a flat object of strings and ints): no walk
+        for v in obj.values():     # the common value (a flat object of strings and numbers): no walk
             tv = type(v)
-            if tv is dict or tv is list or tv is float:
+            if tv is dict or tv is list or (tv is float and not -_INT64 < v < _INT64):
                 break
         else:
             return obj

@@ -18,6 +18,7 @@ from console.core import jsonvalue
     b'{"big": 123456789012345678901234567890}',       # over 64 bits: orjson makes it a float
     b'[18446744073709551616, -9223372036854775809, 18446744073709551615, 1e400, -0.0]',
     b'{"id": "12345678901234567890123", "n": 7}',      # a long digit run in a string: same value
+    b'{"progress": 0.5, "n": -9223372036854775809}',   # a small float first, then a big integer
     b'{"n": NaN, "i": Infinity}',                      # not RFC JSON, but Python's json reads it
     b'{"dup": 1, "dup": 2}',                           # the last one wins, as in json
     b'{"lone": "\\ud800"}',                            # a lone surrogate escape
