@@ -108,7 +108,6 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     '● 7s ago ⟳'
     >>> s.running = False; age_text(s, 6.9, every=2).plain, age_text(s, 7.1, every=2).plain
     ('● just now · every 2s', '● 3s ago · every 2s')
-    >>> s.running = False
     >>> s.error = "timeout: slow"; s.failures = 2; age_text(s, 100).plain
     '✖ stale 1m36s · timeout: slow'
     """

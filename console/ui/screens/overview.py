@@ -175,9 +175,8 @@ class OverviewScreen(ListFilter, LiveScreen):
             self._render_detail()
 
     def _tick(self) -> None:
-        """Once a second: move the retry countdowns of failing backends."""
-        if not self.is_current:
-            return
+        """Once a second while shown (``every_second``): move the retry countdowns of
+        failing backends."""
         table = self.query_one("#health", ListTable)
         for key in self.checks:
             st = self._probe_state(key)

@@ -40,11 +40,11 @@ PAGE_SIZE = 200
 HEAD_PAGES = 5           # pages answered without sorting the whole order (heapq: one pass each)
 SYNC_ROWS = 5_000        # up to this many rows the view is computed in place (a few ms)
 PREFETCH = False         # pre-sorting every order after a scan: measured worse on 2 cores
+                         # (a second CPU-bound thread starves the UI thread); off
 # While a scan runs its count is redrawn at most this often: a batch of 1,000 keys arrives
 # every ~20 ms, and a status line per batch was a frame per batch (~240 frames in a
 # 200,000-key scan), each slowed threefold by the scan thread holding the interpreter lock.
 SCAN_STATUS_EVERY_S = 0.25
-                         # (a second CPU-bound thread starves the UI thread); off
 SORTS = ("key", "ttl", "size", "notebook", "activity", "kind")
 COLUMNS = (Col("Key", 20), Col("TTL", 7), Col("Size", 9, drop=2), Col("Kind", 6), Col("Notebook", 22, drop=1),
            Col("Last activity", 14, drop=3), Col("Value", 16, flex=True))
@@ -72,8 +72,8 @@ class KeysTab(Vertical):
     page = reactive(0, init=False, repaint=False)
 
     class ViewReady(Message):
-        """The view of generation ``gen``; ``total`` set: only its first page (``head``), of
-        a view ``total`` rows long — the whole of it is sorted when another page is asked for."""
+        """The view of generation ``gen``; ``total`` set: only its first rows (``head``), of
+        a view ``total`` rows long — the whole of it is sorted for a page past HEAD_PAGES."""
         def __init__(self, gen: int, view: list[core.SessionRecord], hist: list[tuple[str, int]],
                      total: int | None = None) -> None:
             self.gen, self.view, self.hist, self.total = gen, view, hist, total
