@@ -26,17 +26,10 @@ def _records(n: int, seed: int = 7) -> list[core.SessionRecord]:
     return out
 
 
-@pytest.fixture(params=[16_384, 256], ids=["one-run", "merged-runs"])
-def run_size(request, monkeypatch):
-    from console.core.sessions import view
-    monkeypatch.setattr(view, "RUN", request.param)
-    return request.param
-
-
 @pytest.mark.parametrize("flt", ["", "user_1", "kind:text", "ttl:none", "INTRO kind:json", "hello", "nb/ασ",
                                  "zzz-no-match", "session:"])
 @pytest.mark.parametrize("haystack", [False, True])
-def test_view_equals_sort_of_filter(flt, run_size, haystack):
+def test_view_equals_sort_of_filter(flt, haystack):
     recs = _records(3000)
     rv = RowView(recs)
     if haystack:

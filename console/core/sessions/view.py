@@ -25,16 +25,14 @@ from .stats import SORT_KEYS, ttl_histogram
 from .values import SessionRecord
 
 
-RUN = 1 << 30     # rows sorted in one C call. list.sort never releases the GIL; sorting in
-                  # runs merged by heapq.merge (Python, so the UI thread gets its turn) was
-                  # measured: 3-5x the CPU, and worse stalls on 2 cores. Kept, off.
-
-
 def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> list[int]:
     """The positions of ``records`` in ``sort_records`` order (stable). The keys are read in a
-    Python loop (the UI thread gets its turns); only the sort of the bare keys is one C call.
-    (Sorting them in 25,000-row chunks merged by ``merge_in`` was measured: 3-4x the CPU,
-    the whole order ready in ~1 s instead of ~0.3 s, and no steadier stalls.)"""
+    Python loop (the UI thread gets its turns); only the sort of the bare keys is one C call,
+    which holds the GIL — so a whole order is sorted only when a page past the first few is
+    asked for (``head`` answers those). Measured and dropped: sorting in runs merged by
+    ``heapq.merge`` (3-5x the CPU, worse stalls on 2 cores) and in 25,000-row chunks merged
+    by ``merge_in`` (3-4x the CPU, the whole order in ~1 s instead of ~0.3 s, no steadier
+    stalls)."""
     key = SORT_KEYS[by]
     keys = [key(r) for r in records]
     return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
@@ -70,15 +68,6 @@ def merge_in(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any],
     if lo < n:
         extend(base[lo:])
     return out
-
-
-def gil_friendly_sort(records: Sequence[SessionRecord], by: str, reverse: bool = False) -> list[SessionRecord]:
-    """``sort_records`` (stable, same ties order) without holding the GIL for the whole list."""
-    if len(records) <= RUN:
-        return [records[i] for i in _sort_index(records, by, reverse)]
-    key = SORT_KEYS[by]
-    runs = [sorted(records[i:i + RUN], key=key, reverse=reverse) for i in range(0, len(records), RUN)]
-    return list(heapq.merge(*runs, key=key, reverse=reverse))
 
 
 class RowView:
@@ -132,12 +121,10 @@ class RowView:
                 # ``records`` gives, in either direction.
                 base, n = prefix
                 got = merge_in(base, self.records[n:], SORT_KEYS[by], reverse)
-            elif len(self.records) <= RUN:
+            else:
                 idx = _sort_index(self.records, by, reverse)
                 self._order_index[(by, reverse)] = idx
                 got = [self.records[i] for i in idx]
-            else:
-                got = gil_friendly_sort(self.records, by, reverse)
             self._orders[(by, reverse)] = got
         return got
 
