@@ -152,7 +152,7 @@ def run_demo(args: argparse.Namespace, open_ui: Callable[..., int]) -> int:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
-                pass
+                pass                 # Ctrl+C is how --no-ui is stopped: the stack stops below
             return 0
         return open_ui(settings, notices=notices)
     except StackError as exc:

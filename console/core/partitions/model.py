@@ -198,7 +198,7 @@ class TableInfo:
             try:
                 return f"{iv.label(iv.floor(c.first))} … {iv.label(iv.add(iv.floor(c.last), -1))}"
             except (TypeError, ValueError, OverflowError):
-                pass
+                pass                 # bounds the interval cannot label: shown as they are, below
         return f"{_val(c.first, 'MINVALUE')} … {_val(c.last, 'MAXVALUE')} (exclusive)"
 
     def bounds_text(self, p: Partition) -> str:

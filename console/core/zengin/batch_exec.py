@@ -288,7 +288,7 @@ def _run_chunk(settings, pg, dynamo, part: list[Item], items: list[Item], index,
             try:
                 conn.rollback()
             except psycopg.Error:
-                pass
+                pass      # a broken connection: the server rolls back; what committed is read back next
         committed = _read_back(pg, [r for _, r in claimed])
         reason = _why(classify(pg.name, exc) if isinstance(exc, psycopg.Error) else exc)
         for it, rec in claimed:
