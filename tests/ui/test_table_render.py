@@ -27,7 +27,8 @@ class _App(App[None]):
 def _text(rng: random.Random) -> Text | str | int | None:
     kind = rng.random()
     if kind < 0.1:
-        return rng.choice([None, 12345, "plain str", "[bold]str[/] with markup", 3.5])
+        return rng.choice([None, 12345, "plain str", "[bold]str[/] with markup", 3.5, Text(""),
+                           Text("", style="reverse"), Text("", style="on blue", justify="right")])
     plain = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
     t = Text(plain, style=rng.choice(STYLES), overflow=rng.choice([None, "fold", "crop", "ellipsis"]),
              justify=rng.choice([None, "left", "default", "right", "center"]))
@@ -104,6 +105,7 @@ class _Pair(App[None]):
 
 @pytest.mark.parametrize("fixed", [False, True], ids=["auto-widths", "set-widths"])
 async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_removals(fixed: bool) -> None:
+    from textual.coordinate import Coordinate
     from textual.geometry import Region
     rng = random.Random(7)
     async with _Pair().run_test(size=(130, 40)) as pilot:
@@ -131,10 +133,17 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
                 row = rng.randrange(len(keys))
                 for t in tables:
                     t.move_cursor(row=row, animate=False)
-            elif op < 0.85:
+            elif op < 0.8:
                 k = keys.pop(rng.randrange(len(keys)))
                 for t in tables:
                     t.remove_row(k)
+            elif op < 0.85:     # the mouse over a cell, and another kind of cursor now and then
+                at = Coordinate(rng.randrange(len(keys)), rng.randrange(3))
+                kind = rng.choice(["row", "row", "cell", "column", "none"])
+                for t in tables:
+                    t._set_hover_cursor(True)
+                    t.hover_coordinate = at
+                    t.cursor_type = kind
             else:
                 for t in tables:
                     t.sort("c0", key=lambda v: str(v))
@@ -270,3 +279,40 @@ async def test_a_reorder_repaints_without_laying_the_screen_out(monkeypatch) -> 
         table.set_rows(rows[:2])
         await pilot.pause()
         assert any(layouts) and table.row_count == 2
+
+
+@pytest.mark.parametrize("kind", ["row", "cell", "column", "none"])
+async def test_fast_lines_match_datatable_for_every_cursor_and_hover(kind: str) -> None:
+    """One-line rows (the path that puts lines together from cached cells): the cursor and
+    the mouse on every cell, for each kind of cursor, draw what DataTable draws."""
+    from textual.coordinate import Coordinate
+    from textual.geometry import Region
+    rng = random.Random(3)
+    async with _Pair().run_test(size=(130, 40)) as pilot:
+        tables = [pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", DataTable)]
+        pilot.app.query_one("#elsewhere").focus()
+        for t in tables:
+            t.cursor_type = kind
+            for c, w in enumerate([8, 10, 14]):     # narrower than the table: the rest is filled
+                t.add_column(f"c{c}", key=f"c{c}", width=w)
+        for r in range(6):      # row 0: empty texts with a style (DataTable draws them as no text)
+            cells = [Text("", style="on blue", justify="right"), Text("", style="reverse", justify="left"),
+                     None] if r == 0 else [_text(rng) for _ in range(3)]
+            for t in tables:
+                t.add_row(*cells, key=f"k{r}")
+        await pilot.pause()
+        assert tables[1]._total_row_height == tables[1].row_count      # every row one line high
+        for step, (row, col) in enumerate((r, c) for r in range(6) for c in range(3)):
+            for t in tables:
+                t.move_cursor(row=row, column=col, animate=False)
+                t._set_hover_cursor(True)
+                t.hover_coordinate = Coordinate((row + 2) % 6, (col + 1) % 3)
+            focused = step % 3 == 2          # now and then each drawn with the focus, in turn
+            lines = []
+            for t in tables:
+                (t if focused else pilot.app.query_one("#elsewhere")).focus()
+                await pilot.pause()
+                lines.append(t.render_lines(Region(0, 0, t.size.width, t.size.height)))
+            plain, fast = lines
+            for i, (f, p) in enumerate(zip(fast, plain)):
+                assert list(f.simplify()) == list(p.simplify()), (step, i)

@@ -11,8 +11,14 @@ tab or a newline, in a row of height 1 — straight to segments, and keys its ca
 row's own version (bumped when one of its cells changes) instead of the table-wide counter,
 so an update re-renders only the cells that changed. Anything else (a multi-line cell, a
 non-Text renderable, a justified cell, row labels) goes through DataTable's own path.
-``tests/unit/test_table_render.py`` checks the fast path against DataTable's for random
-texts, styles, widths and cursor states: the segments must be the same.
+A line of a table whose rows are all one line high, without fixed rows, fixed columns or
+row labels, is put together from those cells here too (DataTable's ``_render_line_in_row``
+spends ~0.5 ms a line around its cached cells), and a cell's new value no longer counts as
+a change of the table's shape: DataTable keys its row order and line offsets on the same
+update counter, so each changed age rebuilt both (twice a row) before the row could be
+repainted. ``tests/ui/test_table_render.py`` checks the cells and the lines against
+DataTable's own for random texts, styles, widths, cursor and hover states, updates, moves,
+sorts, removals, taller rows and theme changes: the segments must be the same.
 """
 
 from __future__ import annotations
@@ -22,8 +28,12 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._segment_tools import line_crop
+from textual.color import Color
 from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 from textual.widgets.data_table import ColumnKey, RowKey
 
 _FAST_JUSTIFY = (None, "default", "left", "right", "center")
@@ -31,6 +41,8 @@ _FAST_JUSTIFY = (None, "default", "left", "right", "center")
 
 class FastCells(DataTable):
     """Mixed in before DataTable (``class ListTable(FastCells)``)."""
+
+    _cells_only = False        # set while update_cell counts an update (see _update_count)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,6 +53,43 @@ class FastCells(DataTable):
         self._version_seq = 0
         self._frame_styles: dict[tuple[str, ...], Any] | None = None     # see render_lines
         self._frame_backgrounds: Any = None
+        self._frame: _Frame | None = None
+
+    # DataTable counts every change in ``_update_count`` and keys its caches on it: the cell,
+    # line and row-renderable caches (a cell's value matters to them) but also the row order
+    # (``ordered_rows``) and the line offsets (``_y_offsets``), which only rows added, taken
+    # out, moved or resized change. ``_shape`` follows every count except update_cell's.
+
+    @property
+    def _update_count(self) -> int:
+        return self._counted
+
+    @_update_count.setter
+    def _update_count(self, value: int) -> None:
+        self._counted = value
+        if not self._cells_only:
+            self._shape = value
+
+    @property
+    def ordered_rows(self) -> Any:
+        cache: Any = self._ordered_row_cache
+        key = (self.row_count, self._shape)
+        hit = cache.get(key)
+        if hit is None:
+            get_key, rows = self._row_locations.get_key, self.rows
+            hit = cache[key] = [rows[k] for i in range(self.row_count) if (k := get_key(i)) is not None]
+        return hit
+
+    @property
+    def _y_offsets(self) -> Any:
+        cache: Any = self._offset_cache
+        hit = cache.get(self._shape)
+        if hit is None:
+            hit = []
+            for row in self.ordered_rows:
+                hit += [(row.key, y) for y in range(row.height)]
+            cache[self._shape] = hit
+        return hit
 
     def _bump(self, row_key: RowKey, column_key: ColumnKey | None = None) -> None:
         self._version_seq += 1
@@ -54,12 +103,17 @@ class FastCells(DataTable):
         table, so every visible line went through the compositor again)."""
         rk = RowKey(row_key) if isinstance(row_key, str) else row_key
         ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if update_width or rk not in self._row_locations or ck not in self._column_locations:
+        if (update_width or rk not in self._row_locations or ck not in self._column_locations
+                or (row := self.rows.get(rk)) is None or row.auto_height):
             super().update_cell(rk, ck, value, update_width=update_width)     # raises for a bad key
             self._bump(rk, ck)
             return
         self._data[rk][ck] = value
-        self._update_count += 1
+        self._cells_only = True
+        try:
+            self._update_count += 1
+        finally:
+            self._cells_only = False
         self._bump(rk, ck)
         index = self._row_locations.get(rk)
         if index is None:
@@ -124,10 +178,11 @@ class FastCells(DataTable):
         # the background colours, each a walk up the DOM (~0.1 ms, more than a cached cell):
         # within one frame they cannot change, so they are looked up once a frame.
         self._frame_styles, self._frame_backgrounds = {}, None
+        self._frame = _Frame(self)
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_styles = self._frame_backgrounds = None
+            self._frame_styles = self._frame_backgrounds = self._frame = None
 
     def get_component_styles(self, *names: str) -> Any:
         memo = self._frame_styles
@@ -168,42 +223,137 @@ class FastCells(DataTable):
         hit = cache.get(key)
         if hit is not None:
             return hit
-        strip = super()._render_line(y, x1, x2, base_style)
+        frame = self._frame
+        if frame is not None and frame.simple and not header:
+            strip = self._simple_line(frame, row_key, row_index, x1, x2, base_style)
+        else:
+            strip = super()._render_line(y, x1, x2, base_style)
         cache[key] = strip
         return strip
 
+    def _simple_line(self, frame: "_Frame", row_key: RowKey, row_index: int, x1: int, x2: int,
+                     base_style: Style) -> Strip:
+        """What DataTable's ``_render_line`` and ``_render_line_in_row`` make of a one-line
+        row when there are no fixed rows, fixed columns or row labels (``_Frame.simple``)."""
+        cursor, hover, kind = self.cursor_coordinate, self.hover_coordinate, frame.cursor_type
+        row_style = frame.row_styles.get((row_index & 1, base_style))
+        if row_style is None:
+            row_style = frame.row_styles[(row_index & 1, base_style)] = self._get_row_style(row_index, base_style)
+        segments: list[Segment] = []
+        render_cell = self._render_cell
+        simplified = True
+        for column_index, width in enumerate(frame.widths):
+            if kind == "row":
+                on, over = cursor.row == row_index, hover.row == row_index
+            elif kind == "cell":
+                on = cursor.row == row_index and cursor.column == column_index
+                over = hover.row == row_index and hover.column == column_index
+            elif kind == "column":
+                on, over = cursor.column == column_index, hover.column == column_index
+            else:
+                on = over = False
+            lines = render_cell(row_index, column_index, row_style, width, on, over)
+            if type(lines) is not _OneLine:
+                simplified = False
+            segments.extend(lines[0])
+        if kind == "row":
+            extend_style, _ = self._get_styles_to_render_cell(
+                False, False, False, hover.row == row_index, row_index == cursor.row,
+                frame.show_cursor, frame.show_hover, False, False)
+            extend_style = row_style + extend_style
+        elif row_style.bgcolor is not None:
+            faded = Color.from_rich_color(row_style.bgcolor).blend(self.background_colors[1], factor=0.25)
+            extend_style = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+        else:
+            extend_style = Style.from_color(row_style.color, row_style.bgcolor)
+        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        segments.append(Segment(" " * max(0, frame.widget_width - frame.table_width), extend_style))
+        width = frame.widget_width
+        if x1 == 0 and x2 >= width and simplified:
+            # Nothing to crop on the left (the crop would only drop empty segments before the
+            # first cell), and each cell is simplified already: cells never merge with each
+            # other (each style carries its own row and column meta), so the line is too.
+            return Strip(segments).adjust_cell_length(width, base_style)
+        return Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(width, base_style).simplify()
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> Any:
-        pad = self.cell_padding
-        if column_index < 0 or width <= 2 * pad or self.fixed_rows or self.fixed_columns:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        header = row_index == -1
-        row_key = self._header_row_key if header else self._row_locations.get_key(row_index)
-        if row_key is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        if header:
-            if self.header_height != 1:
+        frame = self._frame
+        if frame is not None and frame.simple:      # what the frame already read (each a reactive)
+            pad, shows = frame.pad, frame.shows
+            if column_index < 0 or width <= 2 * pad:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            header = row_index == -1
+            row_key = self._header_row_key if header else self._row_locations.get_key(row_index)
+            if row_key is None:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         else:
-            row = self.rows.get(row_key)
-            if row is None or row.height != 1:
+            pad = self.cell_padding
+            if column_index < 0 or width <= 2 * pad or self.fixed_rows or self.fixed_columns:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            header = row_index == -1
+            row_key = self._header_row_key if header else self._row_locations.get_key(row_index)
+            if row_key is None:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            if header:
+                if self.header_height != 1:
+                    return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            else:
+                row = self.rows.get(row_key)
+                if row is None or row.height != 1:
+                    return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            shows = (self._show_hover_cursor, self.show_cursor)
         column_key = self._column_locations.get_key(column_index)
         key = ("fast", row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
-               self._show_hover_cursor, self.show_cursor, self._col_epoch, self._born.get(row_key, 0),
+               shows, self._col_epoch, self._born.get(row_key, 0),
                self._cell_version.get((row_key, column_key), 0) if column_key is not None else 0,
                self._pseudo_class_state)
         cache: Any = self._cell_render_cache     # shared, so DataTable's clears (theme, CSS) clear it too
         hit = cache.get(key)
         if hit is not None:
             return hit
-        _, cells = self._get_row_renderables(row_index)
-        cell = cells[column_index] if column_index < len(cells) else None
+        if frame is not None and frame.simple:
+            # The one cell, formatted as _get_row_renderables formats a row's cells (which
+            # formats every cell of the row again after any update of the table).
+            if header:
+                cell: Any = self.columns[column_key].label if column_key is not None else None
+            else:
+                datum = self._data[row_key].get(column_key) if column_key is not None else None
+                cell = _EMPTY_TEXT if datum is None else (default_cell_formatter(datum, False, 1) or _EMPTY_TEXT)
+        else:
+            _, cells = self._get_row_renderables(row_index)
+            cell = cells[column_index] if column_index < len(cells) else None
         lines = _fast_lines(self, cell, row_index, column_index, base_style, width, cursor, hover, header)
         if lines is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = _OneLine([list(Segment.simplify(lines[0]))])
         cache[key] = lines
         return lines
+
+
+class _OneLine(list[list[Segment]]):
+    """A cell's one line of segments, simplified (adjacent segments never share a style)."""
+
+
+class _Frame:
+    """What every line of one frame of a table shares, read once."""
+
+    __slots__ = ("widths", "cursor_type", "show_cursor", "show_hover", "shows", "pad", "widget_width",
+                 "table_width", "simple", "row_styles")
+
+    def __init__(self, table: FastCells) -> None:
+        self.widths = [column.get_render_width(table) for column in table.ordered_columns]
+        self.cursor_type = table.cursor_type
+        self.show_cursor = table.show_cursor
+        self.show_hover = table._show_hover_cursor
+        self.shows = (self.show_hover, self.show_cursor)
+        self.pad = table.cell_padding
+        self.widget_width = table.size.width
+        self.table_width = sum(self.widths) + table._row_label_column_width
+        self.row_styles: dict[tuple[int, Style], Style] = {}
+        self.simple = (not table.fixed_columns and not table.fixed_rows and table.header_height == 1
+                       and not (table._labelled_row_exists and table.show_row_labels)
+                       and table._total_row_height == table.row_count)
 
 
 class _FrameStyles:
