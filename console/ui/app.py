@@ -115,6 +115,15 @@ class ConsoleApp(context.ContextSwitching, App):
         self.principal_error: str | None = None
         self._set_header()
 
+    def get_driver_class(self) -> Any:
+        """Textual's driver for this terminal; on Linux and macOS one whose input thread
+        sleeps until there is input (``console.ui.driver``)."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__qualname__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from .driver import QuietLinuxDriver      # (imports termios: not on Windows)
+            return QuietLinuxDriver
+        return driver
+
     def on_mount(self) -> None:
         mapping, problems = keymap.user_keymap(self.services.settings.keymap)
         if mapping:

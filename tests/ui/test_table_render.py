@@ -26,9 +26,11 @@ class _App(App[None]):
 
 def _text(rng: random.Random) -> Text | str | int | None:
     kind = rng.random()
-    if kind < 0.1:
+    if kind < 0.15:
         return rng.choice([None, 12345, "plain str", "[bold]str[/] with markup", 3.5, Text(""),
-                           Text("", style="reverse"), Text("", style="on blue", justify="right")])
+                           Text("", style="reverse"), Text("", style="on blue", justify="right"),
+                           Text("ab  ", style="reverse", justify="right"), Text(" ab ", style="on blue", justify="center"),
+                           Text("x ", style="reverse", justify="left"), Text("y  ", style="underline")])
     plain = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
     t = Text(plain, style=rng.choice(STYLES), overflow=rng.choice([None, "fold", "crop", "ellipsis"]),
              justify=rng.choice([None, "left", "default", "right", "center"]))

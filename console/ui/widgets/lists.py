@@ -66,6 +66,7 @@ class ListTable(FastCells):
         self._list_index: dict[str, int] = {}
         self._all_rows: list[tuple[str, Sequence[Any]]] = []
         self._filter = ""
+        self._picks: tuple[list[Col], list[int]] | None = None
 
     # --- columns that fit
 
@@ -124,8 +125,12 @@ class ListTable(FastCells):
     def _visible(self, cells: Sequence[Any]) -> list[Any]:
         if not self.specs:
             return list(cells)
-        pos = {c.label: i for i, c in enumerate(self.specs)}
-        return [cells[pos[c.label]] if pos[c.label] < len(cells) else "" for c in self.shown]
+        shown = self.shown
+        if self._picks is None or self._picks[0] is not shown:     # where each shown column's cell is
+            pos = {c.label: i for i, c in enumerate(self.specs)}
+            self._picks = (shown, [pos[c.label] for c in shown])
+        n = len(cells)
+        return [cells[i] if i < n else "" for i in self._picks[1]]
 
     def _fill(self, keep_key: str | None, keep_row: int) -> None:
         index = None
@@ -206,7 +211,7 @@ class ListTable(FastCells):
                 self._new_rows.discard(rk)
                 self._updated_cells = {c for c in self._updated_cells if c.row_key != rk}
             self._relocate([rk for rk in self.ordered_rows_keys() if rk in self.rows], resized=True)
-        labels = [c.label or "_" for c in self.shown] if self.specs else [str(c.value) for c in self.columns]
+        columns = [ColumnKey(c.label or "_") for c in self.shown] if self.specs else list(self.columns)
         for key, cells in self._list_rows:
             shown = self._visible(cells)
             existing = have.get(key)
@@ -214,9 +219,10 @@ class ListTable(FastCells):
                 self.add_row(*shown, key=key)
                 continue
             current = self._data[existing]
-            for label, new in zip(labels, shown):
-                if not _same(current.get(ColumnKey(label)), new):
-                    self.update_cell(existing, label, new)
+            for column, new in zip(columns, shown):
+                old = current.get(column)
+                if old is not new and not _same(old, new):
+                    self.update_cell(existing, column, new)
         order = [RowKey(k) for k, _ in self._list_rows]
         if order != self.ordered_rows_keys():
             self._relocate(order)
@@ -265,7 +271,8 @@ def _same(a: Any, b: Any) -> bool:
     if a is b:
         return True
     if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain, str(a.style), a.spans, a.justify) == (b.plain, str(b.style), b.spans, b.justify)
+        return (a.plain == b.plain and a.justify == b.justify and a.overflow == b.overflow
+                and a.spans == b.spans and str(a.style) == str(b.style))
     return type(a) is type(b) and bool(a == b)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -384,6 +385,27 @@ def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, 
     pad = table.cell_padding
     inner = width - 2 * pad
     console = table.app.console
+    if not cell.spans and cell_len(plain) <= inner:
+        # What the steps below make of a text without spans that fits, without copying it.
+        justify = cell.justify
+        if justify == "left":
+            body = plain + " " * (inner - cell_len(plain))
+        elif justify in ("right", "center"):
+            body = plain.rstrip()
+            room = inner - cell_len(body)
+            body = " " * room + body if justify == "right" else " " * (room // 2) + body + " " * (room - room // 2)
+        else:
+            body = plain
+        segments = [Segment(" " * pad, Style.null())] if pad else []
+        if body:
+            segments.append(Segment(body, console.get_style(cell.style, default=Style.null())))
+        room = inner - cell_len(body)
+        if room > 0:
+            segments.append(Segment(" " * room, Style.null()))
+        if pad:
+            segments.append(Segment(" " * pad, Style.null()))
+        styled = list(Segment.apply_style(segments, style=pre, post_style=post_style))
+        return [Segment.adjust_line_length(styled, width)]
     line = cell.copy()
     line.end = ""
     overflow = cell.overflow or "fold"
