@@ -52,8 +52,8 @@ class Term:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
-                os.execvpe(sys.executable, [sys.executable, "-c", APP, driver],
-                           {**os.environ, "TERM": "xterm-256color"})
+                env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}   # (set under xdist)
+                os.execvpe(sys.executable, [sys.executable, "-c", APP, driver], {**env, "TERM": "xterm-256color"})
             finally:
                 os._exit(127)
         self.resize(100, 30)
