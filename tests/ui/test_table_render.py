@@ -215,14 +215,20 @@ async def test_set_rows_in_place_ends_like_a_table_built_from_scratch() -> None:
         merged = pilot.app.query_one("#merged", ListTable)
         pilot.app.query_one("#elsewhere").focus()
         universe = [f"k{i}" for i in range(30)]
-        for step in range(40):
+        last: dict[str, list] = {}
+        for step in range(60):
             keys = rng.sample(universe, rng.randint(0, 25))
             if rng.random() < 0.5:
                 keys.sort()
-            rows = [(k, [Text(k), Text(rng.choice(["x", "y", "zz"])), _text(rng) if rng.random() < 0.3 else "s"])
+            rows = [(k, list(last[k]) if k in last and rng.random() < 0.5 else      # the same cell objects again
+                     [Text(k), Text(rng.choice(["x", "y", "zz"])), _text(rng) if rng.random() < 0.3 else "s"])
                     for k in keys]
             before = merged.cursor_key
             merged.set_rows(rows)
+            last = {k: c for k, c in rows}
+            if keys and rng.random() < 0.3:         # one cell changed in place; the next rows may bring it back
+                merged.set_cell(rng.choice(keys), "A", Text("set-cell"))
+                rows = [(k, merged.row_cells(k) or c) for k, c in rows]
             fresh = pilot.app.query_one("#fresh", ListTable)
             await fresh.remove()
             fresh = ListTable(merged.specs, id="fresh")
@@ -318,3 +324,30 @@ async def test_fast_lines_match_datatable_for_every_cursor_and_hover(kind: str) 
             plain, fast = lines
             for i, (f, p) in enumerate(zip(fast, plain)):
                 assert list(f.simplify()) == list(p.simplify()), (step, i)
+
+
+async def test_a_refresh_that_changes_cells_repaints_each_changed_row_once(monkeypatch) -> None:
+    """set_rows stores the changed cells and repaints each changed row once (not once per
+    cell, not the whole table), and the screen shows the new cells."""
+    from textual.widget import Widget
+    async with _Two().run_test(size=(150, 30)) as pilot:
+        table = pilot.app.query_one("#merged", ListTable)
+        rows = [(k, [Text(k), Text("x"), Text("s")]) for k in ("a", "b", "c", "d")]
+        table.set_rows(rows)
+        await pilot.pause()
+        asked: list[tuple] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, **k):  # type: ignore[no-untyped-def]
+            if self is table:
+                asked.append(regions)
+            return real(self, *regions, **k)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        rows[2] = ("c", [Text("c"), Text("NEW-A"), Text("NEW-B")])      # two cells of one row
+        table.set_rows(rows)
+        assert [tuple(r.y for r in regions) for regions in asked] == [(3,)], asked   # header, a, b above
+        monkeypatch.setattr(Widget, "refresh", real)
+        await pilot.pause()
+        shot = pilot.app.export_screenshot()
+        assert "NEW-A" in shot and "NEW-B" in shot

@@ -10,6 +10,7 @@ cursor never moves what the person is looking at. ``space`` in a tree selects (t
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -181,6 +182,7 @@ class ListTable(FastCells):
                     if any(needle in (cell.plain if isinstance(cell, Text) else str(cell)).lower() for cell in c)]
         keep_key, keep_row = self.cursor_key, self.cursor_row
         seen: dict[str, int] = {}
+        before = dict(self._list_rows)        # what each row shows now (rows change only here and in set_cell)
         self._list_rows = []
         for k, c in rows:
             n = seen[k] = seen.get(k, 0) + 1
@@ -195,9 +197,10 @@ class ListTable(FastCells):
             self.clear()                    # mostly new rows: build the table again
             self._fill(keep_key, keep_row)
             return
-        self._merge(have, keep_key, keep_row)
+        self._merge(have, keep_key, keep_row, before)
 
-    def _merge(self, have: dict[str, RowKey], keep_key: str | None, keep_row: int) -> None:
+    def _merge(self, have: dict[str, RowKey], keep_key: str | None, keep_row: int,
+               before: dict[str, list[Any]]) -> None:
         """Bring the table to ``_list_rows`` in place: drop the rows that went, add the new
         ones, change only the cells that changed and put the rows in the new order — no
         rebuild (a refresh of a 1,000-row list whose order moved used to clear and re-add
@@ -212,20 +215,29 @@ class ListTable(FastCells):
                 self._updated_cells = {c for c in self._updated_cells if c.row_key != rk}
             self._relocate([rk for rk in self.ordered_rows_keys() if rk in self.rows], resized=True)
         columns = [ColumnKey(c.label or "_") for c in self.shown] if self.specs else list(self.columns)
+        changed: list[RowKey] = []
         for key, cells in self._list_rows:
-            shown = self._visible(cells)
             existing = have.get(key)
             if existing is None or existing not in self.rows:
-                self.add_row(*shown, key=key)
+                self.add_row(*self._visible(cells), key=key)
                 continue
+            prev = before.get(key)
+            if prev is not None and len(prev) == len(cells) and all(map(operator.is_, prev, cells)):
+                continue         # the same cell objects as the row shows (a screen that keeps them)
+            shown = self._visible(cells)
             current = self._data[existing]
             for column, new in zip(columns, shown):
                 old = current.get(column)
                 if old is not new and not _same(old, new):
-                    self.update_cell(existing, column, new)
+                    if self.store_cell(existing, column, new):
+                        changed.append(existing)
+                    else:
+                        self.update_cell(existing, column, new)
         order = [RowKey(k) for k, _ in self._list_rows]
         if order != self.ordered_rows_keys():
-            self._relocate(order)
+            self._relocate(order)            # a repaint of the whole table
+        elif changed:
+            self.refresh_rows(dict.fromkeys(changed))     # each changed row once
         if self.row_count:
             index = self._list_index.get(keep_key or "")
             row = index if index is not None else min(max(keep_row, 0), self.row_count - 1)

@@ -23,7 +23,7 @@ sorts, removals, taller rows and theme changes: the segments must be the same.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -104,11 +104,19 @@ class FastCells(DataTable):
         table, so every visible line went through the compositor again)."""
         rk = RowKey(row_key) if isinstance(row_key, str) else row_key
         ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if (update_width or rk not in self._row_locations or ck not in self._column_locations
-                or (row := self.rows.get(rk)) is None or row.auto_height):
+        if update_width or not self.store_cell(rk, ck, value):
             super().update_cell(rk, ck, value, update_width=update_width)     # raises for a bad key
             self._bump(rk, ck)
             return
+        self.refresh_rows((rk,))
+
+    def store_cell(self, rk: RowKey, ck: ColumnKey, value: Any) -> bool:
+        """Change a one-line row's cell without repainting (the caller repaints the rows it
+        changed once, with :meth:`refresh_rows`); False, and nothing done, for a cell this
+        cannot change so (a row or column not there, a row whose height follows its cells)."""
+        if rk not in self._row_locations or ck not in self._column_locations or (
+                (row := self.rows.get(rk)) is None or row.auto_height):
+            return False
         self._data[rk][ck] = value
         self._cells_only = True
         try:
@@ -116,10 +124,14 @@ class FastCells(DataTable):
         finally:
             self._cells_only = False
         self._bump(rk, ck)
-        index = self._row_locations.get(rk)
-        if index is None:
-            self.refresh()
-        else:
+        return True
+
+    def refresh_rows(self, row_keys: Iterable[RowKey]) -> None:
+        for rk in row_keys:
+            index = self._row_locations.get(rk)
+            if index is None:
+                self.refresh()
+                return
             self.refresh_row(index)
 
     def _get_row_region(self, row_index: int) -> Any:
