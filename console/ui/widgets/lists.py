@@ -233,9 +233,8 @@ class ListTable(FastCells):
                         changed.append(existing)
                     else:
                         self.update_cell(existing, column, new)
-        order = [RowKey(k) for k, _ in self._list_rows]
-        if order != self.ordered_rows_keys():
-            self._relocate(order)            # a repaint of the whole table
+        if [k for k, _ in self._list_rows] != [row.key.value for row in self.ordered_rows]:
+            self._relocate([RowKey(k) for k, _ in self._list_rows])     # a repaint of the whole table
         elif changed:
             self.refresh_rows(dict.fromkeys(changed))     # each changed row once
         if self.row_count:
