@@ -214,6 +214,20 @@ class FastCells(DataTable):
             self._frame_backgrounds = super().background_colors
         return self._frame_backgrounds
 
+    def render_line(self, y: int) -> Strip:
+        """As DataTable's, with what it reads for every line (the scroll offset, the size,
+        the widget's rich style: a walk up the DOM) read once a frame (``_Frame``)."""
+        frame = self._frame
+        if frame is None or not frame.simple:
+            return super().render_line(y)
+        if frame.rich_style is None:
+            frame.rich_style = self.rich_style
+            frame.scroll = self.scroll_offset
+        scroll_x, scroll_y = frame.scroll
+        if y >= frame.header_lines:
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + frame.widget_width, frame.rich_style)
+
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Any:
         """A line of the table, cached on its row's version (DataTable keys it on the
         table-wide update counter, so any update drew every visible line again)."""
@@ -225,18 +239,19 @@ class FastCells(DataTable):
         row_index = -1 if header else self._row_locations.get(row_key)
         if row_index is None:
             return super()._render_line(y, x1, x2, base_style)
+        frame = self._frame
         cursor, hover = self.cursor_coordinate, self.hover_coordinate
-        if self.cursor_type == "row":      # a row only cares whether the cursor is on it
-            at: Any = (cursor.row == row_index, hover.row == row_index)
+        if (frame.cursor_type if frame is not None else self.cursor_type) == "row":
+            at: Any = (cursor.row == row_index, hover.row == row_index)   # a row only cares whether it has the cursor
         else:
             at = (cursor, hover)
         key = ("fast", row_key, self._row_version.get(row_key, 0), line_no, row_index, y, x1, x2,
-               self.size.width, at, base_style, self._pseudo_class_state, getattr(self, "_layout_sig", None))
+               frame.widget_width if frame is not None else self.size.width, at, base_style,
+               self._pseudo_class_state, getattr(self, "_layout_sig", None))
         cache: Any = self._line_cache
         hit = cache.get(key)
         if hit is not None:
             return hit
-        frame = self._frame
         if frame is not None and frame.simple and not header:
             strip = self._simple_line(frame, row_key, row_index, x1, x2, base_style)
         else:
@@ -352,7 +367,7 @@ class _Frame:
     """What every line of one frame of a table shares, read once."""
 
     __slots__ = ("widths", "cursor_type", "show_cursor", "show_hover", "shows", "pad", "widget_width",
-                 "table_width", "simple", "row_styles")
+                 "table_width", "simple", "row_styles", "header_lines", "rich_style", "scroll")
 
     def __init__(self, table: FastCells) -> None:
         self.widths = [column.get_render_width(table) for column in table.ordered_columns]
@@ -364,6 +379,9 @@ class _Frame:
         self.widget_width = table.size.width
         self.table_width = sum(self.widths) + table._row_label_column_width
         self.row_styles: dict[tuple[int, Style], Style] = {}
+        self.header_lines = table.header_height if table.show_header else 0    # no fixed rows (simple)
+        self.rich_style: Style | None = None      # read by the first line drawn
+        self.scroll: Any = None
         self.simple = (not table.fixed_columns and not table.fixed_rows and table.header_height == 1
                        and not (table._labelled_row_exists and table.show_row_labels)
                        and table._total_row_height == table.row_count)
