@@ -351,3 +351,29 @@ async def test_a_refresh_that_changes_cells_repaints_each_changed_row_once(monke
         await pilot.pause()
         shot = pilot.app.export_screenshot()
         assert "NEW-A" in shot and "NEW-B" in shot
+
+
+async def test_fast_lines_match_datatable_scrolled() -> None:
+    """One-line rows scrolled down and sideways (the path that reads the scroll offset once
+    a frame) draw what DataTable draws."""
+    from textual.geometry import Region
+    rng = random.Random(5)
+    async with _Pair().run_test(size=(130, 40)) as pilot:
+        tables = [pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", DataTable)]
+        pilot.app.query_one("#elsewhere").focus()
+        for t in tables:
+            for c, w in enumerate([20, 30, 25]):       # wider than the table: it scrolls sideways too
+                t.add_column(f"c{c}", key=f"c{c}", width=w)
+        for r in range(40):
+            cells = [_text(rng) for _ in range(3)]
+            for t in tables:
+                t.add_row(*cells, key=f"k{r}")
+        await pilot.pause()
+        for sx, sy in ((0, 0), (0, 7), (5, 7), (13, 26), (0, 27)):
+            for t in tables:
+                t.scroll_to(x=sx, y=sy, animate=False, immediate=True)
+            await pilot.pause()
+            assert tables[1].scroll_offset == (sx, sy) and tables[1]._total_row_height == tables[1].row_count
+            plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
+            for i, (f, p) in enumerate(zip(fast, plain)):
+                assert list(f.simplify()) == list(p.simplify()), (sx, sy, i)
