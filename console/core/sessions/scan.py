@@ -5,6 +5,7 @@ byte-exact ``str`` (core.sessions.keys)."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -61,14 +62,20 @@ def _read_raw(backend, wire_keys: list[bytes]) -> list[Any]:
 def read_records(backend, keys: Sequence[bytes | str]) -> list[SessionRecord]:
     """TTL, MEMORY USAGE and a bounded GET of ``keys`` in one packed batch (a second, small
     pipeline reads hash-typed sessions that are small enough). Keys are bytes or byte-exact
-    ``str`` (.keys); the records carry the byte-exact ``str``.
+    ``str`` (.keys); the records carry the byte-exact ``str``."""
+    if not keys:
+        return []
+    wire_keys = _wire_keys(keys)
+    return _records(backend, wire_keys, _read_raw(backend, wire_keys))
+
+
+def _records(backend, keys: list[bytes], replies: list[Any]) -> list[SessionRecord]:
+    """The records of ``keys`` from their batch's replies (``_read_raw``).
 
     The common row (a JSON object under VALUE_READ_BYTES) takes a straight path: decode,
     ``json.loads``, the four fields, one record; anything else goes through ``parse_value``."""
     if not keys:
         return []
-    keys = _wire_keys(keys)
-    replies = _read_raw(backend, keys)
     out: list[SessionRecord] = []
     append = out.append
     wrong: list[int] = []
@@ -182,14 +189,76 @@ def scan_keys(backend, settings: RedisSettings, pattern: str, *, cap: int | None
 def scan_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,
                   cap: int | None = None, stop: threading.Event | None = None) -> Iterator[ScanBatch]:
     """The incremental session scan: one ScanBatch per SCAN page, each with its rows
-    already read (TTL, size, value), so a screen can show rows before the scan ends."""
+    already read (TTL, size, value), so a screen can show rows before the scan ends.
+
+    The next page is scanned and read (:func:`_read_ahead`) while this one's records are
+    made: the round trips and Redis's own work overlap the Python that makes the records
+    (about 40 % of a 200,000-key listing was waiting for replies)."""
     t0 = time.perf_counter()
     estimate = dbsize(backend)
     matched = 0
-    for keys, cursor, done, capped, calls in scan_keys(backend, settings, pattern, cap=cap, stop=stop):
-        records = read_records(backend, keys)
+    for keys, cursor, done, capped, calls, replies in _read_ahead(backend, settings, pattern, cap, stop):
+        records = _records(backend, keys, replies)
         matched += len(keys)
         yield ScanBatch(records, matched, cursor, done, capped, estimate, calls, time.perf_counter() - t0)
+
+
+READ_AHEAD_JOIN_S = 1.0        # how long a listing that ends early waits for its reader thread
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def _read_ahead(backend, settings: RedisSettings, pattern: str, cap: int | None,
+                stop: threading.Event | None) -> Iterator[tuple[list[bytes], int, bool, bool, int, list[Any]]]:
+    """``scan_keys`` with each page's batch read (``_read_raw``) in a thread of its own,
+    one page ahead of the caller: (wire keys, cursor, done, capped, scan calls, replies).
+    At most one page waits (memory stays one page); the reader keeps scan_keys' pause and
+    stop flag; its error is raised here, in order, after the pages read before it; a caller
+    that stops early (or fails) stops the reader at its next page."""
+    pages: queue.Queue[Any] = queue.Queue(maxsize=1)
+    halt = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not halt.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for keys, cursor, done, capped, calls in scan_keys(backend, settings, pattern, cap=cap, stop=stop):
+                if halt.is_set():
+                    return
+                wire_keys = _wire_keys(keys)
+                replies = _read_raw(backend, wire_keys) if wire_keys else []
+                if not put((wire_keys, cursor, done, capped, calls, replies)):
+                    return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            put(_Failed(exc))
+
+    reader = threading.Thread(target=read, name="sessions-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = pages.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        halt.set()
+        reader.join(READ_AHEAD_JOIN_S)
 
 
 def list_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,
