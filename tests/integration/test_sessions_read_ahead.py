@@ -58,17 +58,23 @@ def test_every_key_once_in_the_pages_scan_keys_gives(big):
     _wait_gone()
 
 
-def test_a_read_that_fails_is_raised_after_the_pages_before_it(big, monkeypatch):
-    real = scan_mod._read_raw
-    calls = []
+def _reads(monkeypatch, fail_at: int | None = None) -> list[int]:
+    """Count the batch reads (keys per read); the ``fail_at``-th read fails as a dropped
+    connection would."""
+    real, reads = scan_mod._read_raw, []
 
-    def failing(backend, wire_keys):
-        calls.append(len(wire_keys))
-        if len(calls) == 3:
+    def read(backend, wire_keys):
+        reads.append(len(wire_keys))
+        if len(reads) == fail_at:
             raise BackendError("redis", ErrorKind.UNREACHABLE, "connection reset mid-scan")
         return real(backend, wire_keys)
 
-    monkeypatch.setattr(scan_mod, "_read_raw", failing)
+    monkeypatch.setattr(scan_mod, "_read_raw", read)
+    return reads
+
+
+def test_a_read_that_fails_is_raised_after_the_pages_before_it(big, monkeypatch):
+    _reads(monkeypatch, fail_at=3)
     got = []
     with pytest.raises(BackendError, match="mid-scan"):
         for b in core.scan_sessions(big, big.settings):
@@ -78,14 +84,7 @@ def test_a_read_that_fails_is_raised_after_the_pages_before_it(big, monkeypatch)
 
 
 def test_a_caller_that_stops_early_stops_the_reader(big, monkeypatch):
-    real = scan_mod._read_raw
-    reads = []
-
-    def counting(backend, wire_keys):
-        reads.append(len(wire_keys))
-        return real(backend, wire_keys)
-
-    monkeypatch.setattr(scan_mod, "_read_raw", counting)
+    reads = _reads(monkeypatch)
     it = core.scan_sessions(big, big.settings)
     first = next(it)
     assert first.records and not first.done

@@ -45,6 +45,21 @@ def _same(a: list[list[Segment]], b: list[list[Segment]]) -> bool:
     return [list(Segment.simplify(line)) for line in a] == [list(Segment.simplify(line)) for line in b]
 
 
+def _spy_refreshes(monkeypatch, table) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The regions each refresh of ``table`` asks for, from now until monkeypatch.undo()."""
+    from textual.widget import Widget
+    asked: list[tuple] = []
+    real = Widget.refresh
+
+    def spy(self, *regions, **k):  # type: ignore[no-untyped-def]
+        if self is table:
+            asked.append(regions)
+        return real(self, *regions, **k)
+
+    monkeypatch.setattr(Widget, "refresh", spy)
+    return asked
+
+
 async def test_fast_cells_draw_what_datatable_draws() -> None:
     rng = random.Random(20261201)
     async with _App().run_test(size=(120, 30)) as pilot:
@@ -167,27 +182,17 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
 
 
 async def test_an_update_repaints_only_its_rows_region(monkeypatch) -> None:
-    from textual.geometry import Region
-    from textual.widget import Widget
     async with _App().run_test(size=(80, 20)) as pilot:
         table = pilot.app.query_one("#t", ListTable)
         table.add_column("a", key="a")
         for r in range(10):
             table.add_row(Text(f"row {r}"), key=f"r{r}")
         await pilot.pause()
-        asked: list[tuple[Region, ...]] = []
-        real = Widget.refresh
-
-        def spy(self, *regions, **k):  # type: ignore[no-untyped-def]
-            if self is table:
-                asked.append(regions)
-            return real(self, *regions, **k)
-
-        monkeypatch.setattr(Widget, "refresh", spy)
+        asked = _spy_refreshes(monkeypatch, table)
         table.update_cell("r3", "a", Text("ROW-3"))
         assert asked and all(len(r) == 1 for r in asked)
         assert {r[0].y for r in asked} == {4} and {r[0].height for r in asked} == {1}   # header + rows 0..2 above
-        monkeypatch.setattr(Widget, "refresh", real)
+        monkeypatch.undo()
         await pilot.pause()
         assert "ROW-3" in pilot.app.export_screenshot()
 
@@ -329,25 +334,16 @@ async def test_fast_lines_match_datatable_for_every_cursor_and_hover(kind: str) 
 async def test_a_refresh_that_changes_cells_repaints_each_changed_row_once(monkeypatch) -> None:
     """set_rows stores the changed cells and repaints each changed row once (not once per
     cell, not the whole table), and the screen shows the new cells."""
-    from textual.widget import Widget
     async with _Two().run_test(size=(150, 30)) as pilot:
         table = pilot.app.query_one("#merged", ListTable)
         rows = [(k, [Text(k), Text("x"), Text("s")]) for k in ("a", "b", "c", "d")]
         table.set_rows(rows)
         await pilot.pause()
-        asked: list[tuple] = []
-        real = Widget.refresh
-
-        def spy(self, *regions, **k):  # type: ignore[no-untyped-def]
-            if self is table:
-                asked.append(regions)
-            return real(self, *regions, **k)
-
-        monkeypatch.setattr(Widget, "refresh", spy)
+        asked = _spy_refreshes(monkeypatch, table)
         rows[2] = ("c", [Text("c"), Text("NEW-A"), Text("NEW-B")])      # two cells of one row
         table.set_rows(rows)
         assert [tuple(r.y for r in regions) for regions in asked] == [(3,)], asked   # header, a, b above
-        monkeypatch.setattr(Widget, "refresh", real)
+        monkeypatch.undo()
         await pilot.pause()
         shot = pilot.app.export_screenshot()
         assert "NEW-A" in shot and "NEW-B" in shot

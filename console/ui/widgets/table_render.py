@@ -426,16 +426,8 @@ def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, 
             body = " " * room + body if justify == "right" else " " * (room // 2) + body + " " * (room - room // 2)
         else:
             body = plain
-        segments = [Segment(" " * pad, Style.null())] if pad else []
-        if body:
-            segments.append(Segment(body, console.get_style(cell.style, default=Style.null())))
-        room = inner - cell_len(body)
-        if room > 0:
-            segments.append(Segment(" " * room, Style.null()))
-        if pad:
-            segments.append(Segment(" " * pad, Style.null()))
-        styled = list(Segment.apply_style(segments, style=pre, post_style=post_style))
-        return [Segment.adjust_line_length(styled, width)]
+        text = [Segment(body, console.get_style(cell.style, default=Style.null()))] if body else []
+        return _padded(text, cell_len(body), inner, pad, pre, post_style, width)
     line = cell.copy()
     line.end = ""
     overflow = cell.overflow or "fold"
@@ -451,14 +443,23 @@ def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, 
             line.pad_left((inner - line.cell_len) // 2)
             line.pad_right(inner - line.cell_len)
     line.truncate(inner, overflow=overflow)
-    segments = [Segment(" " * pad, Style.null())] if pad else []
     if line.spans:
-        segments.extend(line.render(console, end=""))
+        text = list(line.render(console, end=""))
     elif line.plain:    # Text.render drops the base style of a text without spans
-        segments.append(Segment(line.plain, console.get_style(line.style, default=Style.null())))
-    room = inner - line.cell_len
-    if room > 0:
-        segments.append(Segment(" " * room, Style.null()))
+        text = [Segment(line.plain, console.get_style(line.style, default=Style.null()))]
+    else:
+        text = []
+    return _padded(text, line.cell_len, inner, pad, pre, post_style, width)
+
+
+def _padded(text: list[Segment], used: int, inner: int, pad: int, pre: Style, post_style: Style,
+            width: int) -> list[list[Segment]]:
+    """A cell's line: the padding, its text (``used`` cells of ``inner``), spaces to fill,
+    the padding, styled as DataTable styles a cell."""
+    segments = [Segment(" " * pad, Style.null())] if pad else []
+    segments.extend(text)
+    if inner - used > 0:
+        segments.append(Segment(" " * (inner - used), Style.null()))
     if pad:
         segments.append(Segment(" " * pad, Style.null()))
     styled = list(Segment.apply_style(segments, style=pre, post_style=post_style))
