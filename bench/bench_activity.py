@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import Result
 
@@ -111,16 +112,21 @@ def console_app(config: str) -> None:
     services = Services.from_settings(settings)
     profile = os.environ.get("BENCH_ACTIVITY_PROFILE")     # a cProfile file of the UI thread, to see where it goes
     try:
-        if profile:     # the steady state only: from WARMUP_S + 2 s after mount to the end
+        if profile:     # the steady state only: from WARMUP_S + 2 s after mount to the quit key
             import cProfile
             prof = cProfile.Profile()
-            mounted = ConsoleApp.on_mount
+            mounted, leave = ConsoleApp.on_mount, ConsoleApp.exit
 
             def on_mount(self: ConsoleApp) -> None:
                 mounted(self)
                 self.set_timer(WARMUP_S + 2, lambda: prof.enable())     # enabled in the UI thread
 
+            def exit(self: ConsoleApp, *args: Any, **kwargs: Any) -> None:
+                prof.disable()          # not the shutdown (blur, unmount, the driver's threads)
+                leave(self, *args, **kwargs)
+
             ConsoleApp.on_mount = on_mount  # type: ignore[method-assign]
+            ConsoleApp.exit = exit  # type: ignore[method-assign]
             try:
                 ConsoleApp(services, initial_mode="activity").run()
             finally:
