@@ -373,3 +373,21 @@ async def test_fast_lines_match_datatable_scrolled() -> None:
             plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
             for i, (f, p) in enumerate(zip(fast, plain)):
                 assert list(f.simplify()) == list(p.simplify()), (sx, sy, i)
+
+
+async def test_a_str_cell_is_plain_text_with_controls_visible() -> None:
+    """Data is never markup: a str cell is shown as written (DataTable parses a str as
+    markup) and an escape byte shows as a visible mark, through set_rows and set_cell."""
+    from textual.geometry import Region
+    hostile = "[red]x\x1b"
+    async with _Two().run_test(size=(150, 30)) as pilot:
+        table = pilot.app.query_one("#merged", ListTable)
+        table.set_rows([("k", [Text("k"), hostile, "s"])])
+        await pilot.pause()
+        table.set_cell("k", "B", "[bold]y[/]")
+        await pilot.pause()
+        line = table.render_lines(Region(0, 0, table.size.width, 2))[1]
+        shown = line.text
+        assert "[red]x␛" in shown and "[bold]y[/]" in shown, shown
+        assert not any("\x1b" in seg.text for seg in line)
+        assert not any(seg.style and seg.style.color and seg.style.color.name == "red" for seg in line)

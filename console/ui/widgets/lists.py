@@ -21,6 +21,7 @@ from textual.widgets import Input, Tree
 from textual._two_way_dict import TwoWayDict
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from ...core import text
 from .. import keymap
 from .table_render import FastCells
 
@@ -125,13 +126,13 @@ class ListTable(FastCells):
 
     def _visible(self, cells: Sequence[Any]) -> list[Any]:
         if not self.specs:
-            return list(cells)
+            return [_cell(c) for c in cells]
         shown = self.shown
         if self._picks is None or self._picks[0] is not shown:     # where each shown column's cell is
             pos = {c.label: i for i, c in enumerate(self.specs)}
             self._picks = (shown, [pos[c.label] for c in shown])
         n = len(cells)
-        return [cells[i] if i < n else "" for i in self._picks[1]]
+        return [_cell(cells[i]) if i < n else _EMPTY for i in self._picks[1]]
 
     def _fill(self, keep_key: str | None, keep_row: int) -> None:
         index = None
@@ -270,11 +271,21 @@ class ListTable(FastCells):
         if pos is not None:
             self._list_rows[i][1][pos] = value
         if any(c.label == label for c in self.shown) or not self.specs:
-            self.update_cell(key, label or "_", value)
+            self.update_cell(key, label or "_", _cell(value))
 
     def row_cells(self, key: str) -> list[Any] | None:
         i = self._list_index.get(key)
         return None if i is None else self._list_rows[i][1]
+
+
+_EMPTY = Text()
+
+
+def _cell(value: Any) -> Any:
+    """A cell as the table shows it: a ``str`` is plain text (DataTable would parse it as
+    markup) with its control characters made visible (core.text.plain), like every cell a
+    screen makes from a backend's data; anything else as given."""
+    return text.plain(value) if type(value) is str else value
 
 
 def _same(a: Any, b: Any) -> bool:
