@@ -16,6 +16,7 @@ a resize and quitting still work, and the thread no longer wakes while nothing h
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import threading
@@ -33,14 +34,15 @@ class _WakingEvent(threading.Event):
 
     def __init__(self, wake_fd: int) -> None:
         super().__init__()
-        self._wake_fd = wake_fd
+        self.wake_fd = wake_fd        # -1 once the driver closed the pipe (its number may be reused)
 
     def set(self) -> None:
         super().set()
-        try:
-            os.write(self._wake_fd, b"x")
-        except OSError:        # the pipe is full (the thread is already woken) or closed
-            pass
+        if self.wake_fd < 0:
+            return
+        # Full: the thread has a wake-up byte unread already, which is all it needs.
+        with contextlib.suppress(BlockingIOError):
+            os.write(self.wake_fd, b"x")
 
 
 class QuietLinuxDriver(LinuxDriver):
@@ -51,22 +53,21 @@ class QuietLinuxDriver(LinuxDriver):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self.exit_event = _WakingEvent(self._wake_w)
+        self.exit_event: _WakingEvent = _WakingEvent(self._wake_w)
 
     def close(self) -> None:
         super().close()
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        if self.exit_event.wake_fd < 0:
+            return                        # closed already
+        self.exit_event.wake_fd = -1      # a later set() must not write to a reused number
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     def _drain_wake(self) -> None:
-        try:
+        # Read the wake-up bytes until none is left (the read end is non-blocking).
+        with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_r, 512):
-                pass
-        except OSError:         # nothing left (BlockingIOError) or closed
-            pass
+                continue
 
     def run_input_thread(self) -> None:
         """As LinuxDriver's (the same reads, parser and messages), waiting without a timeout."""
@@ -104,8 +105,8 @@ class QuietLinuxDriver(LinuxDriver):
             process(selector.select(0.1), final=True)
         finally:
             selector.close()
-            try:
+            # The end of input, as LinuxDriver ends it: the parser's last tokens are dropped
+            # (the app is leaving) and its end-of-input errors are expected.
+            with contextlib.suppress(EOFError, ParseError):
                 for _ in parser.feed(""):
-                    pass
-            except (EOFError, ParseError):      # as LinuxDriver
-                pass
+                    continue

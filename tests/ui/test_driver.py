@@ -138,3 +138,17 @@ def test_input_thread_sleeps_until_input_and_keys_still_work(driver: str) -> Non
         assert time.monotonic() - t0 < 2.5
     finally:
         term.close()
+
+
+async def test_a_closed_driver_writes_no_wake_byte_to_a_reused_file_number(tmp_path) -> None:
+    """After close(), exit_event.set() (Textual may call it on the way out) must not write
+    to the pipe's old file number, which the process may have given to another file."""
+    from console.ui.driver import QuietLinuxDriver
+
+    driver = QuietLinuxDriver(object(), debug=False, mouse=False, size=(80, 24))  # type: ignore[arg-type]
+    driver.close()
+    with open(tmp_path / "a", "wb") as a, open(tmp_path / "b", "wb") as b:   # likely the freed numbers
+        driver.exit_event.set()
+        driver.close()                                       # twice is fine
+        reused = (a.fileno(), b.fileno())
+    assert (tmp_path / "a").read_bytes() == b"" and (tmp_path / "b").read_bytes() == b"", reused
