@@ -133,6 +133,6 @@ async def test_table_names_are_cut_again_when_the_table_widens():
         assert not any(n.endswith("…") for n in names()), names()
         await pilot.press("1")                                  # hidden while the terminal narrows
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.size == (80, 24) and app.screen.size == (80, 24), "narrowed")
         await pilot.press("3")
         await wait_for(pilot, lambda: names() == narrow, "cut to the narrow width again")

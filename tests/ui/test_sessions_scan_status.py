@@ -104,8 +104,8 @@ async def test_a_page_drawn_again_keeps_the_cells_of_unchanged_rows(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         keys = app.screen.keys
         table = app.screen.query_one("#sessions-table", DataTable)
-        await wait_for(pilot, lambda: keys.scan is not None and keys.scan.done and table.row_count, "the scan done")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: keys.scan is not None and keys.scan.done and table.row_count
+                       and keys.view_ready, "the scan done and its last view drawn")
         made: list[str] = []
         real = keys_tab.session_cells
 

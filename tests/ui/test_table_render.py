@@ -176,7 +176,7 @@ async def test_fast_lines_match_datatable_through_updates_moves_sorts_and_remova
             plain, fast = (t.render_lines(Region(0, 0, t.size.width, t.size.height)) for t in tables)
             for i, (f, p) in enumerate(zip(fast, plain)):
                 assert list(f.simplify()) == list(p.simplify()), (step, i)
-            assert tables[1]._frame_styles is None     # nothing kept from one frame to the next
+            assert tables[1]._frame is None     # nothing kept from one frame to the next
             for i in range(-1, tables[1].row_count + 1):    # a repainted row's region: DataTable's own
                 assert tables[1]._get_row_region(i) == DataTable._get_row_region(tables[1], i), (step, i)
 

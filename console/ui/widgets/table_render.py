@@ -52,9 +52,7 @@ class FastCells(DataTable):
         self._born: dict[RowKey, int] = {}       # when the row (or the header) was last added
         self._col_epoch = 0                      # when a column was last added or removed
         self._version_seq = 0
-        self._frame_styles: dict[tuple[str, ...], Any] | None = None     # see render_lines
-        self._frame_backgrounds: Any = None
-        self._frame: _Frame | None = None
+        self._frame: _Frame | None = None        # while a frame is drawn (render_lines)
 
     # DataTable counts every change in ``_update_count`` and keys its caches on it: the cell,
     # line and row-renderable caches (a cell's value matters to them) but also the row order
@@ -182,37 +180,32 @@ class FastCells(DataTable):
         self.virtual_size = Size(width, self._total_row_height + (self.header_height if self.show_header else 0))
 
     def render_lines(self, crop: Any) -> Any:
-        # What every line depends on besides its row: computed once a frame, not once a line.
-        self._layout_sig = (tuple(c.get_render_width(self) for c in self.ordered_columns),
-                            self._row_label_column_width, self.show_header, self.header_height,
-                            self.fixed_rows, self.fixed_columns, self.show_row_labels, self.cursor_type,
-                            self.show_cursor, self._show_hover_cursor)
-        # DataTable asks each line for its row's and the header's component style and for
-        # the background colours, each a walk up the DOM (~0.1 ms, more than a cached cell):
-        # within one frame they cannot change, so they are looked up once a frame.
-        self._frame_styles, self._frame_backgrounds = {}, None
+        # What every line depends on besides its row, read once a frame (``_Frame``): among
+        # it the component styles and background colours DataTable asks each line for, each
+        # a walk up the DOM (~0.1 ms, more than a cached cell).
         self._frame = _Frame(self)
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_styles = self._frame_backgrounds = self._frame = None
+            self._frame = None
 
     def get_component_styles(self, *names: str) -> Any:
-        memo = self._frame_styles
-        if memo is None:
+        frame = self._frame
+        if frame is None:
             return super().get_component_styles(*names)
-        hit = memo.get(names)
+        hit = frame.styles.get(names)
         if hit is None:
-            hit = memo[names] = _FrameStyles(super().get_component_styles(*names))
+            hit = frame.styles[names] = _FrameStyles(super().get_component_styles(*names))
         return hit
 
     @property
     def background_colors(self) -> Any:
-        if self._frame_styles is None:
+        frame = self._frame
+        if frame is None:
             return super().background_colors
-        if self._frame_backgrounds is None:
-            self._frame_backgrounds = super().background_colors
-        return self._frame_backgrounds
+        if frame.backgrounds is None:
+            frame.backgrounds = super().background_colors
+        return frame.backgrounds
 
     def render_line(self, y: int) -> Strip:
         """As DataTable's, with what it reads for every line (the scroll offset, the size,
@@ -247,7 +240,7 @@ class FastCells(DataTable):
             at = (cursor, hover)
         key = ("fast", row_key, self._row_version.get(row_key, 0), line_no, row_index, y, x1, x2,
                frame.widget_width if frame is not None else self.size.width, at, base_style,
-               self._pseudo_class_state, getattr(self, "_layout_sig", None))
+               self._pseudo_class_state, frame.layout_sig if frame is not None else None)
         cache: Any = self._line_cache
         hit = cache.get(key)
         if hit is not None:
@@ -367,7 +360,8 @@ class _Frame:
     """What every line of one frame of a table shares, read once."""
 
     __slots__ = ("widths", "cursor_type", "show_cursor", "show_hover", "shows", "pad", "widget_width",
-                 "table_width", "simple", "row_styles", "header_lines", "rich_style", "scroll")
+                 "table_width", "simple", "row_styles", "header_lines", "rich_style", "scroll",
+                 "layout_sig", "styles", "backgrounds")
 
     def __init__(self, table: FastCells) -> None:
         self.widths = [column.get_render_width(table) for column in table.ordered_columns]
@@ -382,6 +376,12 @@ class _Frame:
         self.header_lines = table.header_height if table.show_header else 0    # no fixed rows (simple)
         self.rich_style: Style | None = None      # read by the first line drawn
         self.scroll: Any = None
+        self.styles: dict[tuple[str, ...], Any] = {}     # component styles asked for
+        self.backgrounds: Any = None
+        # What a cached line's look depends on besides its row (part of its cache key).
+        self.layout_sig = (tuple(self.widths), table._row_label_column_width, table.show_header,
+                           table.header_height, table.fixed_rows, table.fixed_columns, table.show_row_labels,
+                           self.cursor_type, self.show_cursor, self.show_hover)
         self.simple = (not table.fixed_columns and not table.fixed_rows and table.header_height == 1
                        and not (table._labelled_row_exists and table.show_row_labels)
                        and table._total_row_height == table.row_count)
