@@ -6,7 +6,6 @@ that stops early stops the reader, and the stop flag still ends the scan."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from console.backends.base import BackendError, ErrorKind
 from console.core import sessions as core
 from console.core.sessions import scan as scan_mod
 
+from ..activity_helpers import wait_until
 from .test_sessions_core import redis_on_db
 
 N = 5_000
@@ -41,11 +41,8 @@ def _readers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "sessions-read-ahead"]
 
 
-def _wait_gone(timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while _readers():
-        assert time.monotonic() < end, "the read-ahead thread is still alive"
-        time.sleep(0.02)
+def _wait_gone() -> None:
+    wait_until(lambda: not _readers(), "the read-ahead thread to end", 5.0)
 
 
 def test_every_key_once_in_the_pages_scan_keys_gives(big):
