@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from console.core import sessions as core
+from console.core.sessions import values
 
 
 def rec(key, ttl, kind="json", notebook=None, summary=""):
@@ -64,3 +70,44 @@ def test_hostile_nesting_is_text_not_a_crash():
         assert core.parse_connection("ws", raw)[2]
     ok = b'{"current_notebook": "nb", "x": ' + b"[" * 60 + b"]" * 60 + b"}"
     assert core.parse_value(ok)["summary"].startswith("x=[[[")
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
+                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30))
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                       max_leaves=6)
+_keys = st.one_of(st.sampled_from(["current_notebook", "last_activity", "connection_id", "user_id"]),
+                  st.text(max_size=12))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=8))
+def test_the_listing_fast_path_reads_a_value_as_the_general_path_does(obj):
+    """``flat_session_fields`` (one pass over orjson's object, the per-key cost of a listing)
+    answers exactly what ``parse_value`` answers, or leaves the value to it."""
+    raw = json.dumps(obj, ensure_ascii=False).encode()
+    fast = values.flat_session_fields(raw)
+    general = core.parse_value(raw)
+    if fast is not None:
+        assert general["kind"] == "json"
+        assert fast == (general["notebook"], general["last_activity"], general["connection_id"], general["summary"])
+    if all(type(v) not in (dict, list, float) for v in obj.values()):
+        assert fast is not None       # the common value does take the fast path
+
+
+def test_the_listing_fast_path_leaves_what_it_does_not_read_to_the_general_path():
+    for raw in (b"[1]", b"not json", b"\xff\xfe", b'{"a": {"b": 1}}', b'{"a": 1e400}', b'{"a": NaN}',
+                b'{"n": 123456789012345678901234567890}', b'"text"', b""):
+        assert values.flat_session_fields(raw) is None, raw
+    assert values.flat_session_fields(b'{"a": "x\\u001b[2J\\ny", "current_notebook": 1}') == (
+        "1", None, None, "a=x\x1b[2J y")       # the summary on one line (shown escaped by the screen)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" a\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u3000é"), max_size=40),
+       st.integers(min_value=2, max_value=30))
+def test_a_summary_is_one_line_whatever_the_whitespace(text, n):
+    want = " ".join(text.split())
+    want = want if len(want) <= n else want[: n - 1] + "…"
+    assert values._short(text, n) == want

@@ -5,7 +5,6 @@ byte-exact ``str`` (core.sessions.keys)."""
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from . import keys as K
 from . import wire
 from .values import (CACHE_CAP, CACHE_PATTERN, CONNECTIONS_KEY, HASH_READ_MAX_BYTES, SESSION_PATTERN,
                      SESSION_PREFIX, VALUE_READ_BYTES, CacheRecord, ConnectionRecord, SessionRecord,
-                     mapping_fields, parse_cache, parse_connection, parse_hash, parse_value, ttl_value)
+                     flat_session_fields, mapping_fields, parse_cache, parse_connection, parse_hash, parse_value, ttl_value)
 
 # --------------------------------------------------------------------------- scan
 
@@ -80,6 +79,7 @@ def _records(backend, keys: list[bytes], replies: list[Any]) -> list[SessionReco
     append = out.append
     wrong: list[int] = []
     loads = jsonvalue.loads
+    flat = flat_session_fields
     it = iter(replies)
     for i, (kb, ttl, mem, raw) in enumerate(zip(keys, it, it, it)):
         key = kb.decode("utf-8", "surrogateescape")
@@ -89,6 +89,10 @@ def _records(backend, keys: list[bytes], replies: list[Any]) -> list[SessionReco
             append(SessionRecord(key, -2, None, "gone", summary="(key disappeared)"))
             continue
         if type(raw) is bytes and len(raw) < VALUE_READ_BYTES:
+            fields = flat(raw)
+            if fields is not None:
+                append(SessionRecord(key, ttl_s, size, "json", *fields))
+                continue
             try:
                 obj = loads(raw)
             except ValueError:       # not UTF-8, not JSON, nested too deep: not the common row
@@ -191,74 +195,112 @@ def scan_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTE
     """The incremental session scan: one ScanBatch per SCAN page, each with its rows
     already read (TTL, size, value), so a screen can show rows before the scan ends.
 
-    The next page is scanned and read (:func:`_read_ahead`) while this one's records are
-    made: the round trips and Redis's own work overlap the Python that makes the records
-    (about 40 % of a 200,000-key listing was waiting for replies)."""
+    The next page's commands are on the wire (:func:`_pipelined`) while this page's
+    records are made: Redis's work and the round trips overlap the Python that makes the
+    records (about 40 % of a 200,000-key listing was waiting for replies)."""
     t0 = time.perf_counter()
     estimate = dbsize(backend)
     matched = 0
-    for keys, cursor, done, capped, calls, replies in _read_ahead(backend, settings, pattern, cap, stop):
+    for keys, cursor, done, capped, calls, replies in _pages(backend, settings, pattern, cap, stop):
         records = _records(backend, keys, replies)
         matched += len(keys)
         yield ScanBatch(records, matched, cursor, done, capped, estimate, calls, time.perf_counter() - t0)
 
 
-READ_AHEAD_JOIN_S = 1.0        # how long a listing that ends early waits for its reader thread
+Page = tuple[list[bytes], int, bool, bool, int, list[Any]]   # wire keys, cursor, done, capped, calls, replies
 
 
-class _Failed:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
+def _pages(backend, settings: RedisSettings, pattern: str, cap: int | None,
+           stop: threading.Event | None) -> Iterator[Page]:
+    """``scan_keys`` with each page's batch read: pipelined on one connection when its
+    socket can be read directly (``wire._raw_socket``), else one round trip at a time."""
+    conn = backend.call(lambda c: c.connection_pool.get_connection())
+    pool = backend.client.connection_pool
+    sock = wire._raw_socket(conn)
+    if sock is None:
+        pool.release(conn)
+        for keys, cursor, done, capped, calls in scan_keys(backend, settings, pattern, cap=cap, stop=stop):
+            wire_keys = _wire_keys(keys)
+            yield wire_keys, cursor, done, capped, calls, (_read_raw(backend, wire_keys) if wire_keys else [])
+        return
+    yield from _pipelined(backend, conn, sock, settings, pattern, cap, stop)
 
 
-_END = object()
+def _pipelined(backend, conn, sock, settings: RedisSettings, pattern: str, cap: int | None,
+               stop: threading.Event | None) -> Iterator[Page]:
+    """The pages of ``scan_keys`` with their batch replies, one page ahead on the wire.
 
+    One write per page carries the page's reads (TTL, MEMORY USAGE, GETRANGE per key) and
+    the next SCAN; the page before it is handed to the caller while Redis answers, and
+    only then are the replies read. Same pages, same dedup, cap, pause and stop flag as
+    ``scan_keys``. A caller that stops early, the stop flag or any failure leaves replies
+    unread on the connection: it is disconnected, never put back in step-less."""
+    cap = settings.scan_cap if cap is None else cap
+    match = K.to_bytes(pattern)
+    count = settings.scan_count
+    pause = settings.scan_pause_ms / 1000.0
+    pool = backend.client.connection_pool
+    stream = wire.ReplyStream(sock)
+    seen: set[bytes] = set()
+    in_step = False
+    ready: Page | None = None            # a page whose replies are read, not yet handed over
+    pending: list[bytes] = []            # keys of pages not yet handed over (empty pages pile up)
 
-def _read_ahead(backend, settings: RedisSettings, pattern: str, cap: int | None,
-                stop: threading.Event | None) -> Iterator[tuple[list[bytes], int, bool, bool, int, list[Any]]]:
-    """``scan_keys`` with each page's batch read (``_read_raw``) in a thread of its own,
-    one page ahead of the caller: (wire keys, cursor, done, capped, scan calls, replies).
-    At most one page waits (memory stays one page); the reader keeps scan_keys' pause and
-    stop flag; its error is raised here, in order, after the pages read before it; a caller
-    that stops early (or fails) stops the reader at its next page."""
-    pages: queue.Queue[Any] = queue.Queue(maxsize=1)
-    halt = threading.Event()
+    def io(fn, *args):               # backend.call's typed errors and its log line
+        return backend.call(lambda _client: wire.guarded(lambda: fn(*args)))
 
-    def put(item: Any) -> bool:
-        while not halt.is_set():
-            try:
-                pages.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for keys, cursor, done, capped, calls in scan_keys(backend, settings, pattern, cap=cap, stop=stop):
-                if halt.is_set():
-                    return
-                wire_keys = _wire_keys(keys)
-                replies = _read_raw(backend, wire_keys) if wire_keys else []
-                if not put((wire_keys, cursor, done, capped, calls, replies)):
-                    return
-            put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
-            put(_Failed(exc))
-
-    reader = threading.Thread(target=read, name="sessions-read-ahead", daemon=True)
-    reader.start()
     try:
+        io(conn.send_packed_command, [wire.scan_command(0, match, count)])
+        cursor, keys = io(stream.scan_reply)
+        calls = 1
         while True:
-            item = pages.get()
-            if item is _END:
+            if stop is not None and stop.is_set():
                 return
-            if isinstance(item, _Failed):
-                raise item.exc
-            yield item
+            dropped = False
+            for k in keys:
+                if k not in seen:
+                    if len(seen) < cap:
+                        seen.add(k)
+                        pending.append(k)
+                    else:
+                        dropped = True
+            capped = len(seen) >= cap and (cursor != 0 or dropped)
+            done = cursor == 0 and not capped
+            more = not (done or capped)
+            hand = bool(pending) or not more or calls % 50 == 0
+            batch: list[bytes] = pending if hand else []
+            if hand:
+                pending = []
+            if more and pause:
+                if stop is not None:
+                    if stop.wait(pause):
+                        return
+                else:
+                    time.sleep(pause)
+            packed = (wire.pack_reads(batch, _READ) if batch else b"") + \
+                (wire.scan_command(cursor, match, count) if more else b"")
+            if packed:
+                io(conn.send_packed_command, [packed])
+            if ready is not None:
+                page, ready = ready, None
+                yield page                   # Redis answers the write above meanwhile
+                if stop is not None and stop.is_set():
+                    return
+            replies = io(stream.take, 3 * len(batch)) if batch else []
+            if hand:
+                ready = (batch, cursor, done, capped, calls, replies)
+            if not more:
+                break
+            cursor, keys = io(stream.scan_reply)
+            calls += 1
+        in_step = not stream.unread()
+        if ready is not None:
+            page, ready = ready, None
+            yield page
     finally:
-        halt.set()
-        reader.join(READ_AHEAD_JOIN_S)
+        if not in_step:
+            conn.disconnect()
+        pool.release(conn)
 
 
 def list_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,

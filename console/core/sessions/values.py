@@ -62,7 +62,9 @@ class SessionRecord:
 
 
 def _short(text: str, n: int = 80) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line (any run of whitespace one space), cut to ``n`` characters."""
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(text.split())   # printable text has no whitespace but the ASCII space
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -117,6 +119,46 @@ def mapping_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | N
     get = obj.get
     nb, la, cid = get("current_notebook"), get("last_activity"), get("connection_id")
     rest = [f"{k}={v}" for k, v in obj.items() if k not in _KNOWN_FIELDS]
+    return (None if nb is None else str(nb), None if la is None else str(la), None if cid is None else str(cid),
+            _short(", ".join(rest)) if rest else "")
+
+
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:          # pragma: no cover - a dependency; then every value takes the general path
+    _orjson_loads = None
+
+_INT64 = float(2 ** 63)
+
+
+def flat_session_fields(raw: bytes) -> tuple[str | None, str | None, str | None, str] | None:
+    """``mapping_fields`` of the common session value — a JSON object whose values are
+    strings, numbers, booleans or null — parsed and read in one pass: the per-key cost of
+    a listing. ``None`` for anything else (not JSON, not an object, nested, a float that
+    may be an integer orjson could not keep): the caller then takes ``jsonvalue.loads``
+    and ``parse_value``, which treat it as untrusted in full. Same fields, same summary
+    as ``mapping_fields(jsonvalue.loads(raw))`` whenever it answers."""
+    if _orjson_loads is None:
+        return None
+    try:
+        obj = _orjson_loads(raw)
+    except ValueError:
+        return None
+    if type(obj) is not dict:
+        return None
+    rest = []
+    known = _KNOWN_FIELDS
+    for k, v in obj.items():
+        tv = type(v)
+        if tv is str:
+            if k not in known:
+                rest.append(f"{k}={v}")
+        elif tv is dict or tv is list or (tv is float and not -_INT64 < v < _INT64):
+            return None
+        elif k not in known:
+            rest.append(f"{k}={v}")
+    get = obj.get
+    nb, la, cid = get("current_notebook"), get("last_activity"), get("connection_id")
     return (None if nb is None else str(nb), None if la is None else str(la), None if cid is None else str(cid),
             _short(", ".join(rest)) if rest else "")
 

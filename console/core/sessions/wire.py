@@ -80,11 +80,27 @@ def send_and_read(client, packed: bytes, replies: int) -> list[Any]:
         pool.release(conn)
 
 
+def scan_command(cursor: int, match: bytes, count: int) -> bytes:
+    """The RESP of ``SCAN cursor MATCH match COUNT count``."""
+    return b"*6\r\n$4\r\nSCAN\r\n" + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(cursor).encode(), b"MATCH", match, b"COUNT", str(count).encode()))
+
+
+def guarded(fn):
+    """``fn()`` with a socket's timeout and errors raised as redis-py's (what its own
+    reads raise), so ``backend.call`` types them the same way."""
+    try:
+        return fn()
+    except socket.timeout:
+        raise RedisTimeoutError("Timeout reading a batch of replies") from None
+    except OSError as exc:
+        raise RedisConnectionError(f"Error reading a batch of replies: {exc}") from None
+
+
 def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[bytes]]:
     """``SCAN cursor MATCH match COUNT count`` read by the flat reader (redis-py parses the
     reply's thousand keys one Python call each); through redis-py when that is not safe."""
-    packed = b"*6\r\n$4\r\nSCAN\r\n" + b"".join(
-        b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(cursor).encode(), b"MATCH", match, b"COUNT", str(count).encode()))
+    packed = scan_command(cursor, match, count)
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
@@ -145,104 +161,139 @@ _CHUNK = 1 << 20
 
 def _read_flat(sock, n: int, *, arrays: bool = False) -> list[Any]:
     """Read exactly ``n`` flat replies from ``sock``: with hiredis's C reader when it is
-    installed, else in Python (``_read_flat_py``); the same replies either way."""
-    if HIREDIS is not None:
-        return _read_flat_hiredis(sock, n, arrays=arrays)
-    return _read_flat_py(sock, n, arrays=arrays)
+    installed, else in Python; the same replies either way. Bytes past the last reply
+    mean the stream is not what was asked for: raise."""
+    return _whole(ReplyStream(sock), n, arrays)
 
 
 def _read_flat_hiredis(sock, n: int, *, arrays: bool = False) -> list[Any]:
-    """``_read_flat`` with hiredis parsing the replies in C (a reader of our own: the
-    connection's parser held nothing, see ``_raw_socket``). Error replies come back as
-    ``ResponseError`` in their place; an aggregate where a flat reply was asked for means
-    the stream is not what was asked for, and raises."""
     assert HIREDIS is not None
-    reader = HIREDIS.Reader(protocolError=InvalidResponse, replyError=ResponseError)
-    gets, feed, recv = reader.gets, reader.feed, sock.recv
-    out: list[Any] = []
-    append, extend = out.append, out.extend
-    got = 0
-    while got < n:
-        r = gets()
-        if r is False:
-            chunk = recv(_CHUNK)
-            if not chunk:
-                raise RedisConnectionError("Connection closed by server during a batch read")
-            feed(chunk)
-            continue
-        got += 1
-        if type(r) is list:
-            if not arrays:
-                raise InvalidResponse("unexpected aggregate reply in a batch read")
-            for e in r:             # SCAN: [cursor, [key, ...]] read as [cursor, key, ...]
-                if type(e) is list:
-                    extend(e)
-                else:
-                    append(e)
-            continue
-        append(r)
-    if reader.has_data():
-        raise InvalidResponse("more replies than commands in a batch read")
-    return out
+    return _whole(ReplyStream(sock, use_hiredis=True), n, arrays)
 
 
 def _read_flat_py(sock, n: int, *, arrays: bool = False) -> list[Any]:
-    """Read exactly ``n`` flat RESP2/RESP3 replies (``:`` integer, ``$`` bulk, ``_`` null,
-    ``+`` simple, ``-`` error) from ``sock``. Anything else (an aggregate, a push) means the
-    stream is not what was asked for: raise, and the caller drops the connection.
-    ``arrays``: ``*N`` headers are flattened (their N elements take their place), so a SCAN
-    reply reads as ``[cursor, key, key, ...]``."""
-    out: list[Any] = []
-    append = out.append
-    buf = b""
-    pos = 0
-    recv = sock.recv
-    while len(out) < n:
-        end = buf.find(b"\r\n", pos)
-        if end >= 0:
-            t = buf[pos]
-            if t == 42 and arrays:                         # '*' array header: its elements instead
-                ln = int(buf[pos + 1:end])
-                if ln < 0:
-                    append(None)
-                else:
-                    n += ln - 1
-                pos = end + 2
+    return _whole(ReplyStream(sock, use_hiredis=False), n, arrays)
+
+
+def _whole(stream: "ReplyStream", n: int, arrays: bool) -> list[Any]:
+    out = stream.take(n, arrays=arrays)
+    if stream.unread():
+        raise InvalidResponse("more replies than commands in a batch read")
+    return out
+
+
+class ReplyStream:
+    """Flat replies read from one socket in order, over as many ``take`` calls as the
+    caller likes: what was received past one take's last reply is kept for the next. A
+    pipelined listing sends the next page's commands before it reads this page's replies.
+
+    hiredis parses in C when it is installed (``use_hiredis``); otherwise a Python reader
+    of ``:`` integer, ``$`` bulk, ``_`` null, ``+`` simple and ``-`` error replies. An error
+    reply (WRONGTYPE) comes back as a ``ResponseError`` in its place; an aggregate where a
+    flat reply was asked for, or any other type, means the stream is not what was asked
+    for, and raises. ``arrays``: ``*N`` headers are flattened (their N elements take their
+    place), so a SCAN reply reads as ``[cursor, key, key, ...]``."""
+
+    def __init__(self, sock, *, use_hiredis: bool | None = None) -> None:
+        self._recv = sock.recv
+        fast = HIREDIS is not None if use_hiredis is None else use_hiredis
+        self._reader = HIREDIS.Reader(protocolError=InvalidResponse, replyError=ResponseError) if fast else None
+        self._buf = b""
+        self._pos = 0
+
+    def unread(self) -> bool:
+        """Bytes were received that no take has read."""
+        if self._reader is not None:
+            return bool(self._reader.has_data())
+        return self._pos != len(self._buf)
+
+    def _chunk(self) -> bytes:
+        chunk = self._recv(_CHUNK)
+        if not chunk:
+            raise RedisConnectionError("Connection closed by server during a batch read")
+        return chunk
+
+    def scan_reply(self) -> tuple[int, list[bytes]]:
+        """The next reply, a SCAN's: (cursor, keys)."""
+        reply = self.take(1, arrays=True)
+        return int(reply[0]), reply[1:]
+
+    def take(self, n: int, *, arrays: bool = False) -> list[Any]:
+        if self._reader is not None:
+            return self._take_hiredis(n, arrays)
+        return self._take_py(n, arrays)
+
+    def _take_hiredis(self, n: int, arrays: bool) -> list[Any]:
+        reader = self._reader
+        assert reader is not None
+        gets, feed = reader.gets, reader.feed
+        out: list[Any] = []
+        append, extend = out.append, out.extend
+        got = 0
+        while got < n:
+            r = gets()
+            if r is False:
+                feed(self._chunk())
                 continue
-            if t == 58:                                    # ':' integer
-                append(int(buf[pos + 1:end]))
-                pos = end + 2
+            got += 1
+            if type(r) is list:
+                if not arrays:
+                    raise InvalidResponse("unexpected aggregate reply in a batch read")
+                for e in r:             # SCAN: [cursor, [key, ...]] read as [cursor, key, ...]
+                    if type(e) is list:
+                        extend(e)
+                    else:
+                        append(e)
                 continue
-            if t == 36:                                    # '$' bulk string
-                ln = int(buf[pos + 1:end])
-                if ln < 0:
+            append(r)
+        return out
+
+    def _take_py(self, n: int, arrays: bool) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        buf, pos = self._buf, self._pos
+        while len(out) < n:
+            end = buf.find(b"\r\n", pos)
+            if end >= 0:
+                t = buf[pos]
+                if t == 42 and arrays:                         # '*' array header: its elements instead
+                    ln = int(buf[pos + 1:end])
+                    if ln < 0:
+                        append(None)
+                    else:
+                        n += ln - 1
+                    pos = end + 2
+                    continue
+                if t == 58:                                    # ':' integer
+                    append(int(buf[pos + 1:end]))
+                    pos = end + 2
+                    continue
+                if t == 36:                                    # '$' bulk string
+                    ln = int(buf[pos + 1:end])
+                    if ln < 0:
+                        append(None)
+                        pos = end + 2
+                        continue
+                    stop = end + 2 + ln
+                    if stop + 2 <= len(buf):
+                        append(buf[end + 2:stop])
+                        pos = stop + 2
+                        continue
+                elif t == 95:                                  # '_' RESP3 null
                     append(None)
                     pos = end + 2
                     continue
-                stop = end + 2 + ln
-                if stop + 2 <= len(buf):
-                    append(buf[end + 2:stop])
-                    pos = stop + 2
+                elif t == 45:                                  # '-' error reply
+                    append(ResponseError(buf[pos + 1:end].decode("utf-8", "replace")))
+                    pos = end + 2
                     continue
-            elif t == 95:                                  # '_' RESP3 null
-                append(None)
-                pos = end + 2
-                continue
-            elif t == 45:                                  # '-' error reply
-                append(ResponseError(buf[pos + 1:end].decode("utf-8", "replace")))
-                pos = end + 2
-                continue
-            elif t == 43:                                  # '+' simple string
-                append(buf[pos + 1:end])
-                pos = end + 2
-                continue
-            else:
-                raise InvalidResponse(f"unexpected reply type {chr(t)!r} in a batch read")
-        chunk = recv(_CHUNK)
-        if not chunk:
-            raise RedisConnectionError("Connection closed by server during a batch read")
-        buf = buf[pos:] + chunk
-        pos = 0
-    if pos != len(buf):
-        raise InvalidResponse("more replies than commands in a batch read")
-    return out
+                elif t == 43:                                  # '+' simple string
+                    append(buf[pos + 1:end])
+                    pos = end + 2
+                    continue
+                else:
+                    raise InvalidResponse(f"unexpected reply type {chr(t)!r} in a batch read")
+            buf = buf[pos:] + self._chunk()
+            pos = 0
+        self._buf, self._pos = buf, pos
+        return out
