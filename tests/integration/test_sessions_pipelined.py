@@ -12,6 +12,8 @@ import pytest
 import redis
 
 from console.backends.base import BackendError, ErrorKind
+from console.backends.redis import RedisBackend
+from console.config import RedisSettings
 from console.core import sessions as core
 from console.core.sessions import wire
 
@@ -107,3 +109,22 @@ def test_the_stop_flag_ends_the_scan_and_leaves_no_reply_unread(big):
         stop.set()
     assert 0 < got < N
     _everything_read_right(big)
+
+
+def test_a_user_without_scan_gets_a_typed_error_not_a_crash(big):
+    """An ACL that forbids SCAN (or a renamed command) answers with an error reply: the
+    listing raises it as a BackendError, and the connection is not handed back out of step."""
+    big.client.acl_setuser("console-noscan", enabled=True, passwords=["+pw"], keys=["*"],
+                           commands=["+@all", "-scan"])
+    try:
+        url = big.settings.url.replace("redis://", "redis://console-noscan:pw@", 1)
+        limited = RedisBackend(RedisSettings(url=url, scan_count=500))
+        try:
+            with pytest.raises(BackendError) as err:
+                list(core.scan_sessions(limited, limited.settings))
+            assert err.value.kind is ErrorKind.ERROR and "NOPERM" in str(err.value)
+            assert limited.client.get("session:u1") is not None      # the pool's connection in step
+        finally:
+            limited.close()
+    finally:
+        big.client.acl_deluser("console-noscan")

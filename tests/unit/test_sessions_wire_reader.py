@@ -93,3 +93,39 @@ def test_a_stream_out_of_step_is_refused(read, data, n, err):
         t.join()
         a.close()
         b.close()
+
+
+_STREAMS = [pytest.param(False, id="python")] + ([pytest.param(True, id="hiredis")] if wire.HIREDIS else [])
+
+
+@pytest.mark.parametrize("fast", _STREAMS)
+def test_a_stream_keeps_what_one_take_received_past_its_last_reply_for_the_next(fast):
+    """A pipelined listing reads a page's replies and the next SCAN's from one stream, in
+    several takes: bytes received past one take's replies are the next take's."""
+    data = STREAM + b"*2\r\n$1\r\n7\r\n*1\r\n$1\r\nk\r\n" + STREAM
+    for cut in [None, *range(1, len(data), 7)]:
+        a, b, t = _feed(data, cut)
+        try:
+            s = wire.ReplyStream(b, use_hiredis=fast)
+            _check(s.take(3) + s.take(len(WANT) - 3))
+            assert s.scan_reply() == (7, [b"k"])
+            _check(s.take(len(WANT)))
+            assert not s.unread()
+        finally:
+            t.join()
+            a.close()
+            b.close()
+
+
+@pytest.mark.parametrize("fast", _STREAMS)
+def test_a_scan_answered_with_an_error_raises_it(fast):
+    a, b, t = _feed(b"-NOPERM this user has no permissions to run the 'scan' command\r\n:1\r\n")
+    try:
+        s = wire.ReplyStream(b, use_hiredis=fast)
+        with pytest.raises(ResponseError, match="NOPERM"):
+            s.scan_reply()
+        assert s.take(1) == [1]
+    finally:
+        t.join()
+        a.close()
+        b.close()

@@ -111,8 +111,7 @@ def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[
             cur, keys = client.scan(cursor, match=match, count=count)
             return int(cur), list(keys)
         conn.send_packed_command([packed])
-        reply = _read_flat(sock, 1, arrays=True)
-        return int(reply[0]), reply[1:]
+        return _scan_result(_read_flat(sock, 1, arrays=True))
     except socket.timeout:
         if conn is not None:
             conn.disconnect()
@@ -128,6 +127,12 @@ def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[
     finally:
         if conn is not None:
             pool.release(conn)
+
+
+def _scan_result(reply: list[Any]) -> tuple[int, list[bytes]]:
+    if reply and isinstance(reply[0], ResponseError):
+        raise reply[0]
+    return int(reply[0]), reply[1:]
 
 
 def _raw_socket(conn) -> Any:
@@ -214,9 +219,9 @@ class ReplyStream:
         return chunk
 
     def scan_reply(self) -> tuple[int, list[bytes]]:
-        """The next reply, a SCAN's: (cursor, keys)."""
-        reply = self.take(1, arrays=True)
-        return int(reply[0]), reply[1:]
+        """The next reply, a SCAN's: (cursor, keys); an error reply (an ACL without SCAN,
+        a renamed command) raised as the ``ResponseError`` it is."""
+        return _scan_result(self.take(1, arrays=True))
 
     def take(self, n: int, *, arrays: bool = False) -> list[Any]:
         if self._reader is not None:
