@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Tree
 
+from ..compositor import LeanCompositor
 from ...core.text import error_text
 from .pool import POOL
 from .state import Source, State
@@ -56,6 +57,7 @@ class LiveScreen(Screen):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._compositor = LeanCompositor()     # a refresh renders its dirty lines only (ui/compositor.py)
         self.sources: dict[str, Source[Any]] = {}
         self.states: dict[str, State[Any]] = {}
         self._live_timers: dict[str, Timer] = {}
