@@ -37,6 +37,7 @@ from ..widgets.confirm import ConfirmModal
 from ..widgets.footer import ConsoleFooter
 from ..widgets.show import show
 from ..widgets.lists import ListTable
+from ..widgets.linepane import LinePane
 from . import activity_panels as panels
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class ActivityScreen(LiveScreen):
                                 id="activity-filter")
                     yield ListTable(panels.COLUMNS, id="activity-table")
                     with VerticalScroll(id="activity-detail"):
-                        yield Static("", id="activity-detail-text")
+                        yield LinePane("", id="activity-detail-text")
             with TabPane("Top statements", id="tab-statements"):
                 with VerticalScroll(id="statements-pane"):
                     yield Static("", id="statements-body")
@@ -221,12 +222,12 @@ class ActivityScreen(LiveScreen):
 
     def _render_detail(self) -> None:
         h = self.highlighted()
-        body = self.query_one("#activity-detail-text", Static)
+        body = self.query_one("#activity-detail-text", LinePane)
         if h is None:
-            show(body, panels.detail(None, None, None))
+            body.set_text(panels.detail(None, None, None))
             return
         st = self.state(f"act:{h[0]}")
-        show(body, panels.detail(st.value, h[1], st.error, max(40, self.size.width - 4)))
+        body.set_text(panels.detail(st.value, h[1], st.error, max(40, self.size.width - 4)))
 
     # ---------------------------------------------------------------- other tabs
 
