@@ -391,3 +391,33 @@ async def test_a_str_cell_is_plain_text_with_controls_visible() -> None:
         assert "[red]x␛" in shown and "[bold]y[/]" in shown, shown
         assert not any("\x1b" in seg.text for seg in line)
         assert not any(seg.style and seg.style.color and seg.style.color.name == "red" for seg in line)
+
+
+async def test_rows_changed_together_are_repainted_in_one_refresh_of_datatables_regions(monkeypatch) -> None:
+    """refresh_rows asks for every changed row's region in one refresh — the regions
+    DataTable's refresh_row asks for one by one (scrolled: translated; out of the window:
+    left out)."""
+    async with _Two().run_test(size=(150, 30)) as pilot:
+        table = pilot.app.query_one("#merged", ListTable)
+        rows = [(f"k{i}", [Text(f"k{i}"), Text("x"), Text("s")]) for i in range(40)]
+        table.set_rows(rows)
+        await pilot.pause()
+        table.scroll_to(y=12, animate=False, immediate=True)
+        await pilot.pause()
+        assert table.scroll_offset.y == 12
+        changed = [3, 13, 14, 20, 39]                    # 3 and 39: out of the window
+        want = []
+        for i in changed:
+            region = DataTable._get_row_region(table, i)
+            if table.window_region.overlaps(region):
+                want.append(region.translate(-table.scroll_offset))
+        asked = _spy_refreshes(monkeypatch, table)
+        for i in changed:
+            rows[i] = (f"k{i}", [Text(f"k{i}"), Text(f"NEW-{i}"), Text("s")])
+        table.set_rows(rows)
+        assert asked == [tuple(want)], (asked, want)
+        assert 0 < len(want) < len(changed)
+        monkeypatch.undo()
+        await pilot.pause()
+        shot = pilot.app.export_screenshot()
+        assert "NEW-13" in shot and "NEW-20" in shot

@@ -125,12 +125,31 @@ class FastCells(DataTable):
         return True
 
     def refresh_rows(self, row_keys: Iterable[RowKey]) -> None:
+        """Repaint these rows: the regions ``refresh_row`` would repaint one by one, asked for
+        in one ``refresh`` (each call clears the widget's layout, style and size caches and
+        schedules an idle check)."""
+        indexes = []
         for rk in row_keys:
             index = self._row_locations.get(rk)
             if index is None:
                 self.refresh()
                 return
-            self.refresh_row(index)
+            if self.is_valid_row_index(index):
+                indexes.append(index)
+        if not indexes:
+            return
+        if self._total_row_height != self.row_count:
+            for index in indexes:
+                self.refresh_row(index)
+            return
+        window, scroll = self.window_region, self.scroll_offset
+        width = max(self.size.width, sum(column.get_render_width(self) for column in self.columns.values())
+                    + self._row_label_column_width)
+        top = self.header_height if self.show_header else 0
+        regions = [r.translate(-scroll) for r in (Region(0, index + top, width, 1) for index in indexes)
+                   if window.overlaps(r)]
+        if regions:
+            self.refresh(*regions)
 
     def _get_row_region(self, row_index: int) -> Any:
         """As DataTable's, without its walk over every row above (``ordered_rows``, rebuilt
