@@ -153,18 +153,34 @@ def scan_keys(backend, settings: RedisSettings, pattern: str, *, cap: int | None
     """SCAN MATCH pattern COUNT scan_count, batch by batch: yields
     (new distinct keys, cursor, done, capped, scan calls). Sleeps ``scan_pause_ms`` between
     batches. Never KEYS."""
-    cap = settings.scan_cap if cap is None else cap
-    seen: set[bytes] = set()
+    keys_seen = _Distinct(settings.scan_cap if cap is None else cap)
     match = K.to_bytes(pattern)      # a pattern typed with bytes that are not UTF-8 still works
     cursor, calls = 0, 0
     pause = settings.scan_pause_ms / 1000.0
-    pending: list[bytes] = []
     while True:
         if stop is not None and stop.is_set():
             return
         cursor, keys = backend.call(lambda c, cur=cursor: wire.scan_page(c, cur, match, settings.scan_count))
         calls += 1
         cursor = int(cursor)
+        done, capped = keys_seen.add(keys, cursor)
+        if keys_seen.due(done or capped, calls):
+            yield keys_seen.take(), cursor, done, capped, calls
+        if done or capped or _paused(pause, stop):
+            return
+
+
+class _Distinct:
+    """The distinct keys of a SCAN (which may return a key twice) up to a cap, page by page."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.seen: set[bytes] = set()
+        self.pending: list[bytes] = []    # new keys not handed over yet (empty pages pile up)
+
+    def add(self, keys: Sequence[bytes], cursor: int) -> tuple[bool, bool]:
+        """Take a page's keys: (done: the keyspace walked, capped: stopped at the cap)."""
+        seen, cap, pending = self.seen, self.cap, self.pending
         dropped = False
         for k in keys:
             if k not in seen:
@@ -174,20 +190,27 @@ def scan_keys(backend, settings: RedisSettings, pattern: str, *, cap: int | None
                 else:
                     dropped = True
         capped = len(seen) >= cap and (cursor != 0 or dropped)
-        done = cursor == 0 and not capped
-        # Yield at least every scan_count keys so the first rows come quickly even when
-        # the pattern is rare (many empty SCAN pages), but not an empty batch each call.
-        if pending or done or capped or calls % 50 == 0:
-            yield pending, cursor, done, capped, calls
-            pending = []
-        if done or capped:
-            return
-        if pause:
-            if stop is not None:
-                if stop.wait(pause):
-                    return
-            else:
-                time.sleep(pause)
+        return cursor == 0 and not capped, capped
+
+    def due(self, last: bool, calls: int) -> bool:
+        """Hand the pending keys over: at least every 50 SCAN calls so the first rows come
+        quickly even when the pattern is rare (many empty pages), but not an empty batch
+        each call."""
+        return bool(self.pending) or last or calls % 50 == 0
+
+    def take(self) -> list[bytes]:
+        out, self.pending = self.pending, []
+        return out
+
+
+def _paused(seconds: float, stop: threading.Event | None) -> bool:
+    """The pause between SCAN pages (``scan_pause_ms``); True when the stop flag ended it."""
+    if not seconds:
+        return False
+    if stop is not None:
+        return stop.wait(seconds)
+    time.sleep(seconds)
+    return False
 
 
 def scan_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTERN, *,
@@ -235,16 +258,14 @@ def _pipelined(backend, conn, sock, settings: RedisSettings, pattern: str, cap: 
     only then are the replies read. Same pages, same dedup, cap, pause and stop flag as
     ``scan_keys``. A caller that stops early, the stop flag or any failure leaves replies
     unread on the connection: it is disconnected, never put back in step-less."""
-    cap = settings.scan_cap if cap is None else cap
+    keys_seen = _Distinct(settings.scan_cap if cap is None else cap)
     match = K.to_bytes(pattern)
     count = settings.scan_count
     pause = settings.scan_pause_ms / 1000.0
     pool = backend.client.connection_pool
     stream = wire.ReplyStream(sock)
-    seen: set[bytes] = set()
     in_step = False
     ready: Page | None = None            # a page whose replies are read, not yet handed over
-    pending: list[bytes] = []            # keys of pages not yet handed over (empty pages pile up)
 
     def io(fn, *args):               # backend.call's typed errors and its log line
         return backend.call(lambda _client: wire.guarded(lambda: fn(*args)))
@@ -256,27 +277,12 @@ def _pipelined(backend, conn, sock, settings: RedisSettings, pattern: str, cap: 
         while True:
             if stop is not None and stop.is_set():
                 return
-            dropped = False
-            for k in keys:
-                if k not in seen:
-                    if len(seen) < cap:
-                        seen.add(k)
-                        pending.append(k)
-                    else:
-                        dropped = True
-            capped = len(seen) >= cap and (cursor != 0 or dropped)
-            done = cursor == 0 and not capped
+            done, capped = keys_seen.add(keys, cursor)
             more = not (done or capped)
-            hand = bool(pending) or not more or calls % 50 == 0
-            batch: list[bytes] = pending if hand else []
-            if hand:
-                pending = []
-            if more and pause:
-                if stop is not None:
-                    if stop.wait(pause):
-                        return
-                else:
-                    time.sleep(pause)
+            hand = keys_seen.due(not more, calls)
+            batch: list[bytes] = keys_seen.take() if hand else []
+            if more and _paused(pause, stop):
+                return
             packed = (wire.pack_reads(batch, _READ) if batch else b"") + \
                 (wire.scan_command(cursor, match, count) if more else b"")
             if packed:
