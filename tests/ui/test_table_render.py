@@ -266,9 +266,11 @@ async def test_an_update_that_may_resize_its_column_is_drawn_too() -> None:
 
 
 async def test_a_reorder_repaints_without_laying_the_screen_out(monkeypatch) -> None:
-    """set_rows that only moves rows is a repaint of the table (as DataTable.sort is); rows
-    taken out change its size, which is a new layout. (The Activity screen reorders its
-    rows every refresh: each was a layout of the whole screen.)"""
+    """set_rows that only moves rows is a repaint of the table (as DataTable.sort is), and
+    so are rows taken out or added while the table's height is set by CSS and no scrollbar
+    comes or goes; a scrollbar that appears lays the screen out. (The Activity screen
+    reorders its rows every refresh, and sessions come and go: each was a layout of the
+    whole screen.)"""
     from textual.widget import Widget
     async with _Two().run_test(size=(150, 30)) as pilot:
         table = pilot.app.query_one("#merged", ListTable)
@@ -291,7 +293,28 @@ async def test_a_reorder_repaints_without_laying_the_screen_out(monkeypatch) -> 
         layouts.clear()
         table.set_rows(rows[:2])
         await pilot.pause()
-        assert any(layouts) and table.row_count == 2
+        assert layouts and not any(layouts), layouts
+        assert table.row_count == 2 and table.virtual_size.height == 3      # header + 2 rows
+        assert not table.show_vertical_scrollbar
+        layouts.clear()
+        many = [(f"k{i}", [Text(f"k{i}"), Text("x"), "s"]) for i in range(40)]
+        table.set_rows(many)                      # more rows than the 12 lines: a scrollbar
+        await pilot.pause()
+        assert any(layouts) and table.show_vertical_scrollbar and table.virtual_size.height == 41
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert table.scroll_offset.y == table.max_scroll_y > 0
+        layouts.clear()
+        table.set_rows(many[:30])                 # rows taken out while scrolled to the end
+        await pilot.pause()
+        assert layouts and not any(layouts), layouts
+        assert table.virtual_size.height == 31 and table.scroll_offset.y == table.max_scroll_y
+        shot = pilot.app.export_screenshot()
+        assert "k29" in shot and "k30" not in shot
+        table.set_rows(rows[:2])                  # the scrollbar goes: laid out again
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar and table.scroll_offset.y == 0
+        assert "d" not in [table.get_row_at(i)[0].plain for i in range(table.row_count)]
 
 
 @pytest.mark.parametrize("kind", ["row", "cell", "column", "none"])

@@ -251,16 +251,15 @@ class ListTable(FastCells):
 
     def _relocate(self, order: list[RowKey], *, resized: bool = False) -> None:
         """Put the rows in ``order`` (every row key once), as DataTable's own sort does: a
-        repaint. ``resized``: rows were taken out as well, so the table's size changed (a
-        new layout; a reorder alone laid the whole screen out again on every refresh)."""
+        repaint. ``resized``: rows were taken out as well, so the table's scrollable size
+        changes: measured again when the table is next idle (``_update_dimensions``, which
+        lays the screen out only when the table's own size or a scrollbar depends on it)."""
         self._row_locations = TwoWayDict({rk: i for i, rk in enumerate(order)})
         self._update_count += 1
         if resized:
             self._require_update_dimensions = True
             self.cursor_coordinate = self.cursor_coordinate      # clamped to the rows left
-            self.refresh(layout=True)
-        else:
-            self.refresh()
+        self.refresh()
 
     def set_cell(self, key: str, label: str, value: Any) -> None:
         """Change one cell by row id and column label (kept even while the column is hidden)."""

@@ -196,7 +196,27 @@ class FastCells(DataTable):
             super()._update_dimensions(rows)
             return
         width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
-        self.virtual_size = Size(width, self._total_row_height + (self.header_height if self.show_header else 0))
+        self._set_virtual_size(Size(width, self._total_row_height + (self.header_height if self.show_header else 0)))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Set the scrollable size without laying the whole screen out when only that
+        changed: ``virtual_size`` is a layout reactive, so every row that came or went (a
+        session on the Activity screen) laid out every widget of the screen (~10 ms at
+        160x45). When the table's own size does not follow its content (neither height nor
+        width ``auto``), the new size needs only what ScrollView does with it — the
+        scrollbars set again, the scroll offset kept in range — and a repaint (new columns
+        draw nothing until then); a scrollbar that appears or goes is a layout reactive of
+        its own, so that still lays out."""
+        if size == self.virtual_size:
+            return
+        height, width = self.styles.height, self.styles.width
+        if (not self.is_mounted or not self.container_size or height is None or height.is_auto
+                or (width is not None and width.is_auto)):
+            self.virtual_size = size
+            return
+        self.set_reactive(FastCells.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def render_lines(self, crop: Any) -> Any:
         # What every line depends on besides its row, read once a frame (``_Frame``): among
