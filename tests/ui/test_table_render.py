@@ -94,13 +94,13 @@ async def test_an_update_re_renders_only_its_row(monkeypatch) -> None:
             table.add_row(Text(f"row {r}"), Text("x"), key=f"r{r}")
         await pilot.pause()
         calls: list[int] = []
-        real = table_render._fast_lines
+        real = table_render.fast_lines
 
         def counting(*a, **k):  # type: ignore[no-untyped-def]
             calls.append(a[2])   # the row index
             return real(*a, **k)
 
-        monkeypatch.setattr(table_render, "_fast_lines", counting)
+        monkeypatch.setattr(table_render, "fast_lines", counting)
         table.update_cell("r3", "b", Text("y"))
         await pilot.pause()
         assert table.get_cell("r3", "b").plain == "y"

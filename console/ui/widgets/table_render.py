@@ -25,10 +25,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual._segment_tools import line_crop
 from textual.color import Color
 from textual.geometry import Region, Size
@@ -37,8 +35,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 from textual.widgets.data_table import ColumnKey, RowKey
 
-_FAST_JUSTIFY = (None, "default", "left", "right", "center")
-
+from .table_cells import Frame, FrameStyles, OneLine, fast_lines
 
 class FastCells(DataTable):
     """Mixed in before DataTable (``class ListTable(FastCells)``)."""
@@ -52,7 +49,7 @@ class FastCells(DataTable):
         self._born: dict[RowKey, int] = {}       # when the row (or the header) was last added
         self._col_epoch = 0                      # when a column was last added or removed
         self._version_seq = 0
-        self._frame: _Frame | None = None        # while a frame is drawn (render_lines)
+        self._frame: Frame | None = None        # while a frame is drawn (render_lines)
 
     # DataTable counts every change in ``_update_count`` and keys its caches on it: the cell,
     # line and row-renderable caches (a cell's value matters to them) but also the row order
@@ -219,10 +216,10 @@ class FastCells(DataTable):
         self.refresh()
 
     def render_lines(self, crop: Any) -> Any:
-        # What every line depends on besides its row, read once a frame (``_Frame``): among
+        # What every line depends on besides its row, read once a frame (``Frame``): among
         # it the component styles and background colours DataTable asks each line for, each
         # a walk up the DOM (~0.1 ms, more than a cached cell).
-        self._frame = _Frame(self)
+        self._frame = Frame(self)
         try:
             return super().render_lines(crop)
         finally:
@@ -234,7 +231,7 @@ class FastCells(DataTable):
             return super().get_component_styles(*names)
         hit = frame.styles.get(names)
         if hit is None:
-            hit = frame.styles[names] = _FrameStyles(super().get_component_styles(*names))
+            hit = frame.styles[names] = FrameStyles(super().get_component_styles(*names))
         return hit
 
     @property
@@ -248,7 +245,7 @@ class FastCells(DataTable):
 
     def render_line(self, y: int) -> Strip:
         """As DataTable's, with what it reads for every line (the scroll offset, the size,
-        the widget's rich style: a walk up the DOM) read once a frame (``_Frame``)."""
+        the widget's rich style: a walk up the DOM) read once a frame (``Frame``)."""
         frame = self._frame
         if frame is None or not frame.simple:
             return super().render_line(y)
@@ -291,10 +288,10 @@ class FastCells(DataTable):
         cache[key] = strip
         return strip
 
-    def _simple_line(self, frame: "_Frame", row_key: RowKey, row_index: int, x1: int, x2: int,
+    def _simple_line(self, frame: Frame, row_key: RowKey, row_index: int, x1: int, x2: int,
                      base_style: Style) -> Strip:
         """What DataTable's ``_render_line`` and ``_render_line_in_row`` make of a one-line
-        row when there are no fixed rows, fixed columns or row labels (``_Frame.simple``)."""
+        row when there are no fixed rows, fixed columns or row labels (``Frame.simple``)."""
         cursor, hover, kind = self.cursor_coordinate, self.hover_coordinate, frame.cursor_type
         row_style = frame.row_styles.get((row_index & 1, base_style))
         if row_style is None:
@@ -313,7 +310,7 @@ class FastCells(DataTable):
             else:
                 on = over = False
             lines = render_cell(row_index, column_index, row_style, width, on, over)
-            if type(lines) is not _OneLine:
+            if type(lines) is not OneLine:
                 simplified = False
             segments.extend(lines[0])
         if kind == "row":
@@ -383,123 +380,9 @@ class FastCells(DataTable):
         else:
             _, cells = self._get_row_renderables(row_index)
             cell = cells[column_index] if column_index < len(cells) else None
-        lines = _fast_lines(self, cell, row_index, column_index, base_style, width, cursor, hover, header)
+        lines = fast_lines(self, cell, row_index, column_index, base_style, width, cursor, hover, header)
         if lines is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        lines = _OneLine([list(Segment.simplify(lines[0]))])
+        lines = OneLine([list(Segment.simplify(lines[0]))])
         cache[key] = lines
         return lines
-
-
-class _OneLine(list[list[Segment]]):
-    """A cell's one line of segments, simplified (adjacent segments never share a style)."""
-
-
-class _Frame:
-    """What every line of one frame of a table shares, read once."""
-
-    __slots__ = ("widths", "cursor_type", "show_cursor", "show_hover", "shows", "pad", "widget_width",
-                 "table_width", "simple", "row_styles", "header_lines", "rich_style", "scroll",
-                 "layout_sig", "styles", "backgrounds")
-
-    def __init__(self, table: FastCells) -> None:
-        self.widths = [column.get_render_width(table) for column in table.ordered_columns]
-        self.cursor_type = table.cursor_type
-        self.show_cursor = table.show_cursor
-        self.show_hover = table._show_hover_cursor
-        self.shows = (self.show_hover, self.show_cursor)
-        self.pad = table.cell_padding
-        self.widget_width = table.size.width
-        self.table_width = sum(self.widths) + table._row_label_column_width
-        self.row_styles: dict[tuple[int, Style], Style] = {}
-        self.header_lines = table.header_height if table.show_header else 0    # no fixed rows (simple)
-        self.rich_style: Style | None = None      # read by the first line drawn
-        self.scroll: Any = None
-        self.styles: dict[tuple[str, ...], Any] = {}     # component styles asked for
-        self.backgrounds: Any = None
-        # What a cached line's look depends on besides its row (part of its cache key).
-        self.layout_sig = (tuple(self.widths), table._row_label_column_width, table.show_header,
-                           table.header_height, table.fixed_rows, table.fixed_columns, table.show_row_labels,
-                           self.cursor_type, self.show_cursor, self.show_hover)
-        self.simple = (not table.fixed_columns and not table.fixed_rows and table.header_height == 1
-                       and not (table._labelled_row_exists and table.show_row_labels)
-                       and table._total_row_height == table.row_count)
-
-
-class _FrameStyles:
-    """A component's styles with its rich style read once (for one frame)."""
-
-    __slots__ = ("_styles", "rich_style")
-
-    def __init__(self, styles: Any) -> None:
-        self._styles = styles
-        self.rich_style = styles.rich_style
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._styles, name)
-
-
-def _fast_lines(table: FastCells, cell: Any, row_index: int, column_index: int, base_style: Style,
-                width: int, cursor: bool, hover: bool, header: bool) -> list[list[Segment]] | None:
-    """One cell as DataTable would render it, or None when this path does not apply."""
-    if not isinstance(cell, Text) or cell.justify not in _FAST_JUSTIFY:
-        return None
-    plain = cell.plain
-    if "\n" in plain or "\t" in plain or "\r" in plain:
-        return None
-    component_style, post_style = table._get_styles_to_render_cell(
-        header, False, False, hover, cursor, table.show_cursor, table._show_hover_cursor,
-        table.cursor_foreground_priority == "css", table.cursor_background_priority == "css")
-    pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-    pad = table.cell_padding
-    inner = width - 2 * pad
-    console = table.app.console
-    if not cell.spans and cell_len(plain) <= inner:
-        # What the steps below make of a text without spans that fits, without copying it.
-        justify = cell.justify
-        if justify == "left":
-            body = plain + " " * (inner - cell_len(plain))
-        elif justify in ("right", "center"):
-            body = plain.rstrip()
-            room = inner - cell_len(body)
-            body = " " * room + body if justify == "right" else " " * (room // 2) + body + " " * (room - room // 2)
-        else:
-            body = plain
-        text = [Segment(body, console.get_style(cell.style, default=Style.null()))] if body else []
-        return _padded(text, cell_len(body), inner, pad, pre, post_style, width)
-    line = cell.copy()
-    line.end = ""
-    overflow = cell.overflow or "fold"
-    justify = cell.justify              # as rich's Lines.justify: padding takes the text's own style
-    if justify == "left":
-        line.truncate(inner, overflow=overflow, pad=True)
-    elif justify in ("right", "center"):
-        line.rstrip()
-        line.truncate(inner, overflow=overflow)
-        if justify == "right":
-            line.pad_left(inner - line.cell_len)
-        else:
-            line.pad_left((inner - line.cell_len) // 2)
-            line.pad_right(inner - line.cell_len)
-    line.truncate(inner, overflow=overflow)
-    if line.spans:
-        text = list(line.render(console, end=""))
-    elif line.plain:    # Text.render drops the base style of a text without spans
-        text = [Segment(line.plain, console.get_style(line.style, default=Style.null()))]
-    else:
-        text = []
-    return _padded(text, line.cell_len, inner, pad, pre, post_style, width)
-
-
-def _padded(text: list[Segment], used: int, inner: int, pad: int, pre: Style, post_style: Style,
-            width: int) -> list[list[Segment]]:
-    """A cell's line: the padding, its text (``used`` cells of ``inner``), spaces to fill,
-    the padding, styled as DataTable styles a cell."""
-    segments = [Segment(" " * pad, Style.null())] if pad else []
-    segments.extend(text)
-    if inner - used > 0:
-        segments.append(Segment(" " * (inner - used), Style.null()))
-    if pad:
-        segments.append(Segment(" " * pad, Style.null()))
-    styled = list(Segment.apply_style(segments, style=pre, post_style=post_style))
-    return [Segment.adjust_line_length(styled, width)]
