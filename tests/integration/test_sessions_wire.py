@@ -165,3 +165,34 @@ def test_connection_stays_in_step_after_the_parser_read_ahead(client, reader, mo
         got = wire.send_and_read(c, wire.pack_reads(keys, wire.read_template(core.VALUE_READ_BYTES)), 3 * len(keys))
         assert got[3 * 1 + 2] == b"hello" and got[3 * 6:3 * 6 + 3] == [-2, None, b""]
         assert c.ping()
+
+
+@pytest.mark.parametrize("read", ["batch", "scan"])
+def test_a_server_that_stops_answering_is_a_timeout_and_the_connection_is_dropped(stack, read):
+    """The batch read and the SCAN page on a pooled connection whose server stops answering
+    (CLIENT PAUSE): a typed TIMEOUT within the socket timeout, and the connection (replies
+    still due on it) is dropped, so the next call reads its own replies."""
+    url = stack.redis.url.rsplit("/", 1)[0] + f"/{DB}"
+    backend = RedisBackend(RedisSettings(url=url, socket_timeout_s=0.5, scan_count=100))
+    admin = redis.Redis.from_url(url)
+    try:
+        admin.set("session:paused", '{"current_notebook": "nb/p"}', ex=600)
+        admin.set("other:after", '{"current_notebook": "nb/after"}', ex=600)
+        assert core.read_records(backend, [b"session:paused"])[0].notebook == "nb/p"   # a warm pooled connection
+        admin.client_pause(1500)
+        with pytest.raises(BackendError) as err:
+            if read == "batch":
+                core.read_records(backend, [b"session:paused"])
+            else:
+                list(core.scan_keys(backend, backend.settings, "session:*"))
+        assert err.value.kind == ErrorKind.TIMEOUT
+        admin.client_unpause()
+        # another key and another pattern: a reply left over from the paused call would show
+        assert core.read_records(backend, [b"other:after"])[0].notebook == "nb/after"
+        assert [k for keys, *_ in core.scan_keys(backend, backend.settings, "other:*") for k in keys] == \
+            [b"other:after"]
+    finally:
+        admin.client_unpause()
+        admin.delete("session:paused", "other:after")
+        admin.close()
+        backend.close()

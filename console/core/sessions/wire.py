@@ -54,30 +54,28 @@ def send_and_read(client, packed: bytes, replies: int) -> list[Any]:
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        conn.send_packed_command([packed])
-        sock = _raw_socket(conn)
-        if sock is not None:
-            return _read_flat(sock, replies)
-        read = conn.read_response
-        out: list[Any] = []
-        append = out.append
-        for _ in range(replies):
-            try:
-                append(read(disable_decoding=True))
-            except ResponseError as exc:
-                append(exc)
-        return out
-    except socket.timeout:
-        conn.disconnect()
-        raise RedisTimeoutError("Timeout reading a batch of replies") from None
-    except OSError as exc:
-        conn.disconnect()
-        raise RedisConnectionError(f"Error reading a batch of replies: {exc}") from None
+        return guarded(lambda: _send_and_read(conn, packed, replies), "a batch of replies")
     except BaseException:
-        conn.disconnect()
+        conn.disconnect()          # its socket may be out of step
         raise
     finally:
         pool.release(conn)
+
+
+def _send_and_read(conn, packed: bytes, replies: int) -> list[Any]:
+    conn.send_packed_command([packed])
+    sock = _raw_socket(conn)
+    if sock is not None:
+        return _read_flat(sock, replies)
+    read = conn.read_response
+    out: list[Any] = []
+    append = out.append
+    for _ in range(replies):
+        try:
+            append(read(disable_decoding=True))
+        except ResponseError as exc:
+            append(exc)
+    return out
 
 
 def scan_command(cursor: int, match: bytes, count: int) -> bytes:
@@ -86,47 +84,39 @@ def scan_command(cursor: int, match: bytes, count: int) -> bytes:
         b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(cursor).encode(), b"MATCH", match, b"COUNT", str(count).encode()))
 
 
-def guarded(fn):
+def guarded(fn, what: str = "a batch of replies"):
     """``fn()`` with a socket's timeout and errors raised as redis-py's (what its own
     reads raise), so ``backend.call`` types them the same way."""
     try:
         return fn()
     except socket.timeout:
-        raise RedisTimeoutError("Timeout reading a batch of replies") from None
+        raise RedisTimeoutError(f"Timeout reading {what}") from None
     except OSError as exc:
-        raise RedisConnectionError(f"Error reading a batch of replies: {exc}") from None
+        raise RedisConnectionError(f"Error reading {what}: {exc}") from None
 
 
 def scan_page(client, cursor: int, match: bytes, count: int) -> tuple[int, list[bytes]]:
     """``SCAN cursor MATCH match COUNT count`` read by the flat reader (redis-py parses the
     reply's thousand keys one Python call each); through redis-py when that is not safe."""
-    packed = scan_command(cursor, match, count)
     pool = client.connection_pool
     conn = pool.get_connection()
-    try:
-        sock = _raw_socket(conn)
-        if sock is None:
-            pool.release(conn)
-            conn = None
-            cur, keys = client.scan(cursor, match=match, count=count)
-            return int(cur), list(keys)
-        conn.send_packed_command([packed])
+    sock = _raw_socket(conn)
+    if sock is None:
+        pool.release(conn)
+        cur, keys = client.scan(cursor, match=match, count=count)
+        return int(cur), list(keys)
+
+    def scan() -> tuple[int, list[bytes]]:
+        conn.send_packed_command([scan_command(cursor, match, count)])
         return _scan_result(_read_flat(sock, 1, arrays=True))
-    except socket.timeout:
-        if conn is not None:
-            conn.disconnect()
-        raise RedisTimeoutError("Timeout reading a SCAN reply") from None
-    except OSError as exc:
-        if conn is not None:
-            conn.disconnect()
-        raise RedisConnectionError(f"Error reading a SCAN reply: {exc}") from None
+
+    try:
+        return guarded(scan, "a SCAN reply")
     except BaseException:
-        if conn is not None:
-            conn.disconnect()
+        conn.disconnect()
         raise
     finally:
-        if conn is not None:
-            pool.release(conn)
+        pool.release(conn)
 
 
 def _scan_result(reply: list[Any]) -> tuple[int, list[bytes]]:
