@@ -25,7 +25,7 @@ MAX_DEPTH = 64
 # orjson reads an integer outside 64 bits as a float (123456789012345678901234567890 ->
 # 1.2345678901234568e+29): a document where orjson gave a float that large is read again
 # by the standard library, which keeps every integer exact (an id must not change on screen).
-_INT64 = float(2 ** 63)
+INT64 = float(2 ** 63)
 
 
 class TooDeep(ValueError):
@@ -47,7 +47,7 @@ def _walk(obj: Any, limit: int) -> str:
                 if d >= limit:
                     return "deep"
                 push((v, d + 1))
-            elif t is float and not -_INT64 < v < _INT64:
+            elif t is float and not -INT64 < v < INT64:
                 big = "big"
     return big
 
@@ -78,12 +78,12 @@ def loads(data: bytes | bytearray | str, *, max_depth: int = MAX_DEPTH) -> Any:
     if t is dict:
         for v in obj.values():     # the common value (a flat object of strings and numbers): no walk
             tv = type(v)
-            if tv is dict or tv is list or (tv is float and not -_INT64 < v < _INT64):
+            if tv is dict or tv is list or (tv is float and not -INT64 < v < INT64):
                 break
         else:
             return obj
     elif t is not list:
-        if t is float and not -_INT64 < obj < _INT64:
+        if t is float and not -INT64 < obj < INT64:
             return _stdlib(data, max_depth)
         return obj
     found = _walk(obj, max_depth)

@@ -116,19 +116,14 @@ def _from_mapping(obj: dict[str, Any], kind: str) -> dict[str, Any]:
 def mapping_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str]:
     """(notebook, last_activity, connection_id, summary of the other fields) of a session
     object — the per-key hot path of a listing, so no intermediate dicts."""
+    return _fields(obj, [f"{k}={v}" for k, v in obj.items() if k not in _KNOWN_FIELDS])
+
+
+def _fields(obj: dict[str, Any], rest: list[str]) -> tuple[str | None, str | None, str | None, str]:
     get = obj.get
     nb, la, cid = get("current_notebook"), get("last_activity"), get("connection_id")
-    rest = [f"{k}={v}" for k, v in obj.items() if k not in _KNOWN_FIELDS]
     return (None if nb is None else str(nb), None if la is None else str(la), None if cid is None else str(cid),
             _short(", ".join(rest)) if rest else "")
-
-
-try:
-    from orjson import loads as _orjson_loads
-except ImportError:          # pragma: no cover - a dependency; then every value takes the general path
-    _orjson_loads = None
-
-_INT64 = float(2 ** 63)
 
 
 def flat_session_fields(raw: bytes) -> tuple[str | None, str | None, str | None, str] | None:
@@ -138,10 +133,10 @@ def flat_session_fields(raw: bytes) -> tuple[str | None, str | None, str | None,
     may be an integer orjson could not keep): the caller then takes ``jsonvalue.loads``
     and ``parse_value``, which treat it as untrusted in full. Same fields, same summary
     as ``mapping_fields(jsonvalue.loads(raw))`` whenever it answers."""
-    if _orjson_loads is None:
+    if jsonvalue.orjson is None:
         return None
     try:
-        obj = _orjson_loads(raw)
+        obj = jsonvalue.orjson.loads(raw)
     except ValueError:
         return None
     if type(obj) is not dict:
@@ -153,14 +148,11 @@ def flat_session_fields(raw: bytes) -> tuple[str | None, str | None, str | None,
         if tv is str:
             if k not in known:
                 rest.append(f"{k}={v}")
-        elif tv is dict or tv is list or (tv is float and not -_INT64 < v < _INT64):
+        elif tv is dict or tv is list or (tv is float and not -jsonvalue.INT64 < v < jsonvalue.INT64):
             return None
         elif k not in known:
             rest.append(f"{k}={v}")
-    get = obj.get
-    nb, la, cid = get("current_notebook"), get("last_activity"), get("connection_id")
-    return (None if nb is None else str(nb), None if la is None else str(la), None if cid is None else str(cid),
-            _short(", ".join(rest)) if rest else "")
+    return _fields(obj, rest)
 
 
 def parse_hash(fields: dict) -> dict[str, Any]:
