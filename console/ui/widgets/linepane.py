@@ -62,7 +62,7 @@ class LinePane(Static):
         the text still takes as many; else the Static's update (and a layout when the
         number of lines changed)."""
         keys = [_line_key(line) for line in text.split("\n", allow_blank=True)]
-        if self._text is not None and keys == self._keys and str(text.style) == str(self._text.style):
+        if self._text is not None and keys == self._keys:     # (a line's key holds the text's style)
             return
         old = self._render_cache
         self._text, self._keys = text, keys
