@@ -237,8 +237,8 @@ def _pages(backend, settings: RedisSettings, pattern: str, cap: int | None,
            stop: threading.Event | None) -> Iterator[Page]:
     """``scan_keys`` with each page's batch read: pipelined on one connection when its
     socket can be read directly (``wire._raw_socket``), else one round trip at a time."""
-    conn = backend.call(lambda c: c.connection_pool.get_connection())
     pool = backend.client.connection_pool
+    conn = backend.call(lambda _client: pool.get_connection())
     sock = wire._raw_socket(conn)
     if sock is None:
         pool.release(conn)
@@ -246,10 +246,10 @@ def _pages(backend, settings: RedisSettings, pattern: str, cap: int | None,
             wire_keys = _wire_keys(keys)
             yield wire_keys, cursor, done, capped, calls, (_read_raw(backend, wire_keys) if wire_keys else [])
         return
-    yield from _pipelined(backend, conn, sock, settings, pattern, cap, stop)
+    yield from _pipelined(backend, pool, conn, sock, settings, pattern, cap, stop)
 
 
-def _pipelined(backend, conn, sock, settings: RedisSettings, pattern: str, cap: int | None,
+def _pipelined(backend, pool, conn, sock, settings: RedisSettings, pattern: str, cap: int | None,
                stop: threading.Event | None) -> Iterator[Page]:
     """The pages of ``scan_keys`` with their batch replies, one page ahead on the wire.
 
@@ -262,7 +262,6 @@ def _pipelined(backend, conn, sock, settings: RedisSettings, pattern: str, cap: 
     match = K.to_bytes(pattern)
     count = settings.scan_count
     pause = settings.scan_pause_ms / 1000.0
-    pool = backend.client.connection_pool
     stream = wire.ReplyStream(sock)
     in_step = False
     ready: Page | None = None            # a page whose replies are read, not yet handed over
