@@ -309,7 +309,7 @@ class ActivityScreen(LiveScreen):
         inp = self.query_one("#activity-filter", Input)
         inp.add_class("open")
         inp.value = self.filter_text
-        inp.focus()
+        self.set_focus(inp)         # now: keys typed right behind `/` go into the filter
 
     def action_clear_filter(self) -> None:
         inp = self.query_one("#activity-filter", Input)

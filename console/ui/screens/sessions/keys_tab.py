@@ -275,7 +275,9 @@ class KeysTab(Vertical):
         inp = self.query_one("#sessions-filter", Input)
         inp.add_class("open")
         inp.value = self.filter_text
-        inp.focus()
+        # Now, not in a later turn (Widget.focus): keys typed right behind `/` are queued
+        # already and must reach the filter, not the table (tests/ui/test_filter_typeahead.py).
+        self.screen.set_focus(inp)
 
     def clear_filter(self) -> None:
         inp = self.query_one("#sessions-filter", Input)
