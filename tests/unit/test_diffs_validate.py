@@ -168,3 +168,34 @@ def test_huge_values_do_not_crash():
             "ttl": {"N": "9" * 60}}
     v = validate(DiffRecord.from_item(item))
     assert not v.ok and all(len(p) < 500 for p in v.problems)
+
+
+# --------------------------------------------------------------------------- the fast paths
+
+
+def test_printable_names_skip_only_clean_characters():
+    """A name that is printable and has none of _PRINTABLE_REFUSED is taken without a look
+    at each character: every code point that passes that test must be one the per-character
+    rule accepts (all 1,114,112 checked)."""
+    from console.core.zengin import validate as v
+
+    for o in range(0x110000):
+        ch = chr(o)
+        if ch.isprintable() and not v._PRINTABLE_REFUSED.search(ch):
+            assert v._name_char_kind(ch) is None, hex(o)
+    for refused in ("\u3164", "\u115f", "\u034f", "\u200b", "\u202e", "\x1b", "\u2028"):
+        probs = v.name_char_problems("zenginData.branchName", f"本{refused}店")
+        assert probs and "position 2" in probs[0], refused
+
+
+def test_bulk_document_is_utf8_json_nested_no_deeper_than_its_format():
+    rec = DiffEntry("update", {**BR, "branchName": "東京"}, BR, {"branchName": {"old": "本店", "new": "東京"}})
+    data = build_bulk_document("diff-20260101-000001", "t", [rec])
+    assert parse_bulk_document(data).records[0] == rec and not parse_bulk_document(data).problems
+    # the standard library guessed UTF-16 / UTF-32 from the bytes; the format is UTF-8
+    assert parse_bulk_document(data.decode("utf-8").encode("utf-16")).problems[0].startswith("not JSON")
+    deep = b'{"format":"zengin-diff-bulk/1","records":[{"changes":{"x":{"old":' + b"[" * 200 + b"]" * 200 + b"}}}]}"
+    assert parse_bulk_document(deep).problems == ("not read: JSON nested deeper than 64 levels",)
+    # what orjson refuses but Python's json reads (NaN) still reads, and is judged a record problem
+    nan = data.replace(b'"new":"\xe6\x9d\xb1\xe4\xba\xac"', b'"new":NaN')
+    assert nan != data and parse_bulk_document(nan).records[0].changes["branchName"]["new"] != 0

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonvalue
 from .records import BULK_FORMAT, DiffEntry, summarize
 
 
@@ -36,8 +37,10 @@ def parse_bulk_document(data: bytes | str, *, expected_id: str | None = None,
     """Read a bulk document; never raises. ``expected_id`` / ``expected_summary`` (the
     item's ``id`` and ``dataSummary``) catch a document that belongs to another diff or
     was changed after the item was written."""
-    try:
-        doc = json.loads(data)
+    try:    # orjson where it reads the document as Python's json would (2x on 30,000 records)
+        doc = jsonvalue.loads(data)
+    except jsonvalue.TooDeep as exc:
+        return BulkDocument(None, None, {}, (), (f"not read: {exc}",))
     except (ValueError, TypeError, RecursionError) as exc:
         return BulkDocument(None, None, {}, (), (f"not JSON: {type(exc).__name__}",))
     if not isinstance(doc, dict):

@@ -71,6 +71,7 @@ names every reason, with whatever could be read kept.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -92,6 +93,13 @@ BANK_COMPARED = ("bankName", "bankKana")
 BRANCH_COMPARED = ("branchName", "branchKana")
 
 BULK_FORMAT = "zengin-diff-bulk/1"
+PAYLOAD_FIELDS = BANK_FIELDS + BRANCH_FIELDS
+
+
+def is_map(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, asking the cheap question first: a bulk document's
+    30,000 records are plain dicts, and the ABC check costs ~0.7 µs every time."""
+    return isinstance(value, dict) or (value is not None and isinstance(value, Mapping))
 ID_RE = re.compile(r"^diff-(\d{8})-(\d+)$")
 
 _STRING_ATTRS = ("approvedBy", "approvedAt", "rejectedBy", "rejectionReason", "executedBy",
@@ -106,19 +114,22 @@ Payload = Mapping[str, Any]
 
 def row_key(payload: Payload | None) -> tuple[str, str | None] | None:
     """``(bankCode, branchCode or None)`` of a payload, or None without a bankCode."""
-    if not payload or not isinstance(payload.get("bankCode"), str):
+    if not payload:
+        return None
+    bank = payload.get("bankCode")
+    if not isinstance(bank, str):
         return None
     branch = payload.get("branchCode")
-    return payload["bankCode"], branch if isinstance(branch, str) else None
+    return bank, branch if isinstance(branch, str) else None
 
 
 def _payload_problems(name: str, payload: Any) -> list[str]:
     if payload is None:
         return []
-    if not isinstance(payload, Mapping):
+    if not is_map(payload):
         return [f"{name} is not a map"]
     out = []
-    for key in BANK_FIELDS + BRANCH_FIELDS:
+    for key in PAYLOAD_FIELDS:
         v = payload.get(key)
         if v is not None and not isinstance(v, str):
             out.append(f"{name}.{key} is not a string")
@@ -127,13 +138,16 @@ def _payload_problems(name: str, payload: Any) -> list[str]:
     return out
 
 
+_OLD_NEW = frozenset(("old", "new"))
+
+
 def _changes_problems(changes: Any) -> list[str]:
     if changes is None:
         return []
-    if not isinstance(changes, Mapping):
+    if not is_map(changes):
         return ["changes is not a map"]
     return [f"changes.{k} is not {{old, new}}" for k, v in changes.items()
-            if not (isinstance(v, Mapping) and set(v) <= {"old", "new"})]
+            if not (is_map(v) and _OLD_NEW.issuperset(v))]
 
 
 def entry_problems(diff_type: Any, zengin: Any, current: Any, changes: Any) -> list[str]:
@@ -153,17 +167,17 @@ def entry_problems(diff_type: Any, zengin: Any, current: Any, changes: Any) -> l
         out.append("deletion names no row: neither zenginData nor currentData carries its codes")
     if diff_type == "addition" and current:
         out.append("addition with currentData (the row already existed)")
-    if isinstance(zengin, Mapping) and isinstance(current, Mapping) and zengin and current:
+    if is_map(zengin) and is_map(current) and zengin and current:
         zk, ck = row_key(zengin), row_key(current)
         if zk and ck and zk != ck:
             out.append(f"zenginData is row {zk} but currentData is row {ck}")
-    if isinstance(changes, Mapping) and not out:
+    if is_map(changes) and not out:
         for name, change in changes.items():
-            if isinstance(current, Mapping) and current and current.get(name) != change.get("old"):
+            if is_map(current) and current and current.get(name) != change.get("old"):
                 out.append(f"changes.{name}.old disagrees with currentData")
             # A deletion's zenginData names the row to delete (seed 003's executor reads its
             # codes); its changes say the values go (new: null), so "new" is not compared.
-            if (diff_type != "deletion" and isinstance(zengin, Mapping) and zengin
+            if (diff_type != "deletion" and is_map(zengin) and zengin
                     and zengin.get(name) != change.get("new")):
                 out.append(f"changes.{name}.new disagrees with zenginData")
         if diff_type == "update":
@@ -184,11 +198,12 @@ class DiffEntry:
     changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
-    @property
+    # Worked out once: validation, ordering and the transaction's rows each ask, per record.
+    @functools.cached_property
     def key(self) -> tuple[str, str | None] | None:
         return row_key(self.zenginData) or row_key(self.currentData)
 
-    @property
+    @functools.cached_property
     def table(self) -> str:
         key = self.key
         return "branches" if key and key[1] is not None else "banks"
@@ -199,22 +214,22 @@ class DiffEntry:
 
     @classmethod
     def from_json(cls, raw: Any) -> "DiffEntry":
-        if not isinstance(raw, Mapping):
+        if not is_map(raw):
             return cls(diffType="", problems=("record is not an object",))
         diff_type = raw.get("diffType")
         zengin, current, changes = raw.get("zenginData"), raw.get("currentData"), raw.get("changes")
         problems = entry_problems(diff_type, zengin, current, changes)
         return cls(
             diffType=diff_type if isinstance(diff_type, str) else "",
-            zenginData=dict(zengin) if isinstance(zengin, Mapping) and zengin else None,
-            currentData=dict(current) if isinstance(current, Mapping) and current else None,
-            changes=dict(changes) if isinstance(changes, Mapping) else {},
+            zenginData=dict(zengin) if is_map(zengin) and zengin else None,
+            currentData=dict(current) if is_map(current) and current else None,
+            changes=dict(changes) if is_map(changes) else {},
             problems=tuple(problems),
         )
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if is_map(value):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable, Mapping   # not typing.Mapping: isinstance on it is 5x slower
 from typing import Any
 
-from .records import (BANK_COMPARED, DiffEntry, DiffRecord, ROW_DIFF_TYPES, BulkDocument)
+from .. import collector
+from .records import (BANK_COMPARED, DiffEntry, DiffRecord, ROW_DIFF_TYPES, BulkDocument, is_map)
 from .records import entry_problems as structural_problems
 
 BANK_CODE = re.compile(r"^[0-9]{4}\Z")
@@ -78,13 +80,18 @@ def _short(v: Any, n: int = 30) -> str:
     return repr(s if len(s) <= n else s[:n] + "…")
 
 
+# (field, column, kana?, name?) of a bank payload and of a branch payload, in checking order.
+_BANK_SPEC = (("bankName", "bank_name", False, True), ("bankKana", "bank_kana", True, False))
+_BRANCH_SPEC = _BANK_SPEC + (("branchName", "branch_name", False, True), ("branchKana", "branch_kana", True, False))
+
+
 def payload_problems(name: str, payload: Mapping[str, Any] | None, *, names_required: bool = True) -> list[str]:
     """Content rules for one side of a row diff (``zenginData`` / ``currentData``).
     ``names_required=False`` for a deletion's zenginData, which only has to name the row
     (seed 003's executor reads nothing but its codes)."""
     if payload is None:
         return []
-    if not isinstance(payload, Mapping):
+    if not is_map(payload):
         return [f"{name} is not a map"]
     out: list[str] = []
     limits = column_limits()
@@ -96,26 +103,27 @@ def payload_problems(name: str, payload: Mapping[str, Any] | None, *, names_requ
         bcode = payload.get("branchCode")
         if not isinstance(bcode, str) or not BRANCH_CODE.match(bcode):
             out.append(f"{name}.branchCode {_short(bcode)} is not 3 digits")
-    required = (["branchName"] if is_branch else ["bankName"]) if names_required else []
-    fields = ["bankName", "bankKana"] + (["branchName", "branchKana"] if is_branch else [])
-    for f in fields:
+    required = ("branchName" if is_branch else "bankName") if names_required else None
+    check_chars = not name.startswith("currentData")
+    for f, column, kana, is_name in _BRANCH_SPEC if is_branch else _BANK_SPEC:
         v = payload.get(f)
         if v is None:
-            if f in required:
+            if f == required:
                 out.append(f"{name}.{f} is missing")
             continue
         if not isinstance(v, str):
             out.append(f"{name}.{f} is not a string")
             continue
-        if f in required and not v.strip():
+        if f == required and not v.strip():
             out.append(f"{name}.{f} is empty")
-        limit = limits.get(FIELD_COLUMN[f])
+        limit = limits.get(column)
         if limit is not None and len(v) > limit:
             out.append(f"{name}.{f} is {len(v)} characters, the column holds {limit}")
-        if f.endswith("Kana") and v and not KANA.match(v):
-            bad = "".join(sorted({c for c in v if not KANA.match(c)}))[:10]
-            out.append(f"{name}.{f} {_short(v)} is not zengin katakana (bad: {bad!r})")
-        if f.endswith("Name") and not name.startswith("currentData"):
+        if kana:
+            if v and not KANA.match(v):
+                bad = "".join(sorted({c for c in v if not KANA.match(c)}))[:10]
+                out.append(f"{name}.{f} {_short(v)} is not zengin katakana (bad: {bad!r})")
+        elif is_name and check_chars:
             out += name_char_problems(f"{name}.{f}", v)
     return out
 
@@ -130,9 +138,14 @@ _NAME_INVISIBLE = {0x00AD, 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, *rang
                    *range(0x2060, 0x2065), 0x3164, 0xFEFF, 0xFFA0, *range(0xFFF9, 0xFFFC)}
 
 
-def _name_char_kind(ch: str) -> str | None:
-    import unicodedata
+# The refused characters that str.isprintable() passes (letters and marks that draw as
+# nothing); every other refused character is one it fails, so a name that is printable and
+# has none of these is clean without a look at each character.
+_PRINTABLE_REFUSED = re.compile("[" + "".join(
+    re.escape(chr(o)) for o in sorted(_NAME_BIDI | _NAME_INVISIBLE) if chr(o).isprintable()) + "]")
 
+
+def _name_char_kind(ch: str) -> str | None:
     o = ord(ch)
     if o < 0x20 or o == 0x7F:
         return "control character"
@@ -150,6 +163,8 @@ def _name_char_kind(ch: str) -> str | None:
 
 def name_char_problems(where: str, value: str) -> list[str]:
     """One problem per offending character (position, code point, kind), at most 10."""
+    if value.isprintable() and not _PRINTABLE_REFUSED.search(value):
+        return []
     out: list[str] = []
     for i, ch in enumerate(value):
         kind = _name_char_kind(ch)
@@ -175,9 +190,9 @@ def entry_problems(entry: DiffEntry, where: str = "", *, structural: bool = True
     out += payload_problems("zenginData", entry.zenginData, names_required=entry.diffType != "deletion")
     out += payload_problems("currentData", entry.currentData)
     z, c = entry.zenginData, entry.currentData
-    if z and c and isinstance(z, Mapping) and isinstance(c, Mapping) and ("branchCode" in z) != ("branchCode" in c):
+    if z and c and is_map(z) and is_map(c) and ("branchCode" in z) != ("branchCode" in c):
         out.append("zenginData and currentData are not the same kind of row (bank / branch)")
-    changes = entry.changes if isinstance(entry.changes, Mapping) else {}
+    changes = entry.changes if is_map(entry.changes) else {}
     if entry.diffType == "update" and not changes:
         out.append("update without changes")
     for name in changes:
@@ -187,7 +202,7 @@ def entry_problems(entry: DiffEntry, where: str = "", *, structural: bool = True
     if entry.table == "branches" and entry.diffType == "update":
         for name in BANK_COMPARED:
             ch = changes.get(name)
-            if isinstance(ch, Mapping):
+            if is_map(ch):
                 if c and c.get(name) != ch.get("old"):
                     out.append(f"changes.{name}.old disagrees with currentData")
                 if z and z.get(name) != ch.get("new"):
@@ -243,7 +258,7 @@ def bulk_problems(doc: BulkDocument, max_listed: int = 20) -> list[str]:
 
 
 def _plain_change(ch: Any) -> tuple:
-    if isinstance(ch, Mapping):
+    if is_map(ch):
         return (ch.get("old"), ch.get("new"))
     return (None, None)
 
@@ -287,11 +302,12 @@ def validate(rec: DiffRecord, *, bucket: str | None = None, fetch=None) -> Valid
         elif bucket is not None and loc[0] != bucket:
             problems.append(f"dataLocation is in bucket {loc[0]!r}, not the configured {bucket!r}")
         elif fetch is not None:
-            doc, why = load_document(rec, fetch)
-            if why:
-                problems.append(why)
-            if doc is not None:
-                problems += bulk_problems(doc)
+            with collector.paused():     # half a million acyclic objects for 30,000 records
+                doc, why = load_document(rec, fetch)
+                if why:
+                    problems.append(why)
+                if doc is not None:
+                    problems += bulk_problems(doc)
     return Validation(tuple(dict.fromkeys(problems)), doc)
 
 
