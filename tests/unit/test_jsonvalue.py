@@ -56,3 +56,16 @@ def test_nesting_up_to_the_bound_is_read():
 def test_not_json_is_a_value_error(doc):
     with pytest.raises(ValueError):
         jsonvalue.loads(doc)
+
+
+@pytest.mark.parametrize("value", [
+    {"rows": {"branches:0001-001": {"branchName": "本店\u202e", "op": "update"}}, "records": 1, "n": None},
+    {1: "int key"}, {"big": 2 ** 70}, ["\ud800 lone surrogate"], [True, -0.0, 1.5, "é"],
+])
+def test_dumps_writes_what_the_standard_library_reads_back(value):
+    """orjson where it can; keys that are not strings, integers over 64 bits and lone
+    surrogates go to the standard library (orjson refuses them) — the text always reads
+    back as json.dumps's would."""
+    out = jsonvalue.dumps(value)
+    assert isinstance(out, bytes)
+    assert json.loads(out.decode("utf-8", "surrogatepass")) == json.loads(json.dumps(value))

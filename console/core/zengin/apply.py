@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from .. import collector, jsonvalue
 from .generator import BANKS, BRANCHES
 from .records import BANK_COMPARED, DiffEntry, DiffRecord
 from .validate import key_text
@@ -261,7 +262,9 @@ def apply_in_transaction(conn: psycopg.Connection, rec: DiffRecord, entries: tup
     """Run the diff inside the caller's open transaction (nothing is committed here).
     Raises AlreadyApplied, Stale (when ``stop_on_stale``) or a psycopg error."""
     t0 = time.perf_counter()
-    rows = rows_of(entries)
+    with collector.paused():
+        rows = rows_of(entries)
+        table_name, record_id, old_v, new_v = history_values(rec, entries)
     active = [s for s in STATEMENTS if any(_FILTERS[s.name](r) for r in rows)]
     total = 2 + len(active)
     step = 0
@@ -272,9 +275,9 @@ def apply_in_transaction(conn: psycopg.Connection, rec: DiffRecord, entries: tup
         if progress:
             progress(what, step, total)
 
-    table_name, record_id, old_v, new_v = history_values(rec, entries)
     hist = conn.execute(HISTORY_INSERT, (rec.id, rec.timestamp, rec.diffType, table_name, record_id,
-                                         Jsonb(old_v), Jsonb(new_v), actor)).fetchone()
+                                         Jsonb(old_v, jsonvalue.dumps), Jsonb(new_v, jsonvalue.dumps),
+                                         actor)).fetchone()
     if hist is None:
         row = conn.execute(HISTORY_SELECT, (rec.id, rec.timestamp)).fetchone()
         raise AlreadyApplied(dict(zip(("id", "executed_by", "executed_at", "rows_affected", "table_name",
