@@ -71,7 +71,6 @@ names every reason, with whatever could be read kept.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -198,12 +197,19 @@ class DiffEntry:
     changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
-    # Worked out once: validation, ordering and the transaction's rows each ask, per record.
-    @functools.cached_property
+    # Worked out once: validation, ordering and the transaction's rows each ask, per record
+    # (kept in the instance's dict by hand: functools.cached_property takes a lock per read
+    # on Python 3.11).
+    @property
     def key(self) -> tuple[str, str | None] | None:
-        return row_key(self.zenginData) or row_key(self.currentData)
+        d = self.__dict__
+        try:
+            return d["_key"]
+        except KeyError:
+            key = d["_key"] = row_key(self.zenginData) or row_key(self.currentData)
+            return key
 
-    @functools.cached_property
+    @property
     def table(self) -> str:
         key = self.key
         return "branches" if key and key[1] is not None else "banks"
