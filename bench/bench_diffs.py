@@ -14,7 +14,7 @@
    still most of both figures.
 
 2. Executing one bulk diff of 30,000 branch records (updates and additions) with
-the console's executor — S3 document read and validated, conditional claim, ONE
+the console's executor (S3 and DynamoDB in a moto process of their own, as for figure 1) — S3 document read and validated, conditional claim, ONE
 transaction: COPY into a temporary table, change_history, set-based upsert / guarded
 UPDATE … FROM, commit, DynamoDB completed — against a baseline in the same run that
 applies the same records the way seed 003's executor does: one transaction per record
@@ -127,12 +127,17 @@ def run(ctx) -> list[Result]:
 
 
 def run_bulk(ctx) -> list[Result]:
+    with moto_process() as url:
+        return _bulk(ctx, url)
+
+
+def _bulk(ctx, moto_url: str) -> list[Result]:
     now = datetime.now(timezone.utc)
     source, _ = gen.load_zengin_code()
     entries = build_entries(source)
     assert len(entries) == RECORDS
     a, b = (_db(ctx, n) for n in DBS)
-    z = ZenginSettings(env=f"bench{uuid.uuid4().hex[:8]}", endpoint_url=ctx.stack.moto.url, target=a.target.name,
+    z = ZenginSettings(env=f"bench{uuid.uuid4().hex[:8]}", endpoint_url=moto_url, target=a.target.name,
                        timeout_s=60)
     settings = Settings(postgres=(a.target,), zengin=z)
     dynamo, s3 = DynamoBackend(z), S3Backend(z)
