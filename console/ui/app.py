@@ -23,6 +23,7 @@ from ..core.text import error_text, visible
 from . import context, keymap
 from .screens.placeholder import NotBuiltScreen
 from .services import Services
+from .typeahead import TypeAhead
 
 log = logging.getLogger("console.ui")
 
@@ -90,7 +91,7 @@ def _palette_text(value: str) -> str:
     return escape_markup(text.visible(value))
 
 
-class ConsoleApp(context.ContextSwitching, App):
+class ConsoleApp(context.ContextSwitching, TypeAhead, App):
     CSS_PATH = "console.tcss"
     TITLE = "console"
     ENABLE_COMMAND_PALETTE = True

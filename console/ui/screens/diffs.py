@@ -300,7 +300,7 @@ class DiffsScreen(DiffsActions, LiveScreen):
         inp.placeholder = ("records: type:addition|update|deletion, a code prefix or a name — Enter applies"
                            if self.filter_target == "records" else FILTER_HELP)
         inp.add_class("open")
-        inp.focus()
+        self.set_focus(inp)         # now: keys typed right behind `/` go into the filter (ui.typeahead)
 
     def action_clear_filter(self) -> None:
         inp = self.query_one("#diffs-filter", Input)

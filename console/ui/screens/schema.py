@@ -189,7 +189,7 @@ class SchemaScreen(LiveScreen):
     def action_filter(self) -> None:
         box = self.query_one("#schema-filter", Input)
         box.remove_class("hidden")
-        box.focus()
+        self.set_focus(box)         # now: keys typed right behind `/` go into the filter (ui.typeahead)
 
     @on(Input.Changed, "#schema-filter")
     def _on_filter(self, event: Input.Changed) -> None:

@@ -320,6 +320,7 @@ class FilterPrompt(ModalScreen[str | None]):
     FilterPrompt Input { width: 100%; margin: 0 0 1 0; }
     """
     BINDINGS = [("escape", "cancel", "Cancel")]
+    TAKES_TYPE_AHEAD = True      # keys typed right behind `/` are the filter's text (ui.typeahead)
 
     def __init__(self, current: str = "") -> None:
         super().__init__()

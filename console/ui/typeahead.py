@@ -1,0 +1,107 @@
+"""Keys typed ahead of a focus change go where the person meant them, or nowhere.
+
+Textual hands each key to the widget focused *when the key is read*, and that widget's
+queue handles it later. A quick burst (a fast typist, a paste into tmux, an SSH session
+that delivers ``/user_02`` in one packet) is read whole before ``/`` has opened the
+filter, so ``user_02`` went to the list and came back up as bindings: ``s`` sorted, ``2``
+switched to the Schema screen, and nothing reached the filter.
+
+:class:`TypeAhead` (mixed into the app) notes on every key the screen and the focused
+widget it was read for. A key that comes back up unhandled, when those have changed since:
+
+* same screen, the focus now in a text box (``/`` opened a filter): the key is typed into
+  the text box, in order;
+* another screen that takes type-ahead (``TAKES_TYPE_AHEAD = True``: a filter prompt): the
+  same once the prompt has focused its text box (held until then, in order);
+* another screen that does not (a confirmation, a preview, any dialog): the key is dropped.
+  A key typed before a dialog was on screen is never an answer to it — ``K`` then
+  ``<pid> Enter Enter`` typed blind must not terminate anything;
+* otherwise (the focus moved to another list on the same screen) the key means what it
+  means there, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.widgets import Input, TextArea
+
+_TYPED_FOR = "_console_typed_for"
+TEXT_BOXES = (Input, TextArea)
+HOLD_REFRESHES = 5            # a prompt that has not focused its text box after this many refreshes: dropped
+
+
+def typed_for(event: events.Key) -> tuple[Any, Any] | None:
+    """(screen, focused widget) the key was read for, or None for a key that did not come
+    from the terminal through the app (a test's post to a widget)."""
+    return getattr(event, _TYPED_FOR, None)
+
+
+class TypeAhead:
+    screen: Any
+    focused: Any
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            try:
+                screen = self.screen
+            except Exception:  # noqa: BLE001 - no screen yet (startup, shutdown)
+                screen = None
+            setattr(event, _TYPED_FOR, (screen, self.focused))
+        await super().on_event(event)  # type: ignore[misc]
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls every class's own _on_key along the MRO (App's runs the bindings
+        # next); a key taken care of here stops there.
+        if self._typed_ahead(event):
+            event.prevent_default()
+
+    def _typed_ahead(self, event: events.Key) -> bool:
+        """True when ``event`` was typed ahead of a change of screen or focus, and was
+        typed into the new focus, held for it, or dropped here."""
+        where = typed_for(event)
+        if where is None:
+            return False
+        screen, focused = where
+        try:
+            now_screen = self.screen
+        except Exception:  # noqa: BLE001
+            return False
+        held: list[events.Key] = self.__dict__.setdefault("_typeahead_held", [])
+        if held:
+            held.append(event)                   # behind keys still waiting: in order
+            return True
+        now = self.focused
+        if screen is now_screen and focused is now:
+            return False                         # the usual case: nothing changed under it
+        if screen is not now_screen and not getattr(now_screen, "TAKES_TYPE_AHEAD", False):
+            return True                          # typed before this dialog was up: never its answer
+        if isinstance(now, TEXT_BOXES) and now.screen is now_screen:
+            self._type_into(now, event)
+            return True
+        if screen is not now_screen:             # a prompt still mounting: held until it has its box
+            held.append(event)
+            self._hold(HOLD_REFRESHES)
+            return True
+        return False
+
+    def _type_into(self, box: Any, event: events.Key) -> None:
+        again = events.Key(event.key, event.character)
+        setattr(again, _TYPED_FOR, (box.screen, box))
+        box._forward_event(again)
+
+    def _hold(self, tries: int) -> None:
+        self.call_after_refresh(self._release, tries)  # type: ignore[attr-defined]
+
+    def _release(self, tries: int) -> None:
+        held: list[events.Key] = self.__dict__.get("_typeahead_held", [])
+        now = self.focused
+        if isinstance(now, TEXT_BOXES) and getattr(now.screen, "TAKES_TYPE_AHEAD", False):
+            for event in held:
+                self._type_into(now, event)
+            held.clear()
+        elif tries > 1:
+            self._hold(tries - 1)
+        else:
+            held.clear()                         # the prompt never took the focus: dropped
