@@ -78,30 +78,78 @@ class TypeAhead:
         if screen is not now_screen and not getattr(now_screen, "TAKES_TYPE_AHEAD", False):
             return True                          # typed before this dialog was up: never its answer
         if isinstance(now, TEXT_BOXES) and now.screen is now_screen:
-            self._type_into(now, event)
+            _type_into(now, event)
             return True
         if screen is not now_screen:             # a prompt still mounting: held until it has its box
             held.append(event)
-            self._hold(HOLD_REFRESHES)
+            self._hold_typeahead(HOLD_REFRESHES)
             return True
         return False
 
-    def _type_into(self, box: Any, event: events.Key) -> None:
-        again = events.Key(event.key, event.character)
-        setattr(again, _TYPED_FOR, (box.screen, box))
-        box._forward_event(again)
+    def _hold_typeahead(self, tries: int) -> None:
+        self.call_after_refresh(self._release_typeahead, tries)  # type: ignore[attr-defined]
 
-    def _hold(self, tries: int) -> None:
-        self.call_after_refresh(self._release, tries)  # type: ignore[attr-defined]
-
-    def _release(self, tries: int) -> None:
+    def _release_typeahead(self, tries: int) -> None:
         held: list[events.Key] = self.__dict__.get("_typeahead_held", [])
         now = self.focused
         if isinstance(now, TEXT_BOXES) and getattr(now.screen, "TAKES_TYPE_AHEAD", False):
             for event in held:
-                self._type_into(now, event)
+                _type_into(now, event)
             held.clear()
         elif tries > 1:
-            self._hold(tries - 1)
+            self._hold_typeahead(tries - 1)
         else:
             held.clear()                         # the prompt never took the focus: dropped
+
+
+class FilterInput(Input):
+    """A filter's text box, the other way round: keys typed right behind the Enter (or
+    Esc) that hands the focus back to the list are the list's, not more filter text
+    (``/lambda`` Enter ``jj`` in one burst filters on ``lambda`` and moves the cursor
+    twice). Enter reaches the screen as a message, after this box has read the keys behind
+    it: those are held until the focus has moved (or, if it stays, typed here after all).
+    Only filters: a dialog's text box keeps every key typed for it."""
+
+    _held: list[events.Key] | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        where = typed_for(event)
+        mine = where is not None and where[1] is self
+        if mine and self._held is not None:
+            self._take(event)
+            self._held.append(event)
+        elif mine and self.app.focused is not self:
+            self._take(event)
+            self._hand_on([event])
+        elif event.key in ("enter", "escape"):
+            self._held = []
+            self._release(HOLD_REFRESHES)
+        # else Input's own _on_key runs next (Textual calls each class's along the MRO)
+
+    @staticmethod
+    def _take(event: events.Key) -> None:
+        event.prevent_default()
+        event.stop()
+
+    def _release(self, tries: int) -> None:
+        if self.app.focused is self and tries > 0:
+            self.call_after_refresh(self._release, tries - 1)
+            return
+        held, self._held = self._held or [], None
+        self._hand_on(held)
+
+    def _hand_on(self, events_: list[events.Key]) -> None:
+        app = self.app
+        now = app.focused
+        target = now if now is not None and now.screen is app.screen else None
+        if target is None and self.is_attached and self.screen is app.screen:
+            target = self
+        if target is not None:
+            for event in events_:
+                _type_into(target, event)
+
+
+def _type_into(widget: Any, event: events.Key) -> None:
+    again = events.Key(event.key, event.character)
+    setattr(again, _TYPED_FOR, (widget.screen, widget))
+    widget._forward_event(again)

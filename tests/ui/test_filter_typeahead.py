@@ -90,3 +90,40 @@ def test_keys_typed_ahead_of_a_dialog_are_not_its_answer():
             assert [s.pid for p in fake.signalled for s in p.sessions] == [int(pid)]
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("mode,services", [
+    ("overview", overview_services),
+    ("schema", schema_services),
+    ("sessions", sessions_services),
+    ("diffs", diffs_services),
+    ("activity", activity_services),
+])
+def test_keys_typed_behind_the_enter_that_applies_a_filter_are_the_lists(mode, services):
+    """``/`` Enter ``jj`` in one burst: the filter stays empty (not ``jj``) and the two
+    ``j`` move the list's cursor; ``/`` ``x`` Enter ``j``: the filter is ``x``."""
+    async def go() -> None:
+        app = ConsoleApp(services(), initial_mode=mode)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot)
+            screen = app.screen
+            _burst(app, "/\r")
+            for _ in range(6):
+                await pilot.pause()
+            lst = app.focused
+            assert not isinstance(lst, Input)
+            line = "cursor_row" if hasattr(lst, "cursor_row") else "cursor_line"
+            start = getattr(lst, line)
+            _burst(app, "/\rjj")
+            for _ in range(8):
+                await pilot.pause()
+            assert app.screen is screen and app.focused is lst
+            assert not [w.value for w in screen.query(Input) if w.value], "the keys behind Enter became filter text"
+            assert getattr(lst, line) == start + 2
+            _burst(app, "/x\rj")
+            for _ in range(8):
+                await pilot.pause()
+            assert app.focused is lst and "x" in [w.value for w in screen.query(Input)] + [
+                getattr(lst, "filter_text", None)]
+
+    asyncio.run(go())

@@ -39,6 +39,7 @@ from ..widgets.show import show
 from ..widgets.lists import ListTable
 from ..widgets.linepane import LinePane
 from . import activity_panels as panels
+from ..typeahead import FilterInput
 
 @dataclass(frozen=True)
 class WalView:
@@ -110,7 +111,7 @@ class ActivityScreen(LiveScreen):
             with TabPane("Sessions", id="tab-sessions"):
                 with Vertical():
                     yield Static("", id="activity-summary")
-                    yield Input(placeholder="filter: regex over any field, or field:regex (user: db: app: state: "
+                    yield FilterInput(placeholder="filter: regex over any field, or field:regex (user: db: app: state: "
                                 "wait: query: client: pid: blocked:) — Enter applies, Esc clears",
                                 id="activity-filter")
                     yield ListTable(panels.COLUMNS, id="activity-table")

@@ -46,6 +46,7 @@ from ..widgets.footer import ConsoleFooter
 from ..widgets.progress import QuietProgressBar
 from ..widgets.lists import Col, ListTable
 from .diffs_actions import DiffsActions
+from ..typeahead import FilterInput
 
 PAGE = 500               # diffs read per page of a tab
 RECORDS_PAGE = 200
@@ -150,7 +151,7 @@ class DiffsScreen(DiffsActions, LiveScreen):
         yield Header()
         yield LiveIndicator("queue", id="diffs-status", extra=self._status_text)
         yield Tabs(*[Tab(t, id=f"tab-{t}") for t in TABS], id="diffs-tabs")
-        yield Input(placeholder=FILTER_HELP, id="diffs-filter")
+        yield FilterInput(placeholder=FILTER_HELP, id="diffs-filter")
         yield ListTable(LIST_COLUMNS, id="diffs-list")
         with Horizontal(id="diffs-lower"):
             with VerticalScroll(id="diffs-detail-scroll"):

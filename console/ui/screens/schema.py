@@ -37,6 +37,7 @@ from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.footer import ConsoleFooter
 from ..widgets.progress import QuietProgressBar
 from ..widgets.lists import ListTree
+from ..typeahead import FilterInput
 
 RECHECK_S = 120.0
 STATUS_STYLE = {"missing": "bold red", "drifted": "bold yellow", "unexpected": "bold magenta"}
@@ -120,7 +121,7 @@ class SchemaScreen(LiveScreen):
             yield Tabs(*[Tab(text.markup(f"{n} ({s})"), id=f"t-{n}") for n, s in targets], id="schema-targets")
             yield LiveIndicator(id="schema-age")
             yield Static("", id="schema-summary")
-            yield Input(placeholder="filter: name or kind (Esc clears)", id="schema-filter", classes="hidden")
+            yield FilterInput(placeholder="filter: name or kind (Esc clears)", id="schema-filter", classes="hidden")
             with Horizontal(id="schema-main"):
                 yield ListTree("findings", id="schema-tree")
                 with VerticalScroll(id="schema-detail-box"):

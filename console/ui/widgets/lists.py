@@ -24,6 +24,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from ...core import text
 from .. import keymap
 from .table_render import FastCells
+from ..typeahead import FilterInput
 
 CURSOR_BINDINGS = keymap.bindings("list.down", "list.up", "list.first", "list.last")
 
@@ -327,7 +328,7 @@ class FilterPrompt(ModalScreen[str | None]):
         self.current = current
 
     def compose(self):
-        yield Input(value=self.current, placeholder="filter the list: any text of a row (Enter applies, Esc cancels)")
+        yield FilterInput(value=self.current, placeholder="filter the list: any text of a row (Enter applies, Esc cancels)")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

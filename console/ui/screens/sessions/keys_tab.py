@@ -35,6 +35,7 @@ from ....core import text
 from ...widgets.lists import Col, ListTable
 from ....core.sessions.view import RowView
 from .cells import KIND_STYLE, session_cells
+from ...typeahead import FilterInput
 
 PAGE_SIZE = 200
 HEAD_PAGES = 5           # pages answered without sorting the whole order (heapq: one pass each)
@@ -96,7 +97,7 @@ class KeysTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-scan")
-        yield Input(placeholder="filter: text, kind:text, ttl:none — Enter applies, Esc closes",
+        yield FilterInput(placeholder="filter: text, kind:text, ttl:none — Enter applies, Esc closes",
                     id="sessions-filter")
         yield ListTable(COLUMNS, id="sessions-table")
         with Horizontal(id="sessions-lower"):
