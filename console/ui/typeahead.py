@@ -13,9 +13,11 @@ widget it was read for. A key that comes back up unhandled, when those have chan
   the text box, in order;
 * another screen that takes type-ahead (``TAKES_TYPE_AHEAD = True``: a filter prompt): the
   same once the prompt has focused its text box (held until then, in order);
-* another screen that does not (a confirmation, a preview, any dialog): the key is dropped.
-  A key typed before a dialog was on screen is never an answer to it — ``K`` then
-  ``<pid> Enter Enter`` typed blind must not terminate anything;
+* a dialog that does not (a confirmation, a preview): the key is dropped. A key typed
+  before a dialog was on screen is never an answer to it — ``K`` then ``<pid> Enter
+  Enter`` typed blind must not terminate anything;
+* another full screen (``7`` switched to Activity, a dialog closed): the key is that
+  screen's, handed to its focus (``7/idle`` filters Activity on ``idle``);
 * otherwise (the focus moved to another list on the same screen) the key means what it
   means there, as before.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events
+from textual.screen import ModalScreen
 from textual.widgets import Input, TextArea
 
 _TYPED_FOR = "_console_typed_for"
@@ -75,14 +78,18 @@ class TypeAhead:
         now = self.focused
         if screen is now_screen and focused is now:
             return False                         # the usual case: nothing changed under it
-        if screen is not now_screen and not getattr(now_screen, "TAKES_TYPE_AHEAD", False):
+        takes = getattr(now_screen, "TAKES_TYPE_AHEAD", False)
+        if screen is not now_screen and isinstance(now_screen, ModalScreen) and not takes:
             return True                          # typed before this dialog was up: never its answer
         if isinstance(now, TEXT_BOXES) and now.screen is now_screen:
             _type_into(now, event)
             return True
-        if screen is not now_screen:             # a prompt still mounting: held until it has its box
+        if screen is not now_screen and takes:   # a prompt still mounting: held until it has its box
             held.append(event)
             self._hold_typeahead(HOLD_REFRESHES)
+            return True
+        if screen is not now_screen:             # typed behind a switch of screens: the new screen's
+            _type_into(now if now is not None else now_screen, event)
             return True
         return False
 

@@ -127,3 +127,21 @@ def test_keys_typed_behind_the_enter_that_applies_a_filter_are_the_lists(mode, s
                 getattr(lst, "filter_text", None)]
 
     asyncio.run(go())
+
+
+def test_keys_typed_behind_a_screen_key_are_the_new_screens():
+    """``7/api`` in one burst from the Overview: Activity, filtered on ``api``."""
+    async def go() -> None:
+        services = overview_services()
+        services.sources.update(activity_services().sources)
+        app = ConsoleApp(services, initial_mode="overview")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot)
+            _burst(app, "7/api")
+            for _ in range(10):
+                await pilot.pause()
+            assert app.current_mode == "activity"
+            focused = app.focused
+            assert isinstance(focused, Input) and focused.value == "api", focused
+
+    asyncio.run(go())
