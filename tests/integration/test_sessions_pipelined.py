@@ -128,3 +128,27 @@ def test_a_user_without_scan_gets_a_typed_error_not_a_crash(big):
             limited.close()
     finally:
         big.client.acl_deluser("console-noscan")
+
+
+def test_records_are_made_with_the_cycle_collector_off_and_it_is_back_on_after(big, monkeypatch):
+    """Each page's records are made with the collector paused (its full passes over every
+    record kept so far come about seven times less often); between pages and after the
+    listing — finished or stopped early — it is on."""
+    import gc
+
+    from console.core.sessions import scan
+
+    during: list[bool] = []
+    made = scan._records
+
+    def records(*args):
+        during.append(gc.isenabled())
+        return made(*args)
+
+    monkeypatch.setattr(scan, "_records", records)
+    between = [gc.isenabled() for _ in core.scan_sessions(big, big.settings)]
+    assert during and not any(during) and all(between) and gc.isenabled()
+    it = core.scan_sessions(big, big.settings)
+    next(it)
+    it.close()
+    assert gc.isenabled()

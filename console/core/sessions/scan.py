@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from ...config import RedisSettings
-from .. import jsonvalue
+from .. import collector, jsonvalue
 from . import keys as K
 from . import wire
 from .values import (CACHE_CAP, CACHE_PATTERN, CONNECTIONS_KEY, HASH_READ_MAX_BYTES, SESSION_PATTERN,
@@ -225,7 +225,11 @@ def scan_sessions(backend, settings: RedisSettings, pattern: str = SESSION_PATTE
     estimate = dbsize(backend)
     matched = 0
     for keys, cursor, done, capped, calls, replies in _pages(backend, settings, pattern, cap, stop):
-        records = _records(backend, keys, replies)
+        # A page's thousand records made with the cycle collector off: it looks once per
+        # page instead of every 700 allocations, so its full passes over every record kept
+        # so far come about seven times less often (they hold no cycles).
+        with collector.paused():
+            records = _records(backend, keys, replies)
         matched += len(keys)
         yield ScanBatch(records, matched, cursor, done, capped, estimate, calls, time.perf_counter() - t0)
 
