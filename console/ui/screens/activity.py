@@ -111,9 +111,9 @@ class ActivityScreen(LiveScreen):
             with TabPane("Sessions", id="tab-sessions"):
                 with Vertical():
                     yield Static("", id="activity-summary")
-                    yield FilterInput(placeholder="filter: regex over any field, or field:regex (user: db: app: state: "
-                                "wait: query: client: pid: blocked:) — Enter applies, Esc clears",
-                                id="activity-filter")
+                    yield FilterInput(placeholder="filter: regex over any field, or field:regex (user: db: app: "
+                                      "state: wait: query: client: pid: blocked:) — Enter applies, Esc clears",
+                                      id="activity-filter")
                     yield ListTable(panels.COLUMNS, id="activity-table")
                     with VerticalScroll(id="activity-detail"):
                         yield LinePane("", id="activity-detail-text")

@@ -98,7 +98,7 @@ class KeysTab(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-scan")
         yield FilterInput(placeholder="filter: text, kind:text, ttl:none — Enter applies, Esc closes",
-                    id="sessions-filter")
+                          id="sessions-filter")
         yield ListTable(COLUMNS, id="sessions-table")
         with Horizontal(id="sessions-lower"):
             yield Static("", id="sessions-detail")
