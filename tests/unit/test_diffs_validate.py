@@ -192,8 +192,9 @@ def test_bulk_document_is_utf8_json_nested_no_deeper_than_its_format():
     rec = DiffEntry("update", {**BR, "branchName": "東京"}, BR, {"branchName": {"old": "本店", "new": "東京"}})
     data = build_bulk_document("diff-20260101-000001", "t", [rec])
     assert parse_bulk_document(data).records[0] == rec and not parse_bulk_document(data).problems
-    # the standard library guessed UTF-16 / UTF-32 from the bytes; the format is UTF-8
+    # the standard library guessed UTF-16 / UTF-32 from the bytes; the format is UTF-8 (a BOM is ignored)
     assert parse_bulk_document(data.decode("utf-8").encode("utf-16")).problems[0].startswith("not JSON")
+    assert parse_bulk_document(b"\xef\xbb\xbf" + data).records[0] == rec
     deep = b'{"format":"zengin-diff-bulk/1","records":[{"changes":{"x":{"old":' + b"[" * 200 + b"]" * 200 + b"}}}]}"
     assert parse_bulk_document(deep).problems == ("not read: JSON nested deeper than 64 levels",)
     # what orjson refuses but Python's json reads (NaN) still reads, and is judged a record problem
