@@ -33,7 +33,7 @@ from textual.widgets import DataTable, Input, Tree
 from ..compositor import LeanCompositor
 from ...core.text import error_text
 from .pool import POOL
-from .state import Source, State
+from .state import Call, Source, State
 
 
 
@@ -185,7 +185,7 @@ class LiveScreen(Screen):
             paint()
             return
         self._paint_due.add(paint)
-        self.set_timer(PAINT_GAP_S - (now - last), lambda: self._paint_now(paint), name="live:paint")
+        self.set_timer(PAINT_GAP_S - (now - last), Call(self._paint_now, paint), name="live:paint")
 
     def _paint_now(self, paint: Callable[[], None]) -> None:
         if paint in self._paint_due:
@@ -243,7 +243,7 @@ class LiveScreen(Screen):
         if delay is None:
             delay = st.delay(every, self.sources[name].backoff_cap_s)
         st.next_at = self.clock() + delay
-        self._live_timers[name] = self.set_timer(delay, lambda: self.run_source(name), name=f"live:{name}")
+        self._live_timers[name] = self.set_timer(delay, Call(self.run_source, name), name=f"live:{name}")
 
     def _disarm(self, name: str) -> None:
         t = self._live_timers.pop(name, None)
