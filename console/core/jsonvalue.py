@@ -100,9 +100,13 @@ def dumps(obj: Any) -> bytes:
     (keys that are not strings, integers over 64 bits, lone surrogates). Only for values of strings,
     numbers, booleans, None, lists and dicts: orjson writes NaN as null where the standard
     library writes ``NaN``, which PostgreSQL refuses anyway."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(obj)
-        except TypeError:          # orjson.JSONEncodeError
-            pass
+    if orjson is None:
+        return _stdlib_dumps(obj)
+    try:
+        return orjson.dumps(obj)
+    except TypeError:              # orjson.JSONEncodeError: what it refuses, the standard library writes
+        return _stdlib_dumps(obj)
+
+
+def _stdlib_dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode("ascii")     # \u escapes: a lone surrogate too
