@@ -200,3 +200,38 @@ def test_bulk_document_is_utf8_json_nested_no_deeper_than_its_format():
     # what orjson refuses but Python's json reads (NaN) still reads, and is judged a record problem
     nan = data.replace(b'"new":"\xe6\x9d\xb1\xe4\xba\xac"', b'"new":NaN')
     assert nan != data and parse_bulk_document(nan).records[0].changes["branchName"]["new"] != 0
+
+
+def test_a_bulk_document_is_read_with_the_collector_on_and_parsed_with_it_off():
+    """The cyclic collector is held off while the document's tree is built and checked
+    (core.collector), never across the S3 read, which may take long."""
+    import gc
+
+    from console.core.zengin import bulk
+
+    rec_ = DiffEntry("update", {**BR, "branchName": "東京"}, BR, {"branchName": {"old": "本店", "new": "東京"}})
+    data = build_bulk_document("diff-20260101-000001", "t", [rec_])
+    seen: list[tuple[str, bool]] = []
+
+    def fetch(_bucket, _key):
+        seen.append(("read", gc.isenabled()))
+        return data
+
+    parse = bulk.parse_bulk_document
+
+    def parsed(*a, **k):
+        seen.append(("parse", gc.isenabled()))
+        return parse(*a, **k)
+
+    import console.core.zengin.records as records_mod
+    old = records_mod.parse_bulk_document
+    records_mod.parse_bulk_document = parsed
+    try:
+        rec = DiffRecord(id="diff-20260101-000001", timestamp="t", status="pending", diffType="bulk_update",
+                         dataLocation="s3://b/diffs/x.json", dataSize=len(data),
+                         dataSummary={"totalRecords": 1, "additions": 0, "updates": 1, "deletions": 0})
+        v = validate(rec, bucket="b", fetch=fetch)
+    finally:
+        records_mod.parse_bulk_document = old
+    assert v.ok, v.problems
+    assert seen == [("read", True), ("parse", False)] and gc.isenabled()
