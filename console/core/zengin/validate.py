@@ -81,8 +81,9 @@ def _short(v: Any, n: int = 30) -> str:
 
 
 # (field, column, kana?, name?) of a bank payload and of a branch payload, in checking order.
-_BANK_SPEC = (("bankName", "bank_name", False, True), ("bankKana", "bank_kana", True, False))
-_BRANCH_SPEC = _BANK_SPEC + (("branchName", "branch_name", False, True), ("branchKana", "branch_kana", True, False))
+_BANK_SPEC = tuple((f, FIELD_COLUMN[f], f.endswith("Kana"), f.endswith("Name")) for f in ("bankName", "bankKana"))
+_BRANCH_SPEC = _BANK_SPEC + tuple((f, FIELD_COLUMN[f], f.endswith("Kana"), f.endswith("Name"))
+                                  for f in ("branchName", "branchKana"))
 
 
 def payload_problems(name: str, payload: Mapping[str, Any] | None, *, names_required: bool = True) -> list[str]:
