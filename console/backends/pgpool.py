@@ -7,19 +7,24 @@ in the caller's thread (always a worker, never the UI's event loop):
 
 - at most ``max_size`` connections are in use at once; a caller waits up to ``timeout_s``
   for a free one (:class:`PoolBusy`);
-- an idle connection is reused most-recent-first after an empty-query check (a server
-  restart or a dropped connection is noticed there and a new one opened), and closed once
-  it has been idle longer than ``max_idle_s``;
+- an idle connection is reused most-recent-first, and closed once it has been idle longer
+  than ``max_idle_s``. Before reuse it is checked: a connection the server ended (a restart,
+  ``pg_terminate_backend``, an idle timeout) has its farewell or end-of-file waiting on the
+  socket, so a socket with nothing to read is taken as it is (a poll, no round trip: each
+  round trip costs a refresh as much CPU as its query), and one with something waiting
+  goes through an empty query (dropped, and another taken, if that fails);
 - a new connection is opened by the caller, so its error (refused, bad password, timeout)
   reaches the caller as it is, not as "the pool timed out";
 - the block runs in a transaction that commits on success and rolls back on error (the
-  psycopg connection-context behaviour); a connection left in any state but idle is closed,
-  never handed to the next caller.
+  psycopg connection-context behaviour), or, asked for ``autocommit``, with each statement
+  its own transaction (a single read or write: no BEGIN and COMMIT round trips); a
+  connection left in any state but idle is closed, never handed to the next caller.
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import threading
 import time
 from typing import Callable, Iterator
@@ -50,6 +55,17 @@ def check(conn: psycopg.Connection) -> None:
             conn.autocommit = False
 
 
+def has_input(conn: psycopg.Connection) -> bool:
+    """Whether the server sent anything on this idle connection (a termination notice, an
+    end of file, a notice): True also when that cannot be told, so the caller checks."""
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # noqa: BLE001 - no poll(), a closed socket: check the slow way
+        return True
+
+
 class SmallPool:
     def __init__(self, connect: Callable[[], psycopg.Connection], *, max_size: int = 4,
                  timeout_s: float = 6.0, max_idle_s: float = 300.0,
@@ -70,7 +86,7 @@ class SmallPool:
             return len(self._idle)
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
         if self._closed:
             raise PoolBusy("the pool is closed")
         if not self._slots.acquire(timeout=self.timeout_s):
@@ -78,6 +94,8 @@ class SmallPool:
         conn: psycopg.Connection | None = None
         try:
             conn = self._take()
+            if autocommit:
+                conn.autocommit = True
             try:
                 yield conn
             except BaseException:
@@ -99,6 +117,8 @@ class SmallPool:
             if conn.closed or self._clock() - since > self.max_idle_s:
                 _quietly(conn.close)
                 continue
+            if not has_input(conn):
+                return conn
             try:
                 check(conn)
             except Exception:  # noqa: BLE001 - a dead connection: open another
@@ -110,6 +130,11 @@ class SmallPool:
         if not conn.closed and conn.info.transaction_status in (TransactionStatus.INTRANS,
                                                                 TransactionStatus.INERROR):
             _quietly(conn.rollback)
+        if not conn.closed and conn.autocommit:
+            try:
+                conn.autocommit = False     # the next caller's block is a transaction again
+            except Exception:  # noqa: BLE001 - a connection that cannot say: not kept
+                _quietly(conn.close)
         keep = not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
         with self._lock:
             if keep and not self._closed:

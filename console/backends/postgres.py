@@ -125,17 +125,18 @@ class PostgresBackend:
             return self._pool
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
         """A pooled connection (statement_timeout, lock_timeout, application_name set).
-        The block runs in a transaction that commits on success."""
+        The block runs in a transaction that commits on success; with ``autocommit`` each
+        statement is its own transaction (one statement: no BEGIN and COMMIT round trips)."""
         pool = self._get_pool()
         with backend_call("postgres", self.name, "transaction"):
-            with self._pooled(pool) as conn:
+            with self._pooled(pool, autocommit=autocommit) as conn:
                 yield conn
 
     @contextlib.contextmanager
-    def _pooled(self, pool: SmallPool) -> Iterator[psycopg.Connection]:
-        cm = pool.connection()
+    def _pooled(self, pool: SmallPool, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+        cm = pool.connection(autocommit=autocommit)
         try:
             conn = cm.__enter__()
         except PoolBusy as exc:
@@ -171,14 +172,19 @@ class PostgresBackend:
         except Exception as exc:  # noqa: BLE001
             raise classify(self.name, exc) from None
 
+    # fetch and execute run one statement: atomic on its own, so in autocommit (a transaction
+    # block around it would only add the BEGIN and COMMIT round trips).
+
     def fetch(self, query: Any, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
-        with backend_call("postgres", self.name, _verb(query)), self._pooled(self._get_pool()) as conn:
+        with backend_call("postgres", self.name, _verb(query)), \
+                self._pooled(self._get_pool(), autocommit=True) as conn:
             with conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description else []
 
     def execute(self, query: Any, params: Sequence[Any] | dict | None = None) -> int:
-        with backend_call("postgres", self.name, _verb(query)), self._pooled(self._get_pool()) as conn:
+        with backend_call("postgres", self.name, _verb(query)), \
+                self._pooled(self._get_pool(), autocommit=True) as conn:
             cur = conn.execute(query, params)
             return cur.rowcount
 

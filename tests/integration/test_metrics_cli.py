@@ -4,6 +4,9 @@ second apart), exit 0 when every source answers, 1 when one is down."""
 from __future__ import annotations
 
 import json
+import threading
+
+import psycopg
 
 from console.cli import main
 from console.demo.stack import free_port
@@ -33,7 +36,20 @@ def test_snapshot_json(tmp_path, stack, fresh_db, capsys, monkeypatch):
     db = fresh_db("lambda")
     if stack.influx is not None:
         monkeypatch.setenv("CONSOLE_INFLUX_PASSWORD", stack.influx.password)
-    rc = main(["--config", write_config(tmp_path, stack, db, influx=True), "metrics", "snapshot", "--json"])
+    stop = threading.Event()
+
+    def load() -> None:      # commits between the snapshot's two samples, for its rate to count
+        with psycopg.connect(db.target.dsn, autocommit=True) as conn:
+            while not stop.wait(0.01):
+                conn.execute("SELECT 1")
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    try:
+        rc = main(["--config", write_config(tmp_path, stack, db, influx=True), "metrics", "snapshot", "--json"])
+    finally:
+        stop.set()
+        worker.join(10)
     out = json.loads(capsys.readouterr().out)
     assert rc == 0, out["failures"]
     pg = out["postgres"]["lambda"]

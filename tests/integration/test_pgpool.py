@@ -61,6 +61,10 @@ def test_commit_on_success_rollback_on_error(fresh_db):
         pool.close()
 
 
+def _gone(pg, pid: int) -> bool:
+    return not pg.fetch("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+
+
 def test_a_connection_the_server_ended_is_replaced(fresh_db):
     pg = fresh_db("lambda")
     pool = _pool(pg.target.dsn)
@@ -68,9 +72,57 @@ def test_a_connection_the_server_ended_is_replaced(fresh_db):
         with pool.connection() as c:
             old = _pid(c)
         pg.execute("SELECT pg_terminate_backend(%s)", (old,))
+        wait_until(lambda: _gone(pg, old), what="the terminated backend to exit")
         with pool.connection() as c:
             new = _pid(c)
         assert new != old
+    finally:
+        pool.close()
+
+
+def test_a_quiet_idle_connection_is_reused_without_a_round_trip(fresh_db, monkeypatch):
+    """Nothing waiting on an idle connection's socket: it is taken as it is (the empty-query
+    check is a round trip each refresh pays); something waiting (the server's farewell):
+    checked, and replaced when the check fails."""
+    import console.backends.pgpool as pgpool
+
+    checked: list[int] = []
+    real_check = pgpool.check
+    monkeypatch.setattr(pgpool, "check", lambda conn: (checked.append(1), real_check(conn)))
+    pg = fresh_db("lambda")
+    pool = _pool(pg.target.dsn)
+    try:
+        with pool.connection() as c:
+            first = _pid(c)
+        for _ in range(3):
+            with pool.connection() as c:
+                assert _pid(c) == first
+        assert checked == [], "a connection with nothing to read was checked with a round trip"
+        pg.execute("SELECT pg_terminate_backend(%s)", (first,))
+        wait_until(lambda: _gone(pg, first), what="the terminated backend to exit")
+        with pool.connection() as c:
+            assert _pid(c) != first
+        assert checked == [1], "the ended connection was not checked before reuse"
+    finally:
+        pool.close()
+
+
+def test_autocommit_blocks_commit_each_statement_and_hand_back_a_transactional_connection(fresh_db):
+    pg = fresh_db("lambda")
+    pg.execute("CREATE TABLE public.t_auto (v int)")
+    pool = _pool(pg.target.dsn, max_size=1)
+    try:
+        with pytest.raises(RuntimeError):
+            with pool.connection(autocommit=True) as c:
+                assert c.autocommit
+                c.execute("INSERT INTO public.t_auto VALUES (1)")
+                assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE, "no transaction open"
+                raise RuntimeError("after the statement")
+        assert [r["v"] for r in pg.fetch("SELECT v FROM public.t_auto")] == [1], "committed on its own"
+        with pool.connection() as c:
+            assert not c.autocommit, "the next caller's block is a transaction again"
+            c.execute("INSERT INTO public.t_auto VALUES (2)")
+            assert c.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
     finally:
         pool.close()
 

@@ -38,7 +38,9 @@ def is_console_session(application_name: str | None, pid: int, self_pid: int | N
 def sample_backend(backend: PostgresBackend, *, row_limit: int = ROW_LIMIT) -> ActivitySample:
     """One sample of pg_stat_activity through ``backend`` (blocks; call from a worker)."""
     started = time.perf_counter()
-    with backend.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+    # One statement, one snapshot of pg_stat_activity: in autocommit (no BEGIN and COMMIT
+    # round trips, each as costly to the console as the query itself).
+    with backend.connection(autocommit=True) as conn, conn.cursor(row_factory=dict_row) as cur:
         version = conn.info.server_version
         cur.execute(sql_file("activity", version), {"limit": row_limit + 1})
         rows = cur.fetchall()
