@@ -119,16 +119,15 @@ def detail(sample: ActivitySample | None, r: Backend | None, error: str | None, 
     if r.console:
         t.append("  (the console's own session: no action may target it)", style="dim")
     t.append("\n")
-    fields = (("user", r.usename), ("db", r.datname), ("app", r.application_name),
-              ("client", f"{r.client_addr}:{r.client_port}" if r.client_addr else "local"),
-              ("type", r.backend_type), ("state", r.state), ("wait", r.wait),
-              ("started", fmt.timestamp(r.backend_start) if r.backend_start else None),
-              ("xact", fmt.duration(r.xact_age_s) if r.xact_age_s is not None else None),
-              ("query", fmt.duration(r.query_age_s) if r.query_age_s is not None else None))
-    for i, (k, v) in enumerate(f for f in fields if f[1]):
-        t.append(("  " if i else "") + k + " ", style="dim")
-        t.append_text(text.plain(v))
-    t.append("\n")
+    # What it is doing now (changes every tick: a line of its own, so that a refresh redraws
+    # a short line), then who it is (changes only with the session).
+    _fields(t, (("state", r.state), ("wait", r.wait),
+                ("xact", fmt.duration(r.xact_age_s) if r.xact_age_s is not None else None),
+                ("query", fmt.duration(r.query_age_s) if r.query_age_s is not None else None)))
+    _fields(t, (("user", r.usename), ("db", r.datname), ("app", r.application_name),
+                ("client", f"{r.client_addr}:{r.client_port}" if r.client_addr else "local"),
+                ("type", r.backend_type),
+                ("started", fmt.timestamp(r.backend_start) if r.backend_start else None)))
     chain = blocking_chain(sample.rows, r.pid)
     if chain.blockers or chain.waiters:
         t.append("blocking chain" + (" (a deadlock cycle)" if chain.cycle else "") + ":\n",
@@ -154,6 +153,14 @@ def detail(sample: ActivitySample | None, r: Backend | None, error: str | None, 
         t.append(f"\n… {len(q) - DETAIL_QUERY_CHARS:,} more characters not shown "
                  "(`console activity --json` prints the whole query)", style="dim")
     return t
+
+
+def _fields(t: Text, fields: Sequence[tuple[str, str | None]]) -> None:
+    """``name value  name value`` for the fields that have a value, then a line break."""
+    for i, (k, v) in enumerate(f for f in fields if f[1]):
+        t.append(("  " if i else "") + k + " ", style="dim")
+        t.append_text(text.plain(v))
+    t.append("\n")
 
 
 def status(samples: dict[str, ActivitySample | None], shown: int, total: int, flt_text: str, sort: str,
