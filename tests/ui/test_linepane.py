@@ -105,3 +105,45 @@ def test_one_changed_line_marks_only_that_line_dirty():
             assert pane.size.height == 5 and "more" in pane.render_line(4).text   # a new line: laid out again
 
     asyncio.run(go())
+
+
+def test_the_one_line_path_makes_what_textual_makes():
+    """A line that fits takes LinePane's short path (no wrapping machinery); its strips are
+    the ones Visual.to_strips gives the same line, offsets and links included."""
+    from textual.visual import Visual, visualize
+
+    from console.ui.widgets.linepane import _at_line
+
+    from rich.style import Style
+
+    styles = [*STYLES, "link https://example.invalid", "underline green on black", "italic #ff8800",
+              Style.from_meta({"@click": "app.bell"})]      # an action link: drawn in the link style
+    words = [*WORDS, "caf\u00e9", "\u5168\u9280\u30b7\u30b9\u30c6\u30e0", "x", "   "]
+
+    async def go() -> None:
+        app = Pair()
+        async with app.run_test(size=(120, 40)) as pilot:
+            pane = app.query_one("#pane", LinePane)
+            pane.set_text(Text("x"))
+            await pilot.pause()
+            rng = random.Random(11)
+            style = pane.visual_style
+            short = 0
+            for _ in range(400):
+                line = Text()
+                for _ in range(rng.randint(0, 7)):
+                    line.append(rng.choice(words) + rng.choice([" ", "", "  "]), style=rng.choice(styles))
+                width = rng.choice([line.cell_len, line.cell_len + 1, line.cell_len - 1, 20, 60])
+                width = max(1, width)
+                y = rng.randrange(6)
+                got = pane._one_line(line, y, width, style)
+                if line.cell_len <= width:
+                    assert got is not None, line.plain      # every line that fits takes it
+                    short += 1
+                if got is not None:
+                    want = _at_line(Visual.to_strips(pane, visualize(pane, line, markup=False), width, None, style), y)
+                    assert got == want, (line.plain, width)
+                    assert [list(s) for s in got] == [list(s) for s in want]
+            assert short > 200, short
+
+    asyncio.run(go())

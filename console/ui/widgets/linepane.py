@@ -22,6 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.content import Content
 from textual.visual import Visual, visualize
 from textual.widget import _RenderCache
 from textual.widgets import Static
@@ -53,19 +54,22 @@ class LinePane(Static):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._text: Text | None = None
+        self._lines: list[Text] = []          # the text's logical lines (split once)
         self._keys: list[tuple[Any, ...]] = []
         self._parts: dict[tuple[Any, ...], list[Strip]] = {}   # the last render's lines, by key+line+width+style
         self._made: tuple[Any, list[Strip]] | None = None       # set_text's render, for the repaint it asks
+        self._styles_at: dict[Any, Any] = {}     # the one-line path's segment styles, by (style, x, y)
 
     def set_text(self, text: Text) -> None:
         """Show ``text``: nothing when no line changed; the changed screen lines only when
         the text still takes as many; else the Static's update (and a layout when the
         number of lines changed)."""
-        keys = [_line_key(line) for line in text.split("\n", allow_blank=True)]
+        lines = text.split("\n", allow_blank=True)
+        keys = [_line_key(line) for line in lines]
         if self._text is not None and keys == self._keys:     # (a line's key holds the text's style)
             return
         old = self._render_cache
-        self._text, self._keys = text, keys
+        self._text, self._lines, self._keys = text, list(lines), keys
         # The Static's own content, for everything that reads it (render(), the height,
         # a selection). Name-mangled in Static; pinned with Textual's version.
         self._Static__content = text
@@ -96,15 +100,53 @@ class LinePane(Static):
         style = self.visual_style
         parts: dict[tuple[Any, ...], list[Strip]] = {}
         out: list[Strip] = []
-        for y, (line, key) in enumerate(zip(self._text.split("\n", allow_blank=True), self._keys)):
+        plain_rules = self._plain_rules()
+        for y, (line, key) in enumerate(zip(self._lines, self._keys)):
             k = (key, y, width, style)
             got = parts.get(k) or self._parts.get(k)
+            if got is None and plain_rules:
+                got = self._one_line(line, y, width, style)
             if got is None:
                 got = _at_line(Visual.to_strips(self, visualize(self, line, markup=False), width, None, style), y)
             parts[k] = got
             out.extend(got)
         self._parts = parts
         return out
+
+    def _plain_rules(self) -> bool:
+        """The widget's text rules are the defaults the one-line path assumes."""
+        rule = self.styles.get_rule
+        return (rule("text_align", "left") in ("left", "start") and rule("text_wrap", "wrap") == "wrap"
+                and rule("text_overflow", "fold") == "fold" and not rule("line_pad", 0))
+
+    def _one_line(self, line: Text, y: int, width: int, style: Any) -> list[Strip] | None:
+        """What ``Visual.to_strips`` makes of a logical line that fits the width (so nothing
+        wraps, folds or is cut) and has no tab, without its wrapping and formatting
+        machinery: the line's segments, each with its selection offset — as Textual's
+        ``_FormattedLine.to_strip`` makes them — and the widget's link style. None for any
+        other line (the whole path). ``tests/ui/test_linepane.py`` holds the two equal."""
+        if "\t" in line.plain or width <= 0:
+            return None
+        content = visualize(self, line, markup=False)
+        if type(content) is not Content or content.cell_length > width:
+            return None
+        memo = self._styles_at
+        if memo.get(None) is not style or len(memo) > 4096:
+            memo.clear()
+            memo[None] = style          # (the base style the memo's entries were made on)
+        segments = []
+        x = 0
+        for text, text_style in content.render(style, end="", parse_style=self._get_style):
+            at = (text_style, x, y)     # a label drawn where it was last time: its style again
+            rich = memo.get(at)
+            if rich is None:
+                rich = memo[at] = (style + text_style).rich_style_with_offset(x, y)
+            segments.append(Segment(text, rich))
+            x += len(text)
+        strip = Strip(segments, content.cell_length)
+        if self.auto_links and not self.is_container and not self.screen._selecting:
+            strip = strip._apply_link_style(self.link_style)
+        return [strip]
 
     def _render_content(self) -> None:
         if not self._lean():
