@@ -7,7 +7,7 @@ CREATE INDEX CONCURRENTLY seen in progress."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 
 import psycopg
 import pytest
@@ -17,6 +17,7 @@ from console.config import Settings
 from console.core.activity import (ActivityFilter, ActivitySource, SignalRefused, apply_filter, blocking_chain,
                                    plan_signal, run_signal, sort_rows)
 from console.core.activity.maintenance import MaintenanceSampler
+from console.core.activity.model import Backend
 from console.core.activity.statements import deltas, sample_statements
 from tests.activity_helpers import Victim, active_in, exists, wait_until
 
@@ -51,6 +52,14 @@ def test_sample_rows_and_console_marks(fresh_db):
         assert v.pid not in [r.pid for r in apply_filter(s.rows, ActivityFilter(min_duration_s=3600))]
         assert sort_rows(apply_filter(s.rows, ActivityFilter(clients_only=True)), "pid", descending=False)[0].pid == \
             min(r.pid for r in s.rows if r.client)
+        # each session is made without its dataclass __init__: every field is its own, and
+        # it is the session __init__ makes of the same values (and as frozen)
+        names = {f.name for f in fields(Backend)}
+        for r in s.rows:
+            assert set(vars(r)) == names, set(vars(r)) ^ names
+            assert Backend(**vars(r)) == r
+        with pytest.raises(FrozenInstanceError):
+            row.state = "idle"  # type: ignore[misc]
     finally:
         v.close(killer=pg)
 
