@@ -301,12 +301,32 @@ def _prepare(stack):
             t0 = time.perf_counter()
             fill_postgres({DB: backend}, datetime.now(timezone.utc), request_log_rows=ROWS)
             with backend.connect(autocommit=True, statement_timeout_ms=0) as c:
-                c.execute("ANALYZE request_logs")
+                # vacuumed and analysed now, so that autovacuum has nothing left to do on it
+                # while a tool is measured (its workers come and go in the session list)
+                c.execute("VACUUM (ANALYZE) request_logs")
+                c.execute("CHECKPOINT")
             _log(f"filled request_logs with {ROWS:,} rows in {time.perf_counter() - t0:.0f}s")
         backend.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     finally:
         backend.close()
     return target
+
+
+def _settle(probe, limit_s: float = 120.0) -> None:
+    """Wait until no autovacuum worker has run for 3 s (at most ``limit_s``): each worker
+    is a session that comes and goes in both tools' lists, so whichever tool is measured
+    while the server still tidies up after the fill redraws more than the other."""
+    end = time.monotonic() + limit_s
+    quiet_since = time.monotonic()
+    while time.monotonic() < end:
+        busy = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                             ).fetchone()[0]
+        if busy:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 3.0:
+            return
+        time.sleep(0.5)
+    _log(f"autovacuum still running after {limit_s:g} s; measuring anyway")
 
 
 def _load(dsn: str):
@@ -363,6 +383,8 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
              True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
         ):
             marks: list[float] = []
+
+            _settle(probe)
 
             def start(marks: list[float] = marks) -> None:
                 probe.execute("SELECT pg_stat_statements_reset()")
