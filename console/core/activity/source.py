@@ -20,10 +20,10 @@ ROW_LIMIT = 2000
 
 def backends_from_rows(rows: Sequence[Sequence[Any]], names: Sequence[str], self_pid: int) -> tuple[Backend, ...]:
     """The sessions of a sample's rows (``names``: the columns), made for every row of
-    every tick: a frozen dataclass's ``__init__`` sets each of its 19
-    fields through ``object.__setattr__``, which was a third of a sample's CPU (0.48 of 1.4
-    ms for 64 rows, measured between 1 s pauses as the screen runs it), so each instance
-    gets its fields in one ``__dict__`` update (the same fields, still frozen after)."""
+    every tick. A frozen dataclass's ``__init__`` sets each of its 19 fields through
+    ``object.__setattr__``, which was a third of a sample's CPU (0.48 of 1.4 ms for 64 rows,
+    measured between 1 s pauses as the screen runs it), so each instance gets its fields in
+    one ``__dict__`` update: the same fields, and still frozen after."""
     c = {n: i for i, n in enumerate(names)}
     (pid, dat, use, app, addr, port, btype, state, wtype, wevent, start, xact, qage, sage, query, blocked,
      qid, leader) = (c[n] for n in ("pid", "datname", "usename", "application_name", "client_addr", "client_port",
