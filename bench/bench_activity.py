@@ -3,7 +3,8 @@
 Load: lambda's request_logs with 1,000,000 rows (BENCH_ACTIVITY_ROWS), 50 idle sessions and
 5 active ones (``pg_sleep``), all on the bench database. Each tool runs alone for the same
 window at a 2 s interval (one after the other, so that neither steals the other's CPU on
-a small machine):
+a small machine; the console and pg_activity in turn, ``BENCH_ACTIVITY_RUNS`` times each,
+3 by default, medians reported):
 
 - the console: the real app (``ConsoleApp`` on the Activity screen, ``refresh_interval =
   2``, read-only, configured from a file like a user's) in a pseudo-terminal of 160x45, so
@@ -30,7 +31,7 @@ Figures (ratios, each against pg_activity measured in the same run):
    refreshes (window / interval).
 
 ``python -m bench activity`` runs it; ``--quick`` (``python -m bench --quick activity`` or
-``python -m bench.bench_activity --quick``) shortens the window to 10 s; so does
+``python -m bench.bench_activity --quick``) shortens the window to 10 s, one run each; so does
 ``BENCH_ACTIVITY_SECONDS=10``. ``BENCH_ACTIVITY_PROFILE=FILE`` writes a cProfile of the
 console app's UI thread in its steady state (from 5 s after mount) there (its CPU figure is then inflated by the profiler)."""
 
@@ -39,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -50,6 +52,7 @@ from bench import Result
 
 ROWS = int(os.environ.get("BENCH_ACTIVITY_ROWS", "1000000"))
 WINDOW_S = float(os.environ.get("BENCH_ACTIVITY_SECONDS", "60"))
+RUNS = int(os.environ.get("BENCH_ACTIVITY_RUNS", "3"))     # console and pg_activity, in turn
 INTERVAL_S = 2.0
 IDLE, ACTIVE = 50, 5
 DB = "lambda"
@@ -348,9 +351,9 @@ def _sleep_until_killed(conn) -> None:
         pass
 
 
-def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
-    if getattr(ctx, "quick", False):          # python -m bench --quick: a 10 s window
-        window_s = min(window_s, 10.0)
+def run(ctx, window_s: float = WINDOW_S, runs_each: int = RUNS) -> list[Result]:
+    if getattr(ctx, "quick", False):          # python -m bench --quick: a 10 s window, one run each
+        window_s, runs_each = min(window_s, 10.0), 1
     import psycopg
 
     stack = ctx.stack
@@ -367,21 +370,26 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
         pypath = {"PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
         term = {"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"}
         config = _config(Path(ctx.scratch) / "bench-activity.toml", dsn)
-        out = {}
-        for name, cmd, pty, env in (
-            ("console", [sys.executable, "-c", "import sys; from bench.bench_activity import console_app; "
+        runs: dict[str, list[tuple[float, float]]] = {}
+        tools = {
+            "console": ([sys.executable, "-c", "import sys; from bench.bench_activity import console_app; "
                          "console_app(sys.argv[1])", str(config)],
-             True, {**pypath, **term, "CONSOLE_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}),
-            ("source", [sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
+                        True, {**pypath, **term, "CONSOLE_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}),
+            "source": ([sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
                         f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
-             False, pypath),
-            ("pg_activity", [pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, term),
-            ("textual", [sys.executable, "-c", "from bench.bench_activity import plain_textual; plain_textual()"],
-             True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
-            ("textual idle", [sys.executable, "-c",
+                       False, pypath),
+            "pg_activity": ([pga, "--refresh", f"{INTERVAL_S:g}", dsn], True, term),
+            "textual": ([sys.executable, "-c", "from bench.bench_activity import plain_textual; plain_textual()"],
+                        True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
+            "textual idle": ([sys.executable, "-c",
                               "from bench.bench_activity import plain_textual; plain_textual(ticks=False)"],
-             True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
-        ):
+                             True, {**pypath, **term, "TEXTUAL_ANIMATIONS": "none"}),
+        }
+        # The two tools the goal compares, in turn, RUNS times each (pg_activity alone measured
+        # 0.21-0.30 s over three runs of one day); the references for the rendering share once.
+        order = [*(["console", "pg_activity"] * runs_each), "source", "textual", "textual idle"]
+        for name in order:
+            cmd, pty, env = tools[name]
             marks: list[float] = []
 
             _settle(probe)
@@ -393,7 +401,7 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
             cpu = _measure(cmd, window_s, pty=pty, env=env, on_start=start,
                            on_end=lambda marks=marks: marks.append(_stmt_ms(probe)))
             db_ms = (marks[1] - marks[0]) / refreshes
-            out[name] = (cpu, db_ms)
+            runs.setdefault(name, []).append((cpu, db_ms))
             _log(f"{name}: {cpu:.2f} s CPU in {window_s:g} s, {db_ms:.2f} ms database time per refresh")
     finally:
         probe.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'active-%'")
@@ -403,6 +411,11 @@ def run(ctx, window_s: float = WINDOW_S) -> list[Result]:
         for c in conns:
             c.close()
         probe.close()
+    out = {name: (statistics.median(c for c, _ in got), statistics.median(d for _, d in got))
+           for name, got in runs.items()}
+    if runs_each > 1:
+        for name in ("console", "pg_activity"):
+            _log(f"{name}: CPU per run {', '.join(f'{c:.3f}' for c, _ in runs[name])} s; medians reported")
     (ccpu, cdb), (scpu, sdb), (pcpu, pdb) = out["console"], out["source"], out["pg_activity"]
     fcpu, icpu = out["textual"][0], out["textual idle"][0]
     return [
@@ -440,7 +453,7 @@ if __name__ == "__main__":
     st = Stack(scratch / "stack", zengin_env="bench").start(with_influx=False)
     try:
         st.create_databases()
-        results = run(Context(st, scratch), 10.0 if a.quick else WINDOW_S)
+        results = run(Context(st, scratch), 10.0 if a.quick else WINDOW_S, 1 if a.quick else RUNS)
     finally:
         st.stop()
         shutil.rmtree(scratch, ignore_errors=True)
