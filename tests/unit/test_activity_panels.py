@@ -65,3 +65,18 @@ def test_detail_shows_a_huge_query_in_part_and_says_so():
     assert f"{len(q) - panels.DETAIL_QUERY_CHARS:,} more characters not shown" in t.plain
     short = panels.detail(sample, _row(query="select 1"), None)
     assert short.plain.endswith("select 1") and "not shown" not in short.plain
+
+
+def test_detail_puts_what_a_session_does_on_its_own_line_and_leaves_no_blank_one():
+    from console.core.activity.model import ActivitySample
+
+    row = _row(state="active", wait_event_type=None, wait_event=None, xact_age_s=3.0, query_age_s=2.0,
+               query="select \x1b[2J")
+    sample = ActivitySample("app", T0, 150000, "app", 1, (row,))
+    lines = panels.detail(sample, row, None).plain.split("\n")
+    assert lines[1].startswith("state active") and "xact" in lines[1] and "query" in lines[1]
+    assert lines[2].startswith("user alice") and "xact" not in lines[2]
+    worker = _row(backend_type="checkpointer", state=None, wait_event_type=None, wait_event=None,
+                  xact_age_s=None, query_age_s=None, query=None)
+    lines = panels.detail(ActivitySample("app", T0, 150000, "app", 1, (worker,)), worker, None).plain.split("\n")
+    assert lines[1].startswith("user alice"), lines     # nothing it does now: no blank line for it

@@ -156,11 +156,14 @@ def detail(sample: ActivitySample | None, r: Backend | None, error: str | None, 
 
 
 def _fields(t: Text, fields: Sequence[tuple[str, str | None]]) -> None:
-    """``name value  name value`` for the fields that have a value, then a line break."""
-    for i, (k, v) in enumerate(f for f in fields if f[1]):
+    """``name value  name value`` for the fields that have a value, then a line break;
+    nothing at all when none has (a background process with no wait: no blank line)."""
+    shown = [f for f in fields if f[1]]
+    for i, (k, v) in enumerate(shown):
         t.append(("  " if i else "") + k + " ", style="dim")
         t.append_text(text.plain(v))
-    t.append("\n")
+    if shown:
+        t.append("\n")
 
 
 def status(samples: dict[str, ActivitySample | None], shown: int, total: int, flt_text: str, sort: str,
