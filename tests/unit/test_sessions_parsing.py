@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core import sessions as core
-from console.core.sessions import values
+from console.core.sessions import scan, values
 
 
 def rec(key, ttl, kind="json", notebook=None, summary=""):
@@ -113,3 +113,38 @@ def test_a_summary_is_one_line_whatever_the_whitespace(text, n):
     want = " ".join(text.split())
     want = want if len(want) <= n else want[: n - 1] + "…"
     assert values._short(text, n) == want
+
+
+def _distinct_reference(pages, cap):
+    """What SCAN's de-duplication must give: each key once, in first-seen order, up to the cap."""
+    seen: list[bytes] = []
+    out = []
+    for keys, cursor in pages:
+        new, dropped = [], False
+        for k in keys:
+            if k not in seen:
+                if len(seen) < cap:
+                    seen.append(k)
+                    new.append(k)
+                else:
+                    dropped = True
+        capped = len(seen) >= cap and (cursor != 0 or dropped)
+        out.append((new, cursor == 0 and not capped, capped))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([b"a", b"b", b"c", b"d", b"e", b"f", b"g"]), max_size=6), min_size=1,
+                max_size=6),
+       st.integers(min_value=1, max_value=9))
+def test_a_scan_hands_over_each_key_once_in_order_up_to_the_cap(pages, cap):
+    """``_Distinct`` (a page of keys never seen, under the cap, is taken in C): SCAN may
+    return a key twice, across pages or within one; the keys handed over are each key once,
+    in the order first seen, never past the cap, with the same done/capped answers."""
+    paged = [(keys, 0 if i == len(pages) - 1 else 7) for i, keys in enumerate(pages)]
+    d = scan._Distinct(cap)
+    got = []
+    for keys, cursor in paged:
+        done, capped = d.add(keys, cursor)
+        got.append((d.take(), done, capped))
+    assert got == _distinct_reference(paged, cap)

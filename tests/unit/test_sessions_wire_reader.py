@@ -13,9 +13,10 @@ from redis.exceptions import InvalidResponse, ResponseError
 
 from console.core.sessions import wire
 
+# :0 (a TTL or size of zero) equals False, what a reader says while a reply is incomplete
 STREAM = (b":42\r\n$5\r\nhe\r\nl\r\n$-1\r\n_\r\n+OK\r\n-WRONGTYPE Operation against a key\r\n"
-          b":-2\r\n$0\r\n\r\n")
-WANT = [42, b"he\r\nl", None, None, b"OK", "ERR", -2, b""]
+          b":-2\r\n:0\r\n$0\r\n\r\n")
+WANT = [42, b"he\r\nl", None, None, b"OK", "ERR", -2, 0, b""]
 
 
 def _readers():

@@ -182,6 +182,13 @@ class _Distinct:
         """Take a page's keys: (done: the keyspace walked, capped: stopped at the cap)."""
         seen, cap, pending = self.seen, self.cap, self.pending
         dropped = False
+        before = len(seen)
+        if before + len(keys) <= cap and seen.isdisjoint(keys):
+            # The common page: no key seen before and room under the cap: set work in C
+            # (a page may still name a key twice: then the first of each, in order).
+            seen.update(keys)
+            pending.extend(keys if len(seen) - before == len(keys) else dict.fromkeys(keys))
+            keys = ()
         for k in keys:
             if k not in seen:
                 if len(seen) < cap:
