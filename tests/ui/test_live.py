@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import threading
 
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Static
@@ -13,6 +16,7 @@ from textual.widgets import Static
 from console.config import Settings
 from console.ui import keymap
 from console.ui.live import LiveIndicator, LiveScreen, Source, State, age_text
+from console.ui.live.state import quiet_for
 from console.ui.services import Services
 
 from .conftest import wait_for
@@ -219,3 +223,82 @@ async def test_many_sources_answering_together_paint_once_or_twice_with_every_va
         assert 1 <= len(screen.painted) <= 10, f"{len(screen.painted)} paints for 40 results"
         assert all(v == "value 1" for v in screen.painted[-1].values()), "the last paint has every value"
         assert len(screen.painted[-1]) == 40
+
+
+def test_state_doctests():
+    import doctest
+
+    from console.ui.live import state
+    assert doctest.testmod(state).failed == 0
+
+
+_AGO = hst.one_of(hst.none(), hst.floats(min_value=0, max_value=12), hst.floats(min_value=0, max_value=1e6))
+_states = hst.tuples(_AGO, hst.sampled_from([None, "timeout: slow"]), hst.booleans(), hst.booleans(), _AGO)
+
+
+def _state(ok, err, paused, running, tried):
+    s = State("x")
+    s.ok_at, s.error, s.paused, s.running, s.tried_at = ok, err, paused, running, tried
+    return s
+
+
+@settings(max_examples=500, deadline=None)
+@given(_states, hst.floats(min_value=0, max_value=1e6), hst.one_of(hst.none(), hst.sampled_from([0.5, 1, 2, 5, 6, 30])),
+       hst.floats(min_value=0, max_value=1))
+def test_an_age_text_stays_what_it_is_for_as_long_as_quiet_for_says(ago, now, every, frac):
+    """A screen wakes its indicators only when their text can change (``quiet_for``), not
+    every second: anywhere in that window the text must be what it was at its start.
+    (Loaded and tried some seconds before ``now``, mostly: where the thresholds are.)"""
+    ok_ago, err, paused, running, tried_ago = ago
+    s = _state(None if ok_ago is None else now - ok_ago, err, paused, running,
+               None if tried_ago is None else now - tried_ago)
+    q = quiet_for(s, now, every=every)
+    assert q > 0
+    at_start = age_text(s, now, every=every)
+    end = min(q, 1e6) - 1e-6        # clock arithmetic rounds: the screen wakes 5 ms after
+    for d in (0.0, frac * end, end) if end > 0 else (0.0,):
+        later = age_text(s, now + d, every=every)
+        assert (later.plain, later.spans) == (at_start.plain, at_start.spans), (d, q)
+
+
+def test_a_source_on_schedule_is_quiet_until_it_is_late():
+    s = _state(100.0, None, False, False, None)
+    assert quiet_for(s, 100.5, every=2) == 2.5        # "just now" until 3 s old, no tick between
+    assert quiet_for(s, 103.25, every=2) == 0.75      # late: it counts each second
+    s.running, s.tried_at = True, 100.25
+    assert quiet_for(s, 100.5, every=2) == 0.75       # a refresh running for 1 s shows its ⟳ then
+
+
+async def test_the_screen_wakes_for_an_age_only_when_its_text_can_change(monkeypatch):
+    """Refreshed every 0.5 s, a source reads "just now" while on schedule: nothing wakes the
+    screen between its refreshes (one timer a second did, for a text that did not change).
+    Held, the refresh shows its ⟳ after a second and the age counts once it is late, with
+    no other event to redraw it: the screen woke for each."""
+    import time as _time
+
+    ticks: list[float] = []
+    real = LiveScreen._tick_second
+
+    def counting(self) -> None:
+        ticks.append(_time.monotonic())
+        real(self)
+
+    monkeypatch.setattr(LiveScreen, "_tick_second", counting)
+    fetch = Fetcher()
+    app = Host(fetch, _time.monotonic, every=0.5)         # type: ignore[arg-type]
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: fetch.calls >= 2, "refreshing")
+        ticks.clear()
+        calls = fetch.calls
+        await pilot.pause(2.0)
+        assert fetch.calls >= calls + 3, "still refreshing every 0.5 s"
+        assert ticks == [], "woken between refreshes"
+        assert "just now" in str(app.screen.query_one("#age").render())
+        fetch.gate.clear()                                # the next refresh hangs
+        try:
+            await wait_for(pilot, lambda: fetch.running == 1, "a refresh held")
+            await wait_for(pilot, lambda: "⟳" in str(app.screen.query_one("#age").render()), "slow marker", 5)
+            await wait_for(pilot, lambda: " ago" in str(app.screen.query_one("#age").render()), "late: counting", 5)
+            assert ticks, "the screen woke for them"
+        finally:
+            fetch.gate.set()

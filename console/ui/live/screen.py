@@ -19,6 +19,7 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any, Callable, Iterable
 
@@ -40,6 +41,7 @@ from .state import Call, Source, State
 log = logging.getLogger("console.ui")
 
 PAINT_GAP_S = 0.25          # a Source's paint() runs at most this often (see state.Source)
+SECOND_SLACK_S = 0.005      # the second timer wakes this much after a text can change (clock rounding)
 
 class LiveResult(Message):
     def __init__(self, name: str, value: Any, error: str | None) -> None:
@@ -65,7 +67,8 @@ class LiveScreen(Screen):
         self._paint_due: set[Callable[[], None]] = set()
         self.indicators: list[Any] = []     # LiveIndicators register here on mount (no DOM walk a tick)
         self._each_second: list[Callable[[], None]] = []   # see every_second
-        self._second_timer: Timer | None = None
+        self._second_timer: Timer | None = None     # see arm_second
+        self._second_due = 0.0
         self._panels: dict[str, list[Widget]] = {}    # a source's panel selector -> its widgets
         self.paused = False
         self._shown = False
@@ -257,6 +260,7 @@ class LiveScreen(Screen):
         """The intervals changed (e.g. Metrics' +/-): re-arm pending timers."""
         for name in list(self._live_timers):
             self._arm(name)
+        self.arm_second()
 
     def _catch_up(self) -> None:
         if not self._can_arm():
@@ -278,37 +282,65 @@ class LiveScreen(Screen):
     def on_mount(self) -> None:
         self._shown = self.is_current       # (safe while the app closes its screens)
         self._styled_for = self._style_inputs()     # every node was styled as it mounted
-        # One timer a screen for what moves each second (indicators' ages, countdowns),
-        # stopped while the screen is hidden: with every screen built, a timer per widget
-        # woke the event loop a dozen times a second for screens nobody saw.
-        if self._second_timer is None:    # (a subclass's on_mount calling this one runs it twice)
-            self._second_timer = self.set_interval(1.0, self._tick_second, pause=not self._shown)
+        self.arm_second()
 
     def every_second(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` once a second while this screen is shown (and once when it is
         shown again). Returns the function that stops it (call it on unmount)."""
         self._each_second.append(callback)
+        self.arm_second()
 
         def stop() -> None:
             if callback in self._each_second:
                 self._each_second.remove(callback)
         return stop
 
+    def arm_second(self) -> None:
+        """One timer a screen for what moves with time (indicators' ages, countdowns), armed
+        for when the next of it can change: a second while a callback ticks each second,
+        else when an indicator's text can next change (``LiveIndicator.quiet_for``; a source
+        refreshed every 2 s reads "just now" while on schedule, so nothing wakes between
+        its refreshes); none while hidden, or when only a source's change (which re-arms it)
+        can change anything. A timer per widget, and then one a second per screen, woke the
+        event loop for screens nobody saw and for texts that did not change."""
+        if not self._shown:
+            return
+        wait = 1.0 if self._each_second else min((ind.quiet_for() for ind in self.indicators), default=math.inf)
+        due = None if wait == math.inf else time.monotonic() + wait + SECOND_SLACK_S
+        timer = self._second_timer
+        if timer is not None:
+            # Kept unless it would wake too late, or a second or more before anything can
+            # change: a timer moved later at every call (a callback's "in a second" asked
+            # for again by each source that starts or finishes) would never fire.
+            if due is not None and self._second_due - 10 * SECOND_SLACK_S <= due <= self._second_due + 1.0:
+                return
+            timer.stop()
+            self._second_timer = None
+        if due is not None:
+            self._second_due = due
+            self._second_timer = self.set_timer(due - time.monotonic(), Call(self._tick_second), name="live:second")
+
+    def _stop_second(self) -> None:
+        if self._second_timer is not None:
+            self._second_timer.stop()
+            self._second_timer = None
+
     def _tick_second(self) -> None:
+        self._second_timer = None
         if not self.is_current:
             return
         for ind in list(self.indicators):
             ind.refresh_text()
         for callback in list(self._each_second):
             callback()
+        self.arm_second()
 
     def on_screen_suspend(self) -> None:
         self._shown = False
         self._styled_for = self._style_inputs()
         for name in list(self._live_timers):
             self._disarm(name)
-        if self._second_timer is not None:
-            self._second_timer.pause()
+        self._stop_second()
 
     def _style_inputs(self) -> tuple[Any, ...]:
         """What a hidden screen's styles depend on outside the screen: the app's CSS
@@ -326,17 +358,17 @@ class LiveScreen(Screen):
             event.refresh_styles = False
         self._shown = True
         self._catch_up()
-        if self._second_timer is not None:
-            self._tick_second()          # the ages moved while hidden
-            self._second_timer.resume()
+        self._tick_second()          # the ages moved while hidden; armed again from here
         self.focus_list()
 
     # ------------------------------------------------------------------ hooks
 
     def on_live_changed(self, name: str | None) -> None:
-        """A source started, finished, or the pause changed: update indicators."""
+        """A source started, finished, or the pause changed: update indicators, and wake
+        them next when their text can next change."""
         for ind in list(self.indicators):
             ind.refresh_text()
+        self.arm_second()
 
     def focus_list(self) -> None:
         """After a dialog the keys go to the list again (unless a filter is being typed)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Generic, TypeVar
@@ -143,6 +144,42 @@ def age_text(state: State[Any] | None, now: float, *, label: str = "", every: fl
     if every:
         t.append(f" · every {fmt.age(every)}", style="dim")
     return t
+
+
+def quiet_for(state: State[Any] | None, now: float, *, every: float | None = None) -> float:
+    """How long :func:`age_text` keeps saying what it says at ``now`` while the state itself
+    does not change (a change redraws its indicator anyway): ``age_text(state, now + d)`` is
+    the same text for every ``0 <= d < quiet_for(state, now)``; ``inf`` when only a change of
+    the state can change it. A screen wakes for the next change instead of every second: a
+    source refreshed every 2 s reads "just now" for as long as it stays on schedule.
+
+    >>> s = State("x"); quiet_for(s, 10)
+    inf
+    >>> s.ok_at = 4.0; quiet_for(s, 10.25)
+    0.75
+    >>> quiet_for(s, 6.5, every=2)
+    0.5
+    >>> s.running, s.tried_at = True, 6.5; quiet_for(s, 6.75, every=5)     # until the ⟳
+    0.75
+    """
+    if state is None:
+        return math.inf
+    age = state.age(now)
+    if age is None:                  # "loading…", "stale (never loaded)": no count runs
+        return math.inf
+    count = math.floor(age) + 1 - age            # fmt.age counts whole seconds
+    if state.error is not None:
+        return count
+    if state.paused:
+        return 1 - age if age < 1 else count
+    quiet = math.inf
+    if state.running and state.tried_at is not None:
+        slow_in = state.tried_at + RUNNING_SHOWN_AFTER_S - now
+        if slow_in > 0:
+            quiet = slow_in          # the ⟳ marker appears then
+    if every is not None and every <= ON_SCHEDULE_MAX_EVERY_S and age < every + 1:
+        return min(quiet, every + 1 - age)       # "just now" while on schedule
+    return min(quiet, 1 - age if age < 1 else count)
 
 
 class Call:
