@@ -174,10 +174,11 @@ class ActivityScreen(LiveScreen):
         except ValueError as exc:
             problem, flt = str(exc), ActivityFilter("", flt.min_duration_s, flt.hide_idle)
         key, label = panels.SORTS[self.sort_index]
+        samples = self.samples()
         rows: list[tuple[str, Backend]] = []
         total = 0
         seen: set[tuple[int, object]] = set()     # a server's background processes, once
-        for target, s in self.samples().items():
+        for target, s in samples.items():
             if s is None:
                 continue
             own = []
@@ -194,22 +195,23 @@ class ActivityScreen(LiveScreen):
         else:
             order = {id(r): i for i, r in enumerate(core_sort([r for _, r in rows], key, descending=self.descending))}
             rows.sort(key=lambda tr: order[id(tr[1])])
-        blocking = {b for s in self.samples().values() if s for r in s.rows for b in r.blocked_by}
+        blocking = {b for s in samples.values() if s for r in s.rows for b in r.blocked_by}
         self.visible_rows = {f"{t}:{r.pid}": (t, r) for t, r in rows}
         self.selected &= set(self.visible_rows) | self.selected
         table = self.query_one("#activity-table", ListTable)
         qcol = next((c for c in table.columns.values() if str(c.label) == "Query"), None)
         qwidth = qcol.width if qcol is not None else 40
         out = []
+        stale = {t: self.state(f"act:{t}").stale for t in samples}
         for k, (t, r) in self.visible_rows.items():
-            cells = self._cells(k, t, r, blocking, self.state(f"act:{t}").stale, qwidth)
+            cells = self._cells(k, t, r, blocking, stale[t], qwidth)
             if k in self.selected:
                 cells[0] = Text("✓", style="bold cyan") + cells[0]
             out.append((k, cells))
         self._cells.keep(set(self.visible_rows))
         table.set_rows(out)
         show(self.query_one("#activity-summary", Static), panels.status(
-            self.samples(), len(rows), total, self.filter_text, label, self.descending, self.hide_idle,
+            samples, len(rows), total, self.filter_text, label, self.descending, self.hide_idle,
             panels.MIN_DURATIONS[self.min_index], problem))
         self._render_detail()
 
