@@ -167,11 +167,9 @@ def quiet_for(state: State[Any] | None, now: float, *, every: float | None = Non
     age = state.age(now)
     if age is None:                  # "loading…", "stale (never loaded)": no count runs
         return math.inf
-    count = math.floor(age) + 1 - age            # fmt.age counts whole seconds
-    if state.error is not None:
+    count = math.floor(age) + 1 - age      # fmt.age counts whole seconds ("just now" the first)
+    if state.error is not None or state.paused:
         return count
-    if state.paused:
-        return 1 - age if age < 1 else count
     quiet = math.inf
     if state.running and state.tried_at is not None:
         slow_in = state.tried_at + RUNNING_SHOWN_AFTER_S - now
@@ -179,7 +177,7 @@ def quiet_for(state: State[Any] | None, now: float, *, every: float | None = Non
             quiet = slow_in          # the ⟳ marker appears then
     if every is not None and every <= ON_SCHEDULE_MAX_EVERY_S and age < every + 1:
         return min(quiet, every + 1 - age)       # "just now" while on schedule
-    return min(quiet, 1 - age if age < 1 else count)
+    return min(quiet, count)
 
 
 class Call:
