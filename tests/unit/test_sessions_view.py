@@ -128,3 +128,31 @@ def test_merge_in_is_sorted_of_the_whole_list_ties_and_directions_included():
                 want = sorted([*base, *recs[n:]], key=key, reverse=rev)
                 got = merge_in(base, recs[n:], key, rev)
                 assert [id(x) for x in got] == [id(x) for x in want], (trial, by, rev)
+
+
+def test_a_view_extended_by_a_batch_reads_the_keys_of_the_new_rows_only(monkeypatch):
+    """Each order keeps its rows' sort keys: a scan's handover merges its new rows by their
+    keys alone (every row's key read again was a Python loop over the whole list at each
+    handover), and the merged order is still the order sorting from scratch gives, in
+    both directions, batch after batch."""
+    from console.core.sessions import stats
+
+    recs = _records(4000, seed=5)
+    calls = [0]
+    real = stats.SORT_KEYS["ttl"]
+
+    def counting(r):
+        calls[0] += 1
+        return real(r)
+
+    monkeypatch.setitem(stats.SORT_KEYS, "ttl", counting)
+    rv = RowView(recs[:1000])
+    rv.ordered("ttl")
+    rv.ordered("ttl", True)
+    for start, end in ((1000, 1100), (1100, 3000), (3000, 4000)):
+        want = {rev: [id(r) for r in core.sort_records(recs[:end], "ttl", rev)] for rev in (False, True)}
+        rv = rv.extended(recs[:end])
+        calls[0] = 0
+        for rev in (False, True):
+            assert [id(r) for r in rv.ordered("ttl", rev)] == want[rev]
+        assert calls[0] == 2 * (end - start), (start, end, calls[0])    # each new row's key, once an order

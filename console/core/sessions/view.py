@@ -25,8 +25,8 @@ from .stats import SORT_KEYS, ttl_histogram
 from .values import SessionRecord
 
 
-def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> list[int]:
-    """The positions of ``records`` in ``sort_records`` order (stable). The keys are read in a
+def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> tuple[list[int], list[Any]]:
+    """The positions of ``records`` in ``sort_records`` order (stable), and each row's key. The keys are read in a
     Python loop (the UI thread gets its turns); only the sort of the bare keys is one C call,
     which holds the GIL — so a whole order is sorted only when a page past the first few is
     asked for (``head`` answers those). Measured and dropped: sorting in runs merged by
@@ -35,51 +35,67 @@ def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> lis
     stalls)."""
     key = SORT_KEYS[by]
     keys = [key(r) for r in records]
-    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse), keys
 
 
 def merge_in(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any],
-             reverse: bool = False) -> list[Any]:
+             reverse: bool = False, base_keys: Sequence[Any] | None = None) -> list[Any]:
     """``sorted([*base, *new], key=key, reverse=reverse)`` when ``base`` is sorted that way
     already (stable: among equal keys ``base``'s rows first), without one long C call:
     ``sorted`` of 200,000 rows whose prefix is sorted still held the GIL, and so the UI,
     for 50-80 ms at every handover of a scan. Here only ``new`` is sorted in one call; each
     of its rows finds its place in ``base`` by bisection and the rows of ``base`` between
     two places are copied as one slice — a Python loop over ``new``, so the UI thread gets
-    its turns."""
-    new_sorted = sorted(new, key=key, reverse=reverse)
+    its turns. ``base_keys``: ``base``'s keys in its order, when known (``merge_keyed``)."""
+    return merge_keyed(base, new, key, reverse, base_keys)[0]
+
+
+def merge_keyed(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any], reverse: bool = False,
+                base_keys: Sequence[Any] | None = None) -> tuple[list[Any], list[Any]]:
+    """``merge_in`` and the merged rows' keys in their order: a view extended batch by batch
+    keeps each order's keys, so a handover reads the keys of its new rows only (reading
+    every row's key again was a Python loop over all 200,000 rows at each handover of a
+    scan, 0.1-0.2 s of the interpreter lock at its end)."""
+    read = [key(r) for r in new]
+    order = sorted(range(len(read)), key=read.__getitem__, reverse=reverse)     # stable, as sorted(new)
+    new_sorted = [new[i] for i in order]
+    new_keys = [read[i] for i in order]
     if not base:
-        return new_sorted
-    keys = [key(r) for r in base]          # ascending or descending, as base
-    if reverse:
-        keys.reverse()                     # ascending, to bisect
+        return new_sorted, new_keys
+    keys = base_keys if base_keys is not None else [key(r) for r in base]    # in base's order
+    asc = keys[::-1] if reverse else keys            # ascending, to bisect
     n = len(base)
     out: list[Any] = []
+    out_keys: list[Any] = []
     extend, append = out.extend, out.append
+    extend_k, append_k = out_keys.extend, out_keys.append
     lo = 0
-    for r in new_sorted:
-        k = key(r)
+    for r, k in zip(new_sorted, new_keys):
         # ascending: after every base row <= k; descending: after every base row >= k
-        at = bisect_right(keys, k, lo) if not reverse else n - bisect_left(keys, k, 0, n - lo)
+        at = bisect_right(asc, k, lo) if not reverse else n - bisect_left(asc, k, 0, n - lo)
         if at > lo:
             extend(base[lo:at])
+            extend_k(keys[lo:at])
             lo = at
         append(r)
+        append_k(k)
     if lo < n:
         extend(base[lo:])
-    return out
+        extend_k(keys[lo:])
+    return out, out_keys
 
 
 class RowView:
     def __init__(self, records: Sequence[SessionRecord]):
         self.records = records
         self._orders: dict[tuple[str, bool], list[SessionRecord]] = {}
+        self._order_keys: dict[tuple[str, bool], list[Any]] = {}    # an order's sort keys, in its order
         self._order_index: dict[tuple[str, bool], list[int]] = {}    # an order as positions in ``records``
         self._hay: list[str] | None = None
         self._prefix_hay: list[str] | None = None     # extended(): the prefix's haystack
         self._hist: list[tuple[str, int]] | None = None
-        # extended(): orders of a prefix of ``records`` (list, prefix length), merged on demand
-        self._prefix_orders: dict[tuple[str, bool], tuple[list[SessionRecord], int]] = {}
+        # extended(): orders of a prefix of ``records`` (list, its keys, prefix length), merged on demand
+        self._prefix_orders: dict[tuple[str, bool], tuple[list[SessionRecord], list[Any], int]] = {}
         self._prefix_hist: tuple[list[tuple[str, int]], int] | None = None
 
     def extended(self, records: Sequence[SessionRecord]) -> "RowView":
@@ -90,7 +106,7 @@ class RowView:
         is this one plus the new rows'. Holds the prefix's lists, never this view."""
         n = len(self.records)
         out = RowView(records)
-        out._prefix_orders = {o: (lst, n) for o, lst in self._orders.items()}
+        out._prefix_orders = {o: (lst, self._order_keys[o], n) for o, lst in self._orders.items()}
         for o, pending in self._prefix_orders.items():
             out._prefix_orders.setdefault(o, pending)
         out._prefix_hay = self._hay if self._hay is not None else self._prefix_hay
@@ -119,13 +135,15 @@ class RowView:
                 # Stable: among equal keys the prefix's rows (earlier in ``records``) come
                 # first, in their order, then the new rows in theirs: what sorting all of
                 # ``records`` gives, in either direction.
-                base, n = prefix
-                got = merge_in(base, self.records[n:], SORT_KEYS[by], reverse)
+                base, base_keys, n = prefix
+                got, keys = merge_keyed(base, self.records[n:], SORT_KEYS[by], reverse, base_keys)
             else:
-                idx = _sort_index(self.records, by, reverse)
+                idx, row_keys = _sort_index(self.records, by, reverse)
                 self._order_index[(by, reverse)] = idx
                 got = [self.records[i] for i in idx]
+                keys = list(map(row_keys.__getitem__, idx))
             self._orders[(by, reverse)] = got
+            self._order_keys[(by, reverse)] = keys
         return got
 
     def has(self, by: str, reverse: bool = False) -> bool:
