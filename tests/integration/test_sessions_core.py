@@ -51,13 +51,14 @@ def test_sessions_are_listed_with_ttl_size_and_parsed_values(rb):
     c.set("session:eve", b"\x80\x04\x95 pickle", ex=600)
     c.hset("session:123", mapping={"current_notebook": "nb/04.ipynb", "last_activity": "x"})
     c.expire("session:123", 1000)
+    c.hset("session:124", mapping={"theme": "dark"})
     c.set("unrelated", "1")
 
     recs, last = core.list_sessions(rb, rb.settings)
     by = {r.key: r for r in recs}
     assert set(by) == {"session:alice", "session:bob", "session:carol", "session:dave", "session:eve",
-                       "session:123"}
-    assert last.done and not last.capped and last.estimate == 7
+                       "session:123", "session:124"}
+    assert last.done and not last.capped and last.estimate == 8
     assert 7190 <= by["session:alice"].ttl_s <= 7200
     assert 110 <= by["session:bob"].ttl_s <= 120
     assert by["session:carol"].ttl_s is None
@@ -70,9 +71,10 @@ def test_sessions_are_listed_with_ttl_size_and_parsed_values(rb):
     assert by["session:eve"].kind == "binary"
     h = by["session:123"]
     assert h.kind == "hash" and h.notebook == "nb/04.ipynb" and 990 <= h.ttl_s <= 1000
+    assert h.summary == "hash, 2 fields" and by["session:124"].summary == "hash, 1 field: theme=dark"
 
     hist = dict(core.ttl_histogram(recs))
-    assert hist == {"<1m": 0, "1-5m": 1, "5-15m": 2, "15-60m": 1, "1-4h": 1, "4-24h": 0, ">1d": 0, "no TTL": 1}
+    assert hist == {"<1m": 0, "1-5m": 1, "5-15m": 2, "15-60m": 1, "1-4h": 1, "4-24h": 0, ">1d": 0, "no TTL": 2}
 
 
 def test_scan_pattern_count_pause_and_cap(stack):

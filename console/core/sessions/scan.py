@@ -140,7 +140,8 @@ def _records(backend, keys: list[bytes], replies: list[Any]) -> list[SessionReco
                     rec = out[i]
                     rec.notebook, rec.last_activity = parsed["notebook"], parsed["last_activity"]
                     rec.connection_id = parsed["connection_id"]
-                    rec.summary = f"hash, {len(h)} fields" + (f": {parsed['summary']}" if parsed["summary"] else "")
+                    count = f"{len(h)} field" + ("" if len(h) == 1 else "s")
+                    rec.summary = f"hash, {count}" + (f": {parsed['summary']}" if parsed["summary"] else "")
     return out
 
 
