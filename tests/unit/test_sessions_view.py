@@ -110,7 +110,8 @@ def test_the_filter_haystack_is_made_batch_by_batch():
 
 def test_merge_in_is_sorted_of_the_whole_list_ties_and_directions_included():
     """merge_in(base, new) == sorted([*base, *new]) for a base sorted that way, every key
-    and direction, with many ties (stability: base's rows first among equals)."""
+    and direction, with many ties (stability: base's rows first among equals), with the
+    merged rows' keys, whether base's keys are given or read."""
     import random
 
     from console.core.sessions.stats import SORT_KEYS
@@ -126,8 +127,11 @@ def test_merge_in_is_sorted_of_the_whole_list_ties_and_directions_included():
             for rev in (False, True):
                 base = sorted(recs[:n], key=key, reverse=rev)
                 want = sorted([*base, *recs[n:]], key=key, reverse=rev)
-                got = merge_in(base, recs[n:], key, rev)
+                got, keys = merge_in(base, recs[n:], key, rev)
                 assert [id(x) for x in got] == [id(x) for x in want], (trial, by, rev)
+                assert keys == [key(x) for x in got]
+                again, _ = merge_in(base, recs[n:], key, rev, [key(x) for x in base])   # keys known
+                assert [id(x) for x in again] == [id(x) for x in want], (trial, by, rev)
 
 
 def test_a_view_extended_by_a_batch_reads_the_keys_of_the_new_rows_only(monkeypatch):

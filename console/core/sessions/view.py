@@ -38,24 +38,18 @@ def _sort_index(records: Sequence[SessionRecord], by: str, reverse: bool) -> tup
     return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse), keys
 
 
-def merge_in(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any],
-             reverse: bool = False, base_keys: Sequence[Any] | None = None) -> list[Any]:
+def merge_in(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any], reverse: bool = False,
+             base_keys: Sequence[Any] | None = None) -> tuple[list[Any], list[Any]]:
     """``sorted([*base, *new], key=key, reverse=reverse)`` when ``base`` is sorted that way
-    already (stable: among equal keys ``base``'s rows first), without one long C call:
-    ``sorted`` of 200,000 rows whose prefix is sorted still held the GIL, and so the UI,
-    for 50-80 ms at every handover of a scan. Here only ``new`` is sorted in one call; each
-    of its rows finds its place in ``base`` by bisection and the rows of ``base`` between
-    two places are copied as one slice — a Python loop over ``new``, so the UI thread gets
-    its turns. ``base_keys``: ``base``'s keys in its order, when known (``merge_keyed``)."""
-    return merge_keyed(base, new, key, reverse, base_keys)[0]
-
-
-def merge_keyed(base: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any], reverse: bool = False,
-                base_keys: Sequence[Any] | None = None) -> tuple[list[Any], list[Any]]:
-    """``merge_in`` and the merged rows' keys in their order: a view extended batch by batch
-    keeps each order's keys, so a handover reads the keys of its new rows only (reading
-    every row's key again was a Python loop over all 200,000 rows at each handover of a
-    scan, 0.1-0.2 s of the interpreter lock at its end)."""
+    already (stable: among equal keys ``base``'s rows first), and the merged rows' keys in
+    their order — without one long C call: ``sorted`` of 200,000 rows whose prefix is sorted
+    still held the GIL, and so the UI, for 50-80 ms at every handover of a scan. Here only
+    ``new`` is sorted in one call; each of its rows finds its place in ``base`` by bisection
+    and the rows of ``base`` between two places are copied as one slice — a Python loop over
+    ``new``, so the UI thread gets its turns. ``base_keys``: ``base``'s keys in its order
+    (a view extended batch by batch keeps each order's, so a handover reads the keys of its
+    new rows only: reading every row's key again was a Python loop over all 200,000 rows at
+    each handover, 0.1-0.2 s of the interpreter lock at the end of a scan)."""
     read = [key(r) for r in new]
     order = sorted(range(len(read)), key=read.__getitem__, reverse=reverse)     # stable, as sorted(new)
     new_sorted = [new[i] for i in order]
@@ -136,7 +130,7 @@ class RowView:
                 # first, in their order, then the new rows in theirs: what sorting all of
                 # ``records`` gives, in either direction.
                 base, base_keys, n = prefix
-                got, keys = merge_keyed(base, self.records[n:], SORT_KEYS[by], reverse, base_keys)
+                got, keys = merge_in(base, self.records[n:], SORT_KEYS[by], reverse, base_keys)
             else:
                 idx, row_keys = _sort_index(self.records, by, reverse)
                 self._order_index[(by, reverse)] = idx
