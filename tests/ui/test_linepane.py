@@ -110,11 +110,10 @@ def test_one_changed_line_marks_only_that_line_dirty():
 def test_the_one_line_path_makes_what_textual_makes():
     """A line that fits takes LinePane's short path (no wrapping machinery); its strips are
     the ones Visual.to_strips gives the same line, offsets and links included."""
+    from rich.style import Style
     from textual.visual import Visual, visualize
 
     from console.ui.widgets.linepane import _at_line
-
-    from rich.style import Style
 
     styles = [*STYLES, "link https://example.invalid", "underline green on black", "italic #ff8800",
               Style.from_meta({"@click": "app.bell"})]      # an action link: drawn in the link style

@@ -200,7 +200,7 @@ class ReplyStream:
         self._parsed: list[Any] = []       # hiredis: replies parsed, not taken yet
 
     def unread(self) -> bool:
-        """Bytes were received that no take has read."""
+        """Something was received that no take has read (bytes, or replies parsed past a take)."""
         if self._reader is not None:
             return bool(self._parsed) or bool(self._reader.has_data())
         return self._pos != len(self._buf)
