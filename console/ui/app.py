@@ -18,7 +18,7 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..core import identity, text
+from ..core import collector, identity, text
 from ..core.text import error_text, visible
 from . import context, keymap
 from .screens.placeholder import NotBuiltScreen
@@ -126,6 +126,14 @@ class ConsoleApp(context.ContextSwitching, TypeAhead, App):
         return driver
 
     def on_mount(self) -> None:
+        # Until the first frame, the cycle collector stays off: what was imported (Textual,
+        # the console: ~140,000 objects) and the first screen's widgets (~70,000 more) live
+        # as long as the app, and each full pass over them while the screen was built took
+        # 35-75 ms of every thread (a Sessions scan starts at mount). Frozen now and after the
+        # first frame (see _prefetch_screens); the collector is back on after that frame.
+        self._collector_was_on = gc.isenabled()
+        gc.freeze()
+        gc.disable()
         mapping, problems = keymap.user_keymap(self.services.settings.keymap)
         if mapping:
             self.set_keymap(mapping)
@@ -133,10 +141,16 @@ class ConsoleApp(context.ContextSwitching, TypeAhead, App):
             self.notify(p, severity="warning", timeout=12)
         self.switch_mode(self.initial_mode)
         self.call_after_refresh(self._resolve_principal)    # after the first frame (STS, driver imports)
+        self.call_after_refresh(self._first_frame_drawn)
         self._prefetch_from = time.monotonic() + PREFETCH_AFTER_S
         self.set_timer(PREFETCH_AFTER_S, self._prefetch_when_quiet)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=12)
+
+    def _first_frame_drawn(self) -> None:
+        gc.freeze()
+        if self._collector_was_on:
+            gc.enable()
 
     def _prefetch_when_quiet(self) -> None:
         """Start the background imports once the screen shown has nothing in flight: an
@@ -155,17 +169,22 @@ class ConsoleApp(context.ContextSwitching, TypeAhead, App):
         a first switch builds the screen without importing its module (100-400 ms each on
         the UI thread). A module that fails to import here fails again, and is reported,
         on the switch itself."""
+        # Everything alive after each import (modules, classes, the first screen) lives as
+        # long as the app: out of the cycle collector's way. Each full collection walked all
+        # ~300,000 of these objects, a 100-180 ms stop of the UI thread, often in the middle
+        # of a switch. Module by module, with the collector held off meanwhile: frozen only
+        # at the end, the imports' objects piled up young, and a full pass over 140,000-
+        # 220,000 of them ran in the middle (30-77 ms, in whichever thread allocated — the
+        # Sessions scan's included — and every thread waits for it: the largest stall of a
+        # 200,000-key scan). Frozen objects are still freed by reference counting; the
+        # startup garbage caught in cycles at this moment stays (bounded, once).
         for mode, *_ in SCREENS:
-            try:
-                importlib.import_module(f"{__package__}.screens.{mode}")
-            except Exception as exc:  # noqa: BLE001 - the switch imports it again and reports it
-                log.debug("background import of the %s screen failed: %s", mode, error_text(exc))
-        # Everything alive now (modules, classes, the first screen) lives as long as the app:
-        # out of the cycle collector's way. Each full collection walked all ~300,000 of these
-        # objects, a 100-180 ms stop of the UI thread, often in the middle of a switch.
-        # Frozen objects are still freed by reference counting; the startup garbage caught in
-        # cycles at this moment stays (bounded, once).
-        gc.freeze()
+            with collector.paused():
+                try:
+                    importlib.import_module(f"{__package__}.screens.{mode}")
+                except Exception as exc:  # noqa: BLE001 - the switch imports it again and reports it
+                    log.debug("background import of the %s screen failed: %s", mode, error_text(exc))
+            gc.freeze()
         self.prefetched = True
         if not BUILD_AHEAD:
             return
@@ -211,12 +230,12 @@ class ConsoleApp(context.ContextSwitching, TypeAhead, App):
                     # laid out and drawn once off screen: the first visit only draws what changed
                     screen._refresh_layout(self.size)
                     screen._compositor.render_update(full=True)
+                gc.freeze()       # this screen lives as long as the app (see _prefetch_screens)
             except Exception as exc:  # noqa: BLE001 - that screen is built on its first visit instead
                 log.debug("the %s screen was not built ahead: %s", mode, error_text(exc))
                 if screen is not None and self._screen_stacks.get(mode) == [screen] and self.screen is not screen:
                     del self._screen_stacks[mode]     # its switch builds it again
                 return
-        gc.freeze()       # the screens live as long as the app, too (see _prefetch_screens)
 
     def _quiet(self) -> bool:
         """Nothing of the screen shown is in flight: no live source running, no paint

@@ -143,12 +143,42 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change():
                        == [("act", False), ("other", False), ("help", False)], "act back")
 
 
-async def test_the_startup_objects_are_frozen_after_the_background_imports(tmp_path, monkeypatch):
-    monkeypatch.setattr(app_module, "PREFETCH_AFTER_S", 0.01)
+async def test_the_collector_waits_for_the_first_frame_and_what_startup_made_is_frozen(tmp_path, monkeypatch):
+    """A full pass of the cycle collector over the startup's objects stalled every thread
+    (a Sessions scan starts at mount): it is off from mount to the first frame, the objects
+    alive then are frozen, and it is on again after; the background imports freeze theirs."""
+    monkeypatch.setattr(app_module, "PREFETCH_AFTER_S", 0.5)      # after the first frame
+    monkeypatch.setattr(app_module, "BUILD_AHEAD", False)         # (it freezes too)
+    seen: list[bool] = []          # the collector on, before and after the first frame's hook
+    drawn = ConsoleApp._first_frame_drawn
+
+    def spy(self: ConsoleApp) -> None:
+        seen.append(gc.isenabled())
+        drawn(self)
+        seen.append(gc.isenabled())
+
+    monkeypatch.setattr(ConsoleApp, "_first_frame_drawn", spy)
+    imported: list[list[str]] = []          # an object each background import makes after the first frame
+    import_module = app_module.importlib.import_module
+
+    def importing(name: str, *a, **k):
+        if seen:
+            imported.append([name])
+        return import_module(name, *a, **k)
+
+    monkeypatch.setattr(app_module.importlib, "import_module", importing)
     app = _app(tmp_path)
-    base = gc.get_freeze_count()
+    assert gc.isenabled()
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: gc.get_freeze_count() > base, "objects frozen after the imports")
+            await wait_for(pilot, lambda: len(seen) == 2, "the first frame")
+            assert seen == [False, True]
+            screen = app.screen
+            assert not any(o is screen for o in gc.get_objects()), "the first screen is not frozen"
+            await wait_for(pilot, lambda: app.prefetched, "the background imports")
+            made = {id(o) for o in imported}
+            assert made and not any(id(o) in made for o in gc.get_objects()), "the imports' objects are not frozen"
+            assert gc.isenabled()
     finally:
         gc.unfreeze()
+        gc.enable()
