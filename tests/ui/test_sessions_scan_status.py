@@ -123,3 +123,32 @@ async def test_a_page_drawn_again_keeps_the_cells_of_unchanged_rows(monkeypatch)
         keys._draw()
         assert made == [first.key]
         assert table.get_row_at(0)[1].plain == "12s"
+
+
+async def test_the_view_is_made_with_the_collector_off_and_frozen_after(monkeypatch):
+    """A million-row view's lists made young were read whole by each pass of the cycle
+    collector (60-140 ms, in whichever thread allocated next, the UI's included): the view
+    worker makes them with the collector off and freezes them before it is back on."""
+    import gc
+
+    monkeypatch.setattr(keys_tab, "SYNC_ROWS", 0)          # every view in the worker
+    on_during: list[bool] = []
+    real = keys_tab.KeysTab._compute_view
+
+    def spying(self, *args):
+        on_during.append(gc.isenabled())
+        return real(self, *args)
+
+    monkeypatch.setattr(keys_tab.KeysTab, "_compute_view", spying)
+    app = ConsoleApp(sessions_services(ManyBatches()), initial_mode="sessions")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            keys = app.screen.keys
+            await wait_for(pilot, lambda: keys.scan is not None and keys.scan.done and keys.view_ready
+                           and on_during, "the view made in the worker")
+            assert on_during and not any(on_during), on_during
+            view = keys.view
+            assert not any(o is view for o in gc.get_objects()), "the view's list is not frozen"
+            assert gc.isenabled()
+    finally:
+        gc.unfreeze()

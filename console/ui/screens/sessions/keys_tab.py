@@ -17,6 +17,7 @@ Notebook go first (the detail pane shows them)."""
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -29,6 +30,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from ....core import collector
 from ....core import format as fmt
 from ....core import sessions as core
 from ....core import text
@@ -214,6 +216,30 @@ class KeysTab(Vertical):
     @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
     def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool,
                  head_n: int | None) -> None:
+        # Each order, index and key list of a 1,000,000-row view is a list of a million
+        # references, and the cycle collector's passes read every one of them (a cache miss
+        # per row): while young, 60-140 ms per pass, in whichever thread allocated next —
+        # the UI's included. Made with the collector held off, then frozen like the rows
+        # they order (SessionsScreen._on_batch): they hold no cycles, and reference counting
+        # frees them with the view.
+        with collector.paused():
+            whole = self._compute_view(gen, rows, flt, sort, reverse, head_n)
+            gc.freeze()           # before the collector is back: its next pass would read them all
+        if whole and final and PREFETCH:
+            # The scan is over: sort the other orders now (next one of ``s`` first), so the
+            # next key press is a lookup. Stops as soon as anything else is asked for.
+            nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)]
+            order = [(nxt, reverse), (sort, not reverse)] + [(b, r) for r in (reverse, not reverse) for b in SORTS]
+            for o in dict.fromkeys(order):
+                if self._want != gen:
+                    return
+                with collector.paused():
+                    rows.prefetch(lambda: self._want == gen, [o])
+                    gc.freeze()
+
+    def _compute_view(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool,
+                      head_n: int | None) -> bool:
+        """Post the view (True) or its first ``head_n`` rows (False)."""
         try:
             if head_n is not None and not rows.sorted_already(sort, reverse):
                 # An order not sorted yet: its first ``head_n`` rows only (a pass over the
@@ -222,18 +248,13 @@ class KeysTab(Vertical):
                 head, total = rows.head(flt, sort, reverse, head_n)
                 self.post_message(self.ViewReady(gen, head, rows.histogram(), total))
                 rows.prepare_filter()
-                return
+                return False
             view, hist = self.compute_view(rows, flt, sort, reverse)
         except Exception:            # noqa: BLE001 - never leave the view stuck; keep the last one
             view, hist = self._view, self._hist
         self.post_message(self.ViewReady(gen, view, hist))
         rows.prepare_filter()    # while the scan runs, batch by batch: a filter is then one pass
-        if final and PREFETCH:
-            # The scan is over: sort the other orders now (next one of ``s`` first), so the
-            # next key press is a lookup. Stops as soon as anything else is asked for.
-            nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)]
-            order = [(nxt, reverse), (sort, not reverse)] + [(b, r) for r in (reverse, not reverse) for b in SORTS]
-            rows.prefetch(lambda: self._want == gen, order)
+        return True
 
     @on(ViewReady)
     def _on_view(self, m: ViewReady) -> None:
