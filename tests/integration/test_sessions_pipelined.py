@@ -152,3 +152,17 @@ def test_records_are_made_with_the_cycle_collector_off_and_it_is_back_on_after(b
     next(it)
     it.close()
     assert gc.isenabled()
+
+
+def test_a_pages_records_are_frozen_before_the_collector_is_back_on(big):
+    """The records hold no cycles and live as long as the list: frozen before the
+    collector is back on, the pass its re-enabling would trigger does not read them (a
+    quarter of a 200,000-key listing's time went to those passes), nor do later ones."""
+    import gc
+
+    try:
+        for batch in core.scan_sessions(big, big.settings):
+            tracked = {id(o) for o in gc.get_objects()}
+            assert batch.records and not any(id(r) in tracked for r in batch.records)
+    finally:
+        gc.unfreeze()
