@@ -10,6 +10,8 @@ a small machine; the console and pg_activity in turn, ``BENCH_ACTIVITY_RUNS`` ti
   2``, read-only, configured from a file like a user's) in a pseudo-terminal of 160x45, so
   sampling, filtering, sorting, the table and the detail pane, Textual's rendering and the
   terminal writes are all counted;
+- the console on the Metrics screen (its PostgreSQL tab), the same way, once: the issue's
+  monitoring-cost goal names Metrics as well as Activity;
 - the Activity source alone (a child process: ``ActivitySource.sample`` every 2 s, filter,
   sort, format every row with ``core.text``): what the screen costs below its widgets, so
   the rendering share can be read off;
@@ -128,9 +130,10 @@ def console_loop(dsn: str, seconds: float, interval: float) -> None:
         backend.close()
 
 
-def console_app(config: str) -> None:
-    """The child process: the real console app on the Activity screen, drawing to its
-    terminal (the pseudo-terminal of the bench); ``q`` quits it as it quits pg_activity."""
+def console_app(config: str, mode: str = "activity") -> None:
+    """The child process: the real console app on the Activity screen (or ``mode``'s),
+    drawing to its terminal (the pseudo-terminal of the bench); ``q`` quits it as it quits
+    pg_activity."""
     from console.config import load
     from console.ui.app import ConsoleApp
     from console.ui.services import Services
@@ -155,12 +158,12 @@ def console_app(config: str) -> None:
             ConsoleApp.on_mount = on_mount  # type: ignore[method-assign]
             ConsoleApp.exit = exit  # type: ignore[method-assign]
             try:
-                ConsoleApp(services, initial_mode="activity").run()
+                ConsoleApp(services, initial_mode=mode).run()
             finally:
                 prof.disable()
                 prof.dump_stats(profile)
         else:
-            ConsoleApp(services, initial_mode="activity").run()
+            ConsoleApp(services, initial_mode=mode).run()
     finally:
         services.close()
 
@@ -375,6 +378,9 @@ def run(ctx, window_s: float = WINDOW_S, runs_each: int = RUNS) -> list[Result]:
             "console": ([sys.executable, "-c", "import sys; from bench.bench_activity import console_app; "
                          "console_app(sys.argv[1])", str(config)],
                         True, {**pypath, **term, "CONSOLE_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}),
+            "console metrics": ([sys.executable, "-c", "import sys; from bench.bench_activity import console_app; "
+                                 "console_app(sys.argv[1], 'metrics')", str(config)],
+                                True, {**pypath, **term, "CONSOLE_CONFIG": str(config), "TEXTUAL_ANIMATIONS": "none"}),
             "source": ([sys.executable, "-c", "import sys; from bench.bench_activity import console_loop; "
                         f"console_loop(sys.argv[1], {window_s + WARMUP_S + 10}, {INTERVAL_S})", dsn],
                        False, pypath),
@@ -387,7 +393,7 @@ def run(ctx, window_s: float = WINDOW_S, runs_each: int = RUNS) -> list[Result]:
         }
         # The two tools the goal compares, in turn, RUNS times each (pg_activity alone measured
         # 0.21-0.30 s over three runs of one day); the references for the rendering share once.
-        order = [*(["console", "pg_activity"] * runs_each), "source", "textual", "textual idle"]
+        order = [*(["console", "pg_activity"] * runs_each), "console metrics", "source", "textual", "textual idle"]
         for name in order:
             cmd, pty, env = tools[name]
             marks: list[float] = []
@@ -418,11 +424,16 @@ def run(ctx, window_s: float = WINDOW_S, runs_each: int = RUNS) -> list[Result]:
             _log(f"{name}: CPU per run {', '.join(f'{c:.3f}' for c, _ in runs[name])} s; medians reported")
     (ccpu, cdb), (scpu, sdb), (pcpu, pdb) = out["console"], out["source"], out["pg_activity"]
     fcpu, icpu = out["textual"][0], out["textual idle"][0]
+    mcpu, mdb = out["console metrics"]
     return [
         Result(f"console Activity screen CPU (real app, 160x45 pty), {window_s:g}s @ {INTERVAL_S:g}s, "
                f"{IDLE}+{ACTIVE} sessions", ccpu, "pg_activity (defaults, 160x45 pty), same window", pcpu,
                unit="s CPU"),
         Result("DB time per Activity screen refresh (pg_stat_statements)", cdb, "pg_activity per refresh", pdb,
+               unit="ms"),
+        Result(f"console Metrics screen CPU (PostgreSQL tab, the same target and window @ {INTERVAL_S:g}s)", mcpu,
+               "pg_activity, same run", pcpu, unit="s CPU"),
+        Result("DB time per Metrics screen refresh (pg_stat_statements)", mdb, "pg_activity per refresh", pdb,
                unit="ms"),
         Result("Activity source alone CPU (no widgets: sample, filter, sort, format)", scpu,
                "pg_activity, same run", pcpu, unit="s CPU"),
