@@ -49,3 +49,45 @@ async def test_layout_only_when_the_line_count_changes(monkeypatch) -> None:
         assert show(auto, Text("x" * 100))             # one line wrapped to three at width 40
         assert len(layouts) > before
         await wait_for(pilot, lambda: auto.size.height == 3, "the wrapped line laid out")
+
+
+async def test_show_made_builds_and_draws_only_for_a_new_key() -> None:
+    """A Rich table rebuilt and drawn at every refresh, unchanged figures included, was about
+    a tenth of the Metrics screen's UI-thread work: ``show_made`` builds it only for a new
+    key, and the dead-tuples table's key holds every figure it shows."""
+    from datetime import datetime, timezone
+
+    from rich.table import Table
+
+    from console.core.metrics.pg import TableStat
+    from console.ui.screens.metrics_panels import pg_tables_key
+    from console.ui.widgets.show import show_made
+
+    made: list[str] = []
+
+    def table(label: str) -> Table:
+        made.append(label)
+        t = Table()
+        t.add_column("c")
+        t.add_row(label)
+        return t
+
+    async with _App().run_test(size=(40, 20)) as pilot:
+        fixed = pilot.app.query_one("#fixed", Static)
+        assert show_made(fixed, ("k", 1), lambda: table("one"))
+        assert not show_made(fixed, ("k", 1), lambda: table("again"))
+        assert show_made(fixed, ("k", 2), lambda: table("two"))
+        assert made == ["one", "two"]
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    one = TableStat("public", "request_logs", live=10, dead=2, last_autovacuum=at, last_vacuum=None)
+    same = TableStat("public", "request_logs", live=10, dead=2, last_autovacuum=at, last_vacuum=None)
+    more_dead = TableStat("public", "request_logs", live=10, dead=3, last_autovacuum=at, last_vacuum=None)
+
+    class P:      # what pg_tables reads of a sample
+        def __init__(self, *tables: TableStat) -> None:
+            self.tables = tables
+
+    assert pg_tables_key(P(one)) == pg_tables_key(P(same))          # type: ignore[arg-type]
+    assert pg_tables_key(P(one)) != pg_tables_key(P(more_dead))     # type: ignore[arg-type]
+    assert pg_tables_key(P(one)) != pg_tables_key(P(one, one))      # type: ignore[arg-type]
+    assert pg_tables_key(None) is None

@@ -36,7 +36,7 @@ from ..live import LiveIndicator, LiveScreen, Source, State
 from ..widgets.chart import TimeChart
 from ..widgets.footer import ConsoleFooter
 from ..widgets.lists import Col, ListFilter, ListTable
-from ..widgets.show import show
+from ..widgets.show import show, show_made
 from . import metrics_panels as panels
 
 PG_COLUMNS = (Col("Target", 11), Col("TPS", 7), Col("TPS trend", 10, drop=3), Col("Read/s", 7, drop=5),
@@ -271,7 +271,7 @@ class MetricsScreen(ListFilter, LiveScreen):
         name = st.name.removeprefix("pg:")
         p = st.value.sample if st.value is not None else None
         show(activity, panels.pg_activity(name, p, st.error))     # nothing when unchanged
-        tables.update(panels.pg_tables(p), layout=False)          # its size is the pane's (height 100%)
+        show_made(tables, panels.pg_tables_key(p), lambda: panels.pg_tables(p))   # its size is the pane's (height 100%)
         rows = self.query_one("#chart-rows", TimeChart)
         rows.set_class(st.stale, "stale")
         rows.set_series(panels.rows_series(self.history.get(name, ())),

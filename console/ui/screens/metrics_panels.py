@@ -177,6 +177,13 @@ def pg_activity(name: str, p: PgSample | None, error: str | None) -> Text:
     return t
 
 
+def pg_tables_key(p: PgSample | None) -> tuple[Any, ...] | None:
+    """Everything :func:`pg_tables` shows of ``p`` (equal keys draw equal tables)."""
+    if p is None:
+        return None
+    return tuple((ts.schema, ts.name, ts.dead, ts.dead_ratio, ts.last_autovacuum) for ts in p.tables)
+
+
 def pg_tables(p: PgSample | None) -> Table | str:
     if p is None:
         return ""

@@ -9,7 +9,7 @@ every tick) is laid out again only when the new text takes a different number of
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.text import Text
 from textual.widgets import Static
@@ -30,6 +30,19 @@ def show(widget: Static, content: Text) -> bool:
     widget.update(content, layout=False)
     if _resizes(widget):
         widget.refresh(layout=True)
+    return True
+
+
+def show_made(widget: Static, key: Any, make: Callable[[], Any]) -> bool:
+    """Show ``make()`` in ``widget`` unless the ``key`` it was made from is the one shown:
+    for content that is costly to build or draw and cannot be compared itself (a Rich
+    table: each update measured and drew all of it again, unchanged figures included).
+    ``key`` must hold everything the content shows. The widget's height is its container's
+    (the caller's to know): no new layout."""
+    if getattr(widget, _SHOWN, None) == ("made", key):     # (a show() key is never a ("made", …) pair)
+        return False
+    setattr(widget, _SHOWN, ("made", key))
+    widget.update(make(), layout=False)
     return True
 
 
