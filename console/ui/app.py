@@ -179,12 +179,11 @@ class ConsoleApp(context.ContextSwitching, TypeAhead, App):
         # 200,000-key scan). Frozen objects are still freed by reference counting; the
         # startup garbage caught in cycles at this moment stays (bounded, once).
         for mode, *_ in SCREENS:
-            with collector.paused():
+            with collector.kept():
                 try:
                     importlib.import_module(f"{__package__}.screens.{mode}")
                 except Exception as exc:  # noqa: BLE001 - the switch imports it again and reports it
                     log.debug("background import of the %s screen failed: %s", mode, error_text(exc))
-            gc.freeze()
         self.prefetched = True
         if not BUILD_AHEAD:
             return
