@@ -3,9 +3,8 @@
 A 200,000-row list sorted from scratch costs 100-300 ms of Python; a sort key press that
 pays it every time cannot answer within 100 ms. ``RowView`` keeps, for one list of rows:
 
-- every order asked for (``by``, ``reverse``), sorted once and reused — and ``prefetch``
-  sorts the orders not asked for yet, one at a time, so a worker can fill them while the
-  user reads the first page;
+- every order asked for (``by``, ``reverse``), sorted once and reused (sorting the orders
+  not asked for yet after a scan was measured and dropped: worse on 2 cores);
 - one lowercased haystack per row (key, notebook, summary), so a text filter is one
   substring test per row instead of three ``lower()`` calls;
 - ``head``: the first page of an order not sorted yet, without sorting all of it.
@@ -142,15 +141,6 @@ class RowView:
 
     def has(self, by: str, reverse: bool = False) -> bool:
         return (by, reverse) in self._orders
-
-    def prefetch(self, still_wanted: Callable[[], bool], orders: Sequence[tuple[str, bool]] | None = None) -> None:
-        """Sort the orders not cached yet, stopping as soon as ``still_wanted()`` is false."""
-        for by, rev in orders if orders is not None else [(b, r) for r in (False, True) for b in SORT_KEYS]:
-            if not still_wanted():
-                return
-            self.ordered(by, rev)
-        if still_wanted():
-            self._haystack()
 
     def _haystack(self) -> list[str]:
         """One lowercased line per row: key, notebook, summary. "\n" cannot occur in a filter

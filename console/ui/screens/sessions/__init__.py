@@ -246,13 +246,9 @@ class SessionsScreen(LiveScreen):
             # rescan that fails keeps them on screen, marked stale.
             self.records, self.records_gen = [], m.gen
         self.records.extend(m.batch.records)
-        # Rows kept for as long as the screen: out of the cycle collector's way. Every full
-        # collection walks every tracked object, and 200,000 records made each one a
-        # 0.2-1.8 s stop of the whole process (UI included) a dozen times per scan. Frozen
-        # objects are still freed by reference counting when a rescan replaces them (rows
-        # hold no cycles); what was alive at a freeze and later dies in a cycle waits for
-        # the process's end (the same trade every gc.freeze user makes).
-        gc.freeze()
+        # (The rows arrive frozen out of the cycle collector: scan_sessions makes each page
+        # under collector.kept. Unfrozen, 200,000 records made each full collection a
+        # 0.2-1.8 s stop of the whole process, UI included, a dozen times per scan.)
         keys = self.keys
         keys.scan = m.batch
         keys.scan_error = None
@@ -267,6 +263,10 @@ class SessionsScreen(LiveScreen):
             conns = self.query_one(ConnectionsTab)
             conns.records = list(self.records)
             conns.scan = m.batch
+        # The lists handed over are copies of every row reference (a million at 1,000,000
+        # keys), and the collector's passes read all of a young list: frozen with the rows
+        # they hold (reference counting frees them when they are replaced).
+        gc.freeze()
 
     def _on_scanned(self, st: State[Any]) -> None:
         keys = self.keys

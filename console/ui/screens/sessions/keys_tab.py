@@ -17,7 +17,6 @@ Notebook go first (the detail pane shows them)."""
 
 from __future__ import annotations
 
-import gc
 import time
 from typing import Any
 
@@ -42,7 +41,6 @@ from ...typeahead import FilterInput
 PAGE_SIZE = 200
 HEAD_PAGES = 5           # pages answered without sorting the whole order (heapq: one pass each)
 SYNC_ROWS = 5_000        # up to this many rows the view is computed in place (a few ms)
-PREFETCH = False         # pre-sorting every order after a scan: measured worse on 2 cores
                          # (a second CPU-bound thread starves the UI thread); off
 # While a scan runs its count is redrawn at most this often: a batch of 1,000 keys arrives
 # every ~20 ms, and a status line per batch was a frame per batch (~240 frames in a
@@ -209,37 +207,24 @@ class KeysTab(Vertical):
         if self._computing or (self._have == self._want and self._known(self.page)):
             return
         self._computing = True
-        final = self.scan is not None and (self.scan.done or self.scan.capped)
         head_n = (self.page + 1) * PAGE_SIZE if self.page < HEAD_PAGES else None     # None: the whole view
-        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, final, head_n)
+        self._compute(self._want, self._rows, self.filter_text, self.sort, self.reverse, head_n)
 
     @work(thread=True, exit_on_error=False, group="sessions-view", description="sessions view")  # no repr of the rows
-    def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool, final: bool,
+    def _compute(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool,
                  head_n: int | None) -> None:
         # Each order, index and key list of a 1,000,000-row view is a list of a million
         # references, and the cycle collector's passes read every one of them (a cache miss
         # per row): while young, 60-140 ms per pass, in whichever thread allocated next —
-        # the UI's included. Made with the collector held off, then frozen like the rows
-        # they order (SessionsScreen._on_batch): they hold no cycles, and reference counting
-        # frees them with the view.
-        with collector.paused():
-            whole = self._compute_view(gen, rows, flt, sort, reverse, head_n)
-            gc.freeze()           # before the collector is back: its next pass would read them all
-        if whole and final and PREFETCH:
-            # The scan is over: sort the other orders now (next one of ``s`` first), so the
-            # next key press is a lookup. Stops as soon as anything else is asked for.
-            nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)]
-            order = [(nxt, reverse), (sort, not reverse)] + [(b, r) for r in (reverse, not reverse) for b in SORTS]
-            for o in dict.fromkeys(order):
-                if self._want != gen:
-                    return
-                with collector.paused():
-                    rows.prefetch(lambda: self._want == gen, [o])
-                    gc.freeze()
+        # the UI's included. Made with the collector off and frozen before it is back on
+        # (collector.kept), like the rows they order: they hold no cycles, and reference
+        # counting frees them with the view.
+        with collector.kept():
+            self._compute_view(gen, rows, flt, sort, reverse, head_n)
 
     def _compute_view(self, gen: int, rows: RowView, flt: str, sort: str, reverse: bool,
-                      head_n: int | None) -> bool:
-        """Post the view (True) or its first ``head_n`` rows (False)."""
+                      head_n: int | None) -> None:
+        """Post the view, or its first ``head_n`` rows."""
         try:
             if head_n is not None and not rows.sorted_already(sort, reverse):
                 # An order not sorted yet: its first ``head_n`` rows only (a pass over the
@@ -248,13 +233,12 @@ class KeysTab(Vertical):
                 head, total = rows.head(flt, sort, reverse, head_n)
                 self.post_message(self.ViewReady(gen, head, rows.histogram(), total))
                 rows.prepare_filter()
-                return False
+                return
             view, hist = self.compute_view(rows, flt, sort, reverse)
         except Exception:            # noqa: BLE001 - never leave the view stuck; keep the last one
             view, hist = self._view, self._hist
         self.post_message(self.ViewReady(gen, view, hist))
         rows.prepare_filter()    # while the scan runs, batch by batch: a filter is then one pass
-        return True
 
     @on(ViewReady)
     def _on_view(self, m: ViewReady) -> None:
