@@ -10,6 +10,7 @@ from textual.widgets import Static
 from console.ui.widgets.show import show
 
 from .conftest import wait_for
+from .fakes_metrics import pg_sample
 
 
 class _App(App[None]):
@@ -55,11 +56,11 @@ async def test_show_made_builds_and_draws_only_for_a_new_key() -> None:
     """A Rich table rebuilt and drawn at every refresh, unchanged figures included, was about
     a tenth of the Metrics screen's UI-thread work: ``show_made`` builds it only for a new
     key, and the dead-tuples table's key holds every figure it shows."""
-    from datetime import datetime, timezone
+    import dataclasses
+    from datetime import timedelta
 
     from rich.table import Table
 
-    from console.core.metrics.pg import TableStat
     from console.ui.screens.metrics_panels import pg_tables_key
     from console.ui.widgets.show import show_made
 
@@ -78,16 +79,15 @@ async def test_show_made_builds_and_draws_only_for_a_new_key() -> None:
         assert not show_made(fixed, ("k", 1), lambda: table("again"))
         assert show_made(fixed, ("k", 2), lambda: table("two"))
         assert made == ["one", "two"]
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    one = TableStat("public", "request_logs", live=10, dead=2, last_autovacuum=at, last_vacuum=None)
-    same = TableStat("public", "request_logs", live=10, dead=2, last_autovacuum=at, last_vacuum=None)
-    more_dead = TableStat("public", "request_logs", live=10, dead=3, last_autovacuum=at, last_vacuum=None)
-
-    class P:      # what pg_tables reads of a sample
-        def __init__(self, *tables: TableStat) -> None:
-            self.tables = tables
-
-    assert pg_tables_key(P(one)) == pg_tables_key(P(same))          # type: ignore[arg-type]
-    assert pg_tables_key(P(one)) != pg_tables_key(P(more_dead))     # type: ignore[arg-type]
-    assert pg_tables_key(P(one)) != pg_tables_key(P(one, one))      # type: ignore[arg-type]
+    base = pg_sample("lambda", tps=2.0)                # a real PgSample, as the Metrics source makes
+    same = dataclasses.replace(base, tables=tuple(dataclasses.replace(t) for t in base.tables),
+                               taken_at=base.taken_at + timedelta(seconds=2), queries=7)
+    first = base.tables[0]
+    more_dead = dataclasses.replace(base, tables=(dataclasses.replace(first, dead=first.dead + 1), *base.tables[1:]))
+    vacuumed = dataclasses.replace(base, tables=(dataclasses.replace(first, last_autovacuum=base.taken_at),
+                                                 *base.tables[1:]))
+    assert pg_tables_key(base) == pg_tables_key(same)          # another sample, the same figures
+    assert pg_tables_key(base) != pg_tables_key(more_dead)
+    assert pg_tables_key(base) != pg_tables_key(vacuumed)
+    assert pg_tables_key(base) != pg_tables_key(dataclasses.replace(base, tables=base.tables[:1]))
     assert pg_tables_key(None) is None
