@@ -152,3 +152,20 @@ async def test_the_view_is_made_with_the_collector_off_and_frozen_after(monkeypa
             assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+async def test_the_row_lists_handed_to_the_tabs_are_frozen():
+    """Each handover copies the row list for the tabs (a million references at 1M keys);
+    young, every collector pass read all of it: the screen freezes it once it is made."""
+    import gc
+
+    app = ConsoleApp(sessions_services(ManyBatches()), initial_mode="sessions")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            keys = app.screen.keys
+            await wait_for(pilot, lambda: keys.scan is not None and keys.scan.done
+                           and len(keys.records) == BATCHES * PER, "every row handed over")
+            handed = keys.records
+            assert not any(o is handed for o in gc.get_objects()), "the handed-over list is not frozen"
+    finally:
+        gc.unfreeze()

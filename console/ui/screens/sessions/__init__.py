@@ -273,6 +273,7 @@ class SessionsScreen(LiveScreen):
         keys.scan_error = st.error
         if st.error is None:
             keys.records = list(self.records)
+            gc.freeze()                  # the copy, as in _on_batch
 
     # ------------------------------------------------------------------ connections + caches
 
