@@ -232,3 +232,22 @@ async def test_quitting_while_the_screens_are_built_ahead(run, monkeypatch):
         # the pause before the next screen is where a quit lands
         monkeypatch.setattr(app_module, "BUILD_AHEAD_GAP_S", 0.0)
     assert not app.is_running
+
+
+async def test_a_query_that_finds_nothing_while_closing_is_no_crash():
+    """A screen built ahead can still be mounting when the user quits; its mount's query
+    for a widget the shutdown already removed is logged, not a traceback and exit code 1.
+    Any other error, or a failed query while running, still is one."""
+    from textual.css.query import NoMatches
+
+    app = ConsoleApp(sessions_services(CountingSessions()))
+    async with app.run_test(size=(80, 24)):
+        pass
+    assert not app.is_running
+    app._handle_exception(NoMatches("No nodes match '#overview-summary'"))
+    assert app._exception is None and app.return_code in (0, None)
+
+    running = ConsoleApp(sessions_services(CountingSessions()))
+    with pytest.raises(NoMatches):
+        async with running.run_test(size=(80, 24)):
+            running._handle_exception(NoMatches("a real bug"))
